@@ -1,0 +1,203 @@
+"""Mock HTTP/1.1 server: keep-alive, pipelining, injected latency and faults, on a raw Protocol.
+
+    python -m servers.http --port 0 [--latency 0.02] [--body-size 1024] [--fault reset:0.01]
+
+Routes: `GET /` answers --body-size bytes, `GET /bytes/N` answers N bytes (both from
+`servers.payload.body_bytes`, so clients can verify them); `POST` and `PUT` read a Content-Length
+body and answer its length in decimal. `HEAD` answers headers only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import cast
+
+from servers._runtime import (
+    CLOSE,
+    RESET,
+    OrderedWriter,
+    ServerConfig,
+    common_parser,
+    serve,
+    slow_chunks,
+)
+from servers.faults import HTTP_FAULTS
+from servers.http_parser import BadRequest, Request, RequestParser
+from servers.payload import body_bytes
+
+MAX_BYTES_ROUTE = 64 * 1024 * 1024
+_REASONS = {
+    200: b"OK",
+    400: b"Bad Request",
+    404: b"Not Found",
+    413: b"Content Too Large",
+    431: b"Request Header Fields Too Large",
+    500: b"Internal Server Error",
+    501: b"Not Implemented",
+    505: b"HTTP Version Not Supported",
+}
+
+
+def build_response(status: int, body: bytes, *, keep_alive: bool = True, head: bool = False) -> bytes:
+    """A complete response; `head` drops the body but keeps its Content-Length."""
+    lines = [
+        b"HTTP/1.1 %d %s" % (status, _REASONS.get(status, b"Unknown")),
+        b"Content-Length: %d" % len(body),
+        b"Content-Type: application/octet-stream",
+    ]
+    if not keep_alive:
+        lines.append(b"Connection: close")
+    return b"\r\n".join(lines) + b"\r\n\r\n" + (b"" if head else body)
+
+
+class Responses:
+    """Responses by request, cached: the hot path is a dict lookup, not string formatting."""
+
+    def __init__(self, body_size: int) -> None:
+        self.body_size = body_size
+        self._cache: dict[tuple[int, bool, bool], bytes] = {}
+        self.default = self.sized(body_size, True, False)
+        self.error_500 = build_response(500, b"injected server error")
+
+    def sized(self, size: int, keep_alive: bool, head: bool) -> bytes:
+        key = (size, keep_alive, head)
+        resp = self._cache.get(key)
+        if resp is None:
+            resp = build_response(200, body_bytes(size), keep_alive=keep_alive, head=head)
+            if len(self._cache) < 256:
+                self._cache[key] = resp
+        return resp
+
+    def for_request(self, req: Request) -> bytes:
+        if req.method in (b"POST", b"PUT"):
+            return build_response(200, b"%d" % req.body_length, keep_alive=req.keep_alive)
+        size = self.body_size
+        target = req.target
+        if target.startswith(b"/bytes/"):
+            digits = target[7:]
+            if not digits.isdigit() or int(digits) > MAX_BYTES_ROUTE:
+                return build_response(404, b"no such size", keep_alive=req.keep_alive)
+            size = int(digits)
+        return self.sized(size, req.keep_alive, req.method == b"HEAD")
+
+
+class HttpServerProtocol(asyncio.Protocol):
+    """One connection. Without latency or faults, responses go out in one write per read."""
+
+    def __init__(self, config: ServerConfig, responses: Responses) -> None:
+        self.config = config
+        self.stats = config.stats
+        self.responses = responses
+        self.parser = RequestParser()
+        self.delayed = bool(config.timing.latency or config.timing.jitter or config.faults.active)
+        self.transport: asyncio.Transport | None = None
+        self.writer: OrderedWriter | None = None
+        self.closing = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement the Transport interface without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
+        self.stats.connections += 1
+        if self.delayed:
+            self.writer = OrderedWriter(asyncio.get_running_loop(), self.transport, self.stats)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        self.stats.bytes_in += len(data)
+        if self.closing:
+            return
+        try:
+            requests = self.parser.feed(data)
+        except BadRequest as exc:
+            self._reject(exc)
+            return
+        if not requests:
+            return
+        self.stats.requests += len(requests)
+        if self.writer is None:
+            self._respond_now(requests)
+        else:
+            self._respond_later(requests, self.writer)
+
+    def _respond_now(self, requests: list[Request]) -> None:
+        assert self.transport is not None
+        default = self.responses.default
+        out = []
+        for req in requests:
+            if req.target == b"/" and req.method == b"GET" and req.keep_alive:
+                out.append(default)
+            else:
+                out.append(self.responses.for_request(req))
+                if not req.keep_alive:
+                    self.closing = True
+                    break
+        data = b"".join(out) if len(out) > 1 else out[0]
+        self.stats.bytes_out += len(data)
+        self.transport.write(data)
+        if self.closing:
+            self.transport.close()
+
+    def _respond_later(self, requests: list[Request], writer: OrderedWriter) -> None:
+        timing = self.config.timing
+        for req in requests:
+            delay = timing.delay()
+            fault = self.config.faults.draw()
+            if fault is not None:
+                self.stats.faults[fault] += 1
+            if fault == "reset":
+                writer.send(delay, RESET)
+                self.closing = True
+                return
+            resp = self.responses.error_500 if fault == "500" else self.responses.for_request(req)
+            if fault == "stall":
+                writer.send(delay + timing.stall_seconds, resp)
+            elif fault == "slow-body":
+                head_len = resp.index(b"\r\n\r\n") + 4
+                for offset, chunk in slow_chunks(resp, head_len, timing):
+                    writer.send(delay + offset, chunk)
+            else:
+                writer.send(delay, resp)
+            if not req.keep_alive:
+                writer.send(0.0, CLOSE)
+                self.closing = True
+                return
+
+    def _reject(self, exc: BadRequest) -> None:
+        assert self.transport is not None
+        self.stats.bad_requests += 1
+        self.closing = True
+        resp = build_response(exc.status, exc.reason.encode(), keep_alive=False)
+        if self.writer is not None and not self.writer.idle:
+            self.writer.send(0.0, resp)
+            self.writer.send(0.0, CLOSE)
+            return
+        self.stats.bytes_out += len(resp)
+        self.transport.write(resp)
+        self.transport.close()
+
+
+def protocol_factory(config: ServerConfig) -> Callable[[], asyncio.Protocol]:
+    responses = Responses(config.args.body_size)
+    return lambda: HttpServerProtocol(config, responses)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = common_parser("python -m servers.http", __doc__.splitlines()[0], HTTP_FAULTS)
+    parser.add_argument("--body-size", type=int, default=64, help="bytes in each GET body")
+    return serve(
+        "python -m servers.http", "http", argv, parser, HTTP_FAULTS, protocol_factory, _validate
+    )
+
+
+def _validate(args: argparse.Namespace) -> str | None:
+    if not 0 <= args.body_size <= MAX_BYTES_ROUTE:
+        return f"--body-size must be in 0..{MAX_BYTES_ROUTE}"
+    return None
+
+if __name__ == "__main__":
+    raise SystemExit(main())

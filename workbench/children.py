@@ -1,0 +1,77 @@
+"""Child processes owned by a context manager: whatever happens, nothing outlives its owner.
+
+pyperf's lesson (`popen_killer`): every child is started in its own session, so one `killpg`
+reaches it and anything it started (a processes-model worker's own workers), and the owner kills
+the group on any exception, Ctrl-C included. Children also ask the kernel to kill them if the owner
+dies without running any code (see `servers.lifetime.die_with_parent`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import IO
+
+
+def kill_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+    """Signal the child's whole process group; a group that is already gone is fine."""
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+@contextmanager
+def owned_process(
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cpus: set[int] | None = None,
+    stdin: int | None = subprocess.PIPE,
+    cwd: str | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `args` with pipes for stdin/stdout and stderr in a temporary file; kill it on exit.
+
+    stderr goes to a file, not a pipe, so a chatty child can never block on a full pipe while the
+    owner waits on stdout. Read it with `read_stderr`.
+    """
+    err: IO[bytes] = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        list(args),
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=err,
+        env=dict(env) if env is not None else None,
+        cwd=cwd,
+        start_new_session=True,
+    )
+    proc._workbench_stderr = err  # type: ignore[attr-defined]
+    try:
+        if cpus:
+            os.sched_setaffinity(proc.pid, cpus)
+        yield proc
+    finally:
+        kill_group(proc)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a zombie the kernel will reap
+            pass
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()
+        err.close()
+
+
+def read_stderr(proc: subprocess.Popen[bytes], limit: int = 4000) -> str:
+    """What the child wrote to stderr so far (the last `limit` characters)."""
+    err: IO[bytes] | None = getattr(proc, "_workbench_stderr", None)
+    if err is None or err.closed:
+        return ""
+    err.flush()
+    err.seek(0)
+    text = err.read().decode(errors="replace")
+    return text[-limit:]

@@ -1,0 +1,105 @@
+"""Clients by name and family. A client is one way to perform a workload's operation; it has one
+implementation per family of models it fits, imported lazily."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from workbench.clients.base import AsyncClient, BlockingClient
+from workbench.errors import MissingDependency, UsageError
+
+
+@dataclass(frozen=True)
+class ClientEntry:
+    name: str
+    implementations: dict[str, str]  # family -> "module:Class"
+    protocols: tuple[str, ...]  # workload protocols it can perform
+    package: str | None  # what to pip install, if not the standard library
+    summary: str
+
+
+_RAW = "workbench.clients.raw_"
+CLIENTS: dict[str, ClientEntry] = {
+    e.name: e
+    for e in (
+        ClientEntry(
+            "raw",
+            {
+                "blocking": _RAW + "blocking:RawSocketClient",
+                "asyncio": _RAW + "asyncio:RawProtocolClient",
+                "trio": _RAW + "trio:TrioStreamClient",
+                "anyio": _RAW + "anyio:AnyioStreamClient",
+            },
+            ("http", "echo"),
+            None,
+            "each family's own socket API with one shared sans-I/O framing",
+        ),
+        ClientEntry(
+            "aiohttp",
+            {"asyncio": "workbench.clients.aiohttp_client:AiohttpClient"},
+            ("http",),
+            "aiohttp",
+            "one shared aiohttp.ClientSession",
+        ),
+        ClientEntry(
+            "httpx",
+            {
+                "blocking": "workbench.clients.httpx_client:HttpxSyncClient",
+                "asyncio": "workbench.clients.httpx_client:HttpxAsyncClient",
+                "trio": "workbench.clients.httpx_client:HttpxAsyncClient",
+                "anyio": "workbench.clients.httpx_client:HttpxAsyncClient",
+            },
+            ("http",),
+            "httpx",
+            "one shared httpx.Client / httpx.AsyncClient",
+        ),
+        ClientEntry(
+            "urllib3",
+            {"blocking": "workbench.clients.urllib3_client:Urllib3Client"},
+            ("http",),
+            "urllib3",
+            "one shared urllib3.HTTPConnectionPool",
+        ),
+        ClientEntry(
+            "http.client",
+            {"blocking": "workbench.clients.stdlib_http_client:StdlibClient"},
+            ("http",),
+            None,
+            "the standard library's http.client, one connection per user",
+        ),
+    )
+}
+CLIENT_NAMES = tuple(CLIENTS)
+
+
+def client_entry(name: str) -> ClientEntry:
+    try:
+        return CLIENTS[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown client {name!r}; choose from {', '.join(CLIENT_NAMES)}"
+        ) from None
+
+
+def fits(client: str, family: str, protocol: str) -> bool:
+    entry = client_entry(client)
+    return family in entry.implementations and protocol in entry.protocols
+
+
+def load_client(name: str, family: str) -> type[BlockingClient] | type[AsyncClient]:
+    entry = client_entry(name)
+    path = entry.implementations.get(family)
+    if path is None:
+        fit = ", ".join(entry.implementations)
+        raise UsageError(f"client {name!r} has no {family} implementation (it fits: {fit})")
+    module_name, _, attr = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise MissingDependency(entry.package or exc.name or "?", f"client {name!r}") from None
+    cls: type[BlockingClient] | type[AsyncClient] = getattr(module, attr)
+    return cls
+
+
+__all__ = ["CLIENTS", "CLIENT_NAMES", "client_entry", "fits", "load_client"]

@@ -1,0 +1,40 @@
+"""`aiohttp` client (asyncio family): one shared ClientSession, as aiohttp's docs recommend."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext
+from workbench.workloads.http import HttpWorkload
+
+
+class AiohttpConnection(AsyncConnection):
+    def __init__(self, client: AiohttpClient) -> None:
+        self.client = client
+
+    async def op(self) -> int:
+        wl = self.client.workload
+        async with self.client.session.request(wl.method, wl.url, data=wl.body) as resp:
+            body = await resp.read()
+        return wl.check(resp.status, body) + len(wl.body or b"")
+
+
+class AiohttpClient(AsyncClient):
+    def __init__(self, ctx: ClientContext) -> None:
+        super().__init__(ctx)
+        assert isinstance(ctx.workload, HttpWorkload)
+        self.workload = ctx.workload
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(limit=self.ctx.concurrency, limit_per_host=0)
+        self.session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self.ctx.timeout),
+            auto_decompress=False,
+        )
+
+    def connection(self) -> AsyncConnection:
+        return AiohttpConnection(self)
+
+    async def aclose(self) -> None:
+        await self.session.close()

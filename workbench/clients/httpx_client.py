@@ -1,0 +1,75 @@
+"""`httpx` clients: `httpx.Client` shared by threads, `httpx.AsyncClient` on asyncio/trio/anyio.
+
+One shared client with a pool as large as the concurrency, which is how httpx is meant to be used.
+If its pool collapses under many connections, the row shows it; that is a finding, not a bug here.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from workbench.clients.base import (
+    AsyncClient,
+    AsyncConnection,
+    BlockingClient,
+    BlockingConnection,
+    ClientContext,
+)
+from workbench.workloads.http import HttpWorkload
+
+
+def _options(ctx: ClientContext) -> dict[str, object]:
+    limits = httpx.Limits(
+        max_connections=ctx.concurrency, max_keepalive_connections=ctx.concurrency
+    )
+    return {"limits": limits, "timeout": httpx.Timeout(ctx.timeout)}
+
+
+def _workload(ctx: ClientContext) -> HttpWorkload:
+    assert isinstance(ctx.workload, HttpWorkload)
+    return ctx.workload
+
+
+class HttpxSyncConnection(BlockingConnection):
+    def __init__(self, client: httpx.Client, wl: HttpWorkload) -> None:
+        self.client = client
+        self.wl = wl
+
+    def op(self) -> int:
+        wl = self.wl
+        resp = self.client.request(wl.method, wl.url, content=wl.body)
+        return wl.check(resp.status_code, resp.content) + len(wl.body or b"")
+
+
+class HttpxSyncClient(BlockingClient):
+    def __init__(self, ctx: ClientContext) -> None:
+        super().__init__(ctx)
+        self.client = httpx.Client(**_options(ctx))  # type: ignore[arg-type]
+
+    def connection(self) -> BlockingConnection:
+        return HttpxSyncConnection(self.client, _workload(self.ctx))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class HttpxAsyncConnection(AsyncConnection):
+    def __init__(self, client: httpx.AsyncClient, wl: HttpWorkload) -> None:
+        self.client = client
+        self.wl = wl
+
+    async def op(self) -> int:
+        wl = self.wl
+        resp = await self.client.request(wl.method, wl.url, content=wl.body)
+        return wl.check(resp.status_code, resp.content) + len(wl.body or b"")
+
+
+class HttpxAsyncClient(AsyncClient):
+    async def start(self) -> None:
+        self.client = httpx.AsyncClient(**_options(self.ctx))  # type: ignore[arg-type]
+
+    def connection(self) -> AsyncConnection:
+        return HttpxAsyncConnection(self.client, _workload(self.ctx))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,48 @@
+"""`raw` client for anyio (on asyncio or trio): anyio's TCP streams and the shared framing."""
+
+from __future__ import annotations
+
+import anyio
+import anyio.abc
+
+from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext
+from workbench.clients.raw_blocking import RECV_SIZE
+from workbench.workloads.base import Exchange
+
+
+class AnyioStreamConnection(AsyncConnection):
+    def __init__(self, ctx: ClientContext) -> None:
+        self.ctx = ctx
+        self.stream: anyio.abc.SocketStream | None = None
+        self.exchange: Exchange = ctx.workload.exchange()
+
+    async def op(self) -> int:
+        with anyio.fail_after(self.ctx.timeout):
+            stream = self.stream
+            if stream is None:
+                target = self.ctx.workload.target
+                stream = self.stream = await anyio.connect_tcp(target.host, target.port)
+            exchange = self.exchange
+            await stream.send(exchange.request)
+            while True:
+                try:
+                    data = await stream.receive(RECV_SIZE)
+                except anyio.EndOfStream:
+                    n = exchange.feed_eof()
+                else:
+                    n = exchange.feed(data)
+                if n is not None:
+                    if not exchange.keep_alive:
+                        await self.reset()
+                    return n
+
+    async def reset(self) -> None:
+        stream, self.stream = self.stream, None
+        self.exchange = self.ctx.workload.exchange()
+        if stream is not None:
+            await anyio.aclose_forcefully(stream)
+
+
+class AnyioStreamClient(AsyncClient):
+    def connection(self) -> AsyncConnection:
+        return AnyioStreamConnection(self.ctx)

@@ -1,0 +1,1 @@
+"""Run (model, client, workload) cells, each in a fresh worker process, and collect results."""

@@ -1,0 +1,123 @@
+"""The parent's side of a worker process: one JSON message per line, each read with a deadline.
+
+Workers write `@@wb KIND JSON` lines on stdout (anything else a library prints is ignored).
+Kinds: `ready`, `result`, `error`. The parent writes the spec, then the window, as JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+from workbench.children import owned_process, read_stderr
+from workbench.errors import RunFailed, UsageError
+
+PREFIX = b"@@wb "
+
+
+class CellFailed(RunFailed):
+    """A worker reported an error, died, or stayed silent past its deadline."""
+
+
+def emit(stream: IO[str], kind: str, payload: dict[str, Any]) -> None:
+    """Worker side: write one message line."""
+    stream.write(f"{PREFIX.decode()}{kind} {json.dumps(payload)}\n")
+    stream.flush()
+
+
+class LineReader:
+    """Reads whole lines from a pipe with a timeout, without a thread."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.fd = stream.fileno()
+        self.buf = b""
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(self.fd, selectors.EVENT_READ)
+
+    def readline(self, deadline: float) -> bytes | None:
+        """The next line, b"" at end of file, None if the deadline (time.monotonic) passes."""
+        while b"\n" not in self.buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self.sel.select(remaining):
+                return None
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                rest, self.buf = self.buf, b""
+                return rest
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line + b"\n"
+
+    def close(self) -> None:
+        self.sel.close()
+
+
+class WorkerChannel:
+    def __init__(self, proc: subprocess.Popen[bytes], label: str) -> None:
+        assert proc.stdin is not None and proc.stdout is not None
+        self.proc = proc
+        self.label = label
+        self.reader = LineReader(proc.stdout)
+
+    def send(self, payload: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(payload).encode() + b"\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            raise CellFailed(f"{self.label}: worker exited early: {self._last_words()}") from None
+
+    def expect(self, kind: str, timeout: float) -> dict[str, Any]:
+        """Wait for a message of `kind`; an `error` message, EOF or the deadline raise."""
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.reader.readline(deadline)
+            if line is None:
+                raise CellFailed(f"{self.label}: no {kind!r} from the worker within {timeout:.0f}s")
+            if not line:
+                raise CellFailed(f"{self.label}: worker exited: {self._last_words()}")
+            if not line.startswith(PREFIX):
+                continue
+            got, _, body = line[len(PREFIX) :].partition(b" ")
+            payload: dict[str, Any] = json.loads(body)
+            if got == b"error":
+                message = f"{self.label}: {payload['message']}"
+                raise UsageError(message) if payload.get("usage") else CellFailed(message)
+            if got.decode() == kind:
+                return payload
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def _last_words(self) -> str:
+        self.proc.poll()
+        lines = read_stderr(self.proc).strip().splitlines()
+        code = self.proc.returncode
+        tail = lines[-1] if lines else "no message"
+        return f"exit code {code}: {tail}" if code is not None else tail
+
+
+def worker_command(python: str = sys.executable) -> list[str]:
+    return [python, "-m", "workbench.harness.worker"]
+
+
+@contextmanager
+def start_worker(
+    payload: dict[str, Any], label: str, *, python: str, env: dict[str, str], cpus: set[int] | None
+) -> Iterator[WorkerChannel]:
+    """Start an owned worker process and send it its spec."""
+    full_env = {**os.environ, **env}
+    with owned_process(worker_command(python), env=full_env, cpus=cpus) as proc:
+        channel = WorkerChannel(proc, label)
+        try:
+            channel.send(payload)
+            yield channel
+        finally:
+            channel.reader.close()

@@ -1,0 +1,360 @@
+"""The parent side of a run: start servers, run every cell in a fresh worker, build the rows.
+
+Cells run one at a time: on a small machine two cells at once would measure each other. With
+`repeat > 1`, rounds are interleaved (asv's lesson): every cell runs once per round, so slow drift
+of the machine spreads over all models instead of landing on whichever ran last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from servers.lifetime import raise_nofile_limit
+from workbench import __version__
+from workbench.clients import client_entry, fits
+from workbench.errors import RunFailed, UsageError
+from workbench.harness.channel import start_worker
+from workbench.harness.spec import CellSpec
+from workbench.harness.target import check_target, parse_url
+from workbench.harness.trust import flags_for, littles_law_bound
+from workbench.metadata import interpreter, machine
+from workbench.metrics import Recording
+from workbench.models import MODEL_NAMES, model_class
+from workbench.models.base import Window
+from workbench.report.results_file import SCHEMA_VERSION
+from workbench.server_process import ServerHandle, run_server
+from workbench.workloads import WORKLOAD_NAMES, WORKLOAD_PROTOCOLS, WorkloadSettings
+from workbench.workloads.base import Target
+
+
+READY_TIMEOUT_S = 60.0
+FD_MARGIN = 64
+
+# Library clients measured by default, each on the model it is most often used with; `--libs`
+# asks for every (model, library) pair that fits.
+DEFAULT_LIBRARY_CELLS = (
+    ("asyncio", "aiohttp"),
+    ("asyncio", "httpx"),
+    ("trio", "httpx"),
+    ("threads", "httpx"),
+    ("threads", "urllib3"),
+    ("threads", "http.client"),
+)
+
+
+@dataclass
+class IoSettings:
+    models: list[str] = field(default_factory=lambda: list(MODEL_NAMES))
+    libs: list[str] | None = None  # None: raw everywhere plus DEFAULT_LIBRARY_CELLS
+    workloads: list[str] = field(default_factory=lambda: ["http"])
+    clients: int = 100
+    duration: float = 3.0
+    warmup: float = 1.0
+    grace: float = 2.0
+    timeout: float = 10.0
+    latency: float = 0.0
+    jitter: float = 0.0
+    body_size: int = 64
+    upload_size: int = 1024
+    message_size: int = 64
+    repeat: int = 1
+    pin: bool = True
+    url: str | None = None
+    allow_remote: bool = False
+    procs: int | None = None
+    faults: list[str] = field(default_factory=list)
+    server_loop: str = "uvloop"
+    python: str = sys.executable
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Cell:
+    model: str
+    client: str
+    workload: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} · {self.client} · {self.workload}"
+
+
+class Observer:
+    """Progress callbacks; the CLI draws them with rich, tests ignore them."""
+
+    def start(self, total: int) -> None: ...
+
+    def cell(self, index: int, cell: Cell, round_: int) -> None: ...
+
+    def phase(self, name: str, fraction: float) -> None: ...
+
+    def done(self, cell: Cell, row: dict[str, Any]) -> None: ...
+
+
+def validate(settings: IoSettings) -> None:
+    for name in settings.models:
+        if name not in MODEL_NAMES:
+            raise UsageError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+    for name in settings.workloads:
+        if name not in WORKLOAD_NAMES:
+            raise UsageError(
+                f"unknown workload {name!r}; choose from {', '.join(WORKLOAD_NAMES)}"
+            )
+    for lib in settings.libs or ():
+        client_entry(lib)
+    positive = {"clients": settings.clients, "duration": settings.duration, "repeat": settings.repeat}
+    positive["timeout"] = settings.timeout
+    for name, value in positive.items():
+        if not value > 0:
+            raise UsageError(f"--{name} must be greater than 0 (got {value:g})")
+    nonneg = {"warmup": settings.warmup, "latency": settings.latency, "jitter": settings.jitter}
+    nonneg.update(grace=settings.grace, body_size=settings.body_size)
+    nonneg.update(upload_size=settings.upload_size, message_size=settings.message_size)
+    for name, value in nonneg.items():
+        if value < 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be >= 0 (got {value:g})")
+    if settings.procs is not None and settings.procs < 1:
+        raise UsageError("--procs must be at least 1")
+    if settings.clients > 1_000_000:
+        raise UsageError("--clients above 1,000,000 is not a load test this tool can run")
+    soft = raise_nofile_limit(settings.clients + FD_MARGIN)
+    if settings.clients + FD_MARGIN > soft:
+        raise UsageError(
+            f"--clients {settings.clients} needs about {settings.clients + FD_MARGIN} open files, "
+            f"but the hard limit is {soft}; raise it (ulimit -Hn) or use fewer clients"
+        )
+
+
+def plan_cells(settings: IoSettings) -> list[Cell]:
+    cells: list[Cell] = []
+    for workload in settings.workloads:
+        protocol = WORKLOAD_PROTOCOLS[workload]
+        for model in settings.models:
+            family = model_class(model).family
+            libs = settings.libs if settings.libs is not None else ["raw"]
+            for lib in libs:
+                if fits(lib, family, protocol):
+                    cells.append(Cell(model, lib, workload))
+            if settings.libs is None:
+                for m, lib in DEFAULT_LIBRARY_CELLS:
+                    if m == model and fits(lib, family, protocol):
+                        cells.append(Cell(model, lib, workload))
+    if not cells:
+        raise UsageError("no (model, client, workload) combination fits the selection")
+    return cells
+
+
+def plan_cpus(pin: bool) -> tuple[set[int] | None, set[int] | None]:
+    """Server on the last CPU, clients on the rest: they never compete for a core."""
+    available = sorted(os.sched_getaffinity(0))
+    if not pin or len(available) < 2:
+        return None, None
+    return {available[-1]}, set(available[:-1])
+
+
+def _sleep_until(ns: int, observer: Observer, phase: str, begin_ns: int, check: Callable[[], None]) -> None:
+    span = max(1, ns - begin_ns)
+    while (left := ns - time.monotonic_ns()) > 0:
+        observer.phase(phase, 1 - left / span)
+        check()
+        time.sleep(min(0.1, left / 1e9))
+    observer.phase(phase, 1.0)
+
+
+@dataclass
+class CellRun:
+    recording: Recording
+    server_cpu_s: float | None
+    window_s: float
+    metadata: dict[str, Any]
+
+
+def run_cell(
+    spec: CellSpec,
+    settings: IoSettings,
+    server: ServerHandle | None,
+    client_cpus: set[int] | None,
+    observer: Observer,
+) -> CellRun:
+    with start_worker(
+        spec.as_dict(), spec.label, python=spec.python, env=spec.env, cpus=client_cpus
+    ) as channel:
+        ready = channel.expect("ready", READY_TIMEOUT_S)
+        now = time.monotonic_ns()
+        start = now + int(settings.warmup * 1e9)
+        end = start + int(settings.duration * 1e9)
+        stop = end + int(settings.grace * 1e9)
+        # A bound in count as well as time: no loopback client completes a million ops a second.
+        max_ops = int((settings.warmup + settings.duration) * 1_000_000) + 1
+        window = Window(start, end, stop, max_ops)
+        channel.send(window.as_dict())
+
+        def check() -> None:
+            if server is not None and not server.alive():
+                raise RunFailed(f"the mock {server.kind} server died during {spec.label}")
+
+        _sleep_until(start, observer, "warm-up", now, check)
+        s0 = server.cpu_seconds() if server is not None else None
+        _sleep_until(end, observer, "measuring", start, check)
+        s1 = server.cpu_seconds() if server is not None else None
+        observer.phase("collecting", 1.0)
+        payload = channel.expect("result", (stop - time.monotonic_ns()) / 1e9 + 30.0)
+    server_cpu = s1 - s0 if s0 is not None and s1 is not None else None
+    return CellRun(Recording.from_dict(payload), server_cpu, window.seconds, ready["metadata"])
+
+
+def summarise(cell: Cell, runs: list[CellRun], settings: IoSettings, requested: int,
+              client_cpus: int) -> dict[str, Any]:
+    """One result row: the median run's figures, with the spread of all repeats."""
+    rates = [r.recording.ops / r.window_s for r in runs]
+    order = sorted(range(len(runs)), key=lambda i: rates[i])
+    median_run = runs[order[len(order) // 2]]
+    rec, window = median_run.recording, median_run.window_s
+    median_rate = statistics.median(rates)
+    cpu = rec.cpu_user_s + rec.cpu_sys_s
+    row: dict[str, Any] = {
+        "model": cell.model,
+        "client": cell.client,
+        "workload": cell.workload,
+        "clients": rec.clients,
+        "clients_requested": requested,
+        "processes": rec.processes,
+        "ops": rec.ops,
+        "ops_per_s": round(rec.ops / window, 2),
+        "errors": sum(rec.errors.values()),
+        "errors_by_kind": dict(rec.errors),
+        "bytes": rec.bytes,
+        "mb_per_s": round(rec.bytes / window / 1e6, 3),
+        "latency_ms": rec.latency_ms(),
+        "cpu_s": round(cpu, 4),
+        "cpu_user_s": round(rec.cpu_user_s, 4),
+        "cpu_sys_s": round(rec.cpu_sys_s, 4),
+        "cpu_us_per_op": round(cpu / rec.ops * 1e6, 2) if rec.ops else None,
+        "server_cpu_s": None if median_run.server_cpu_s is None else round(median_run.server_cpu_s, 4),
+        "server_cpu_util": None
+        if median_run.server_cpu_s is None
+        else round(median_run.server_cpu_s / window, 4),
+        "peak_rss_mb": round(rec.peak_rss_kb / 1024, 1),
+        "ctx_switches": {"voluntary": rec.ctx_voluntary, "involuntary": rec.ctx_involuntary},
+        "window_s": round(window, 4),
+        "repeats": {
+            "ops_per_s": [round(r, 2) for r in rates],
+            "median": round(median_rate, 2),
+            "spread": round((max(rates) - min(rates)) / median_rate, 4)
+            if len(rates) > 1 and median_rate
+            else None,
+        },
+        "metadata": median_run.metadata,
+        "histogram": rec.histogram.encode().decode("ascii"),
+    }
+    bound = littles_law_bound(rec.clients, settings.latency)
+    if bound is not None:
+        row["bound_ops_per_s"] = round(bound, 2)
+        row["bound_share"] = round(row["ops_per_s"] / bound, 4)
+    row["flags"] = flags_for(row, client_cpus)
+    return row
+
+
+@contextlib.contextmanager
+def _servers(
+    settings: IoSettings, protocols: set[str], server_cpus: set[int] | None
+) -> Iterator[dict[str, tuple[Target, ServerHandle | None]]]:
+    out: dict[str, tuple[Target, ServerHandle | None]] = {}
+    with contextlib.ExitStack() as stack:
+        if settings.url is not None:
+            target = parse_url(settings.url)
+            check_target(target, settings.allow_remote)
+            for protocol in protocols:
+                out[protocol] = (target, None)
+        else:
+            for protocol in sorted(protocols):
+                kind = "http" if protocol == "http" else "echo"
+                options: dict[str, Any] = dict(
+                    loop=settings.server_loop,
+                    latency=settings.latency,
+                    jitter=settings.jitter,
+                    faults=settings.faults,
+                )
+                if kind == "http":
+                    options["body_size"] = settings.body_size
+                server = stack.enter_context(run_server(kind, cpus=server_cpus, **options))
+                scheme = "http" if kind == "http" else "tcp"
+                out[protocol] = (Target(scheme, server.host, server.port, "/"), server)
+        yield out
+
+
+def run_io(settings: IoSettings, observer: Observer | None = None) -> dict[str, Any]:
+    """Run every planned cell; return the whole result document (schema_version 1)."""
+    observer = observer or Observer()
+    validate(settings)
+    cells = plan_cells(settings)
+    server_cpus, client_cpus = plan_cpus(settings.pin and settings.url is None)
+    n_client_cpus = len(client_cpus or os.sched_getaffinity(0))
+    procs = settings.procs or max(2, n_client_cpus)
+    protocols = {WORKLOAD_PROTOCOLS[c.workload] for c in cells}
+    if settings.url is not None and len(protocols) > 1:
+        raise UsageError("--url points at one server: choose workloads of one protocol")
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    runs: dict[Cell, list[CellRun]] = {c: [] for c in cells}
+    server_info: dict[str, Any] = {}
+    observer.start(len(cells) * settings.repeat)
+    with _servers(settings, protocols, server_cpus) as targets:
+        for protocol, (target, handle) in targets.items():
+            server_info[protocol] = {"url": target.url, "external": handle is None}
+        index = 0
+        for round_ in range(settings.repeat):
+            for cell in cells:
+                index += 1
+                observer.cell(index, cell, round_)
+                target, handle = targets[WORKLOAD_PROTOCOLS[cell.workload]]
+                model = model_class(cell.model)()
+                spec = CellSpec(
+                    model=cell.model,
+                    client=cell.client,
+                    workload=WorkloadSettings(
+                        cell.workload,
+                        target,
+                        body_size=None if settings.url else settings.body_size,
+                        upload_size=settings.upload_size,
+                        message_size=settings.message_size,
+                    ),
+                    clients=model.effective_clients(settings.clients),
+                    timeout=settings.timeout,
+                    procs=procs,
+                    python=settings.python,
+                    env=settings.env,
+                )
+                run = run_cell(spec, settings, handle, client_cpus, observer)
+                runs[cell].append(run)
+                if round_ == settings.repeat - 1:
+                    row = summarise(cell, runs[cell], settings, settings.clients, n_client_cpus)
+                    observer.done(cell, row)
+    rows = [summarise(c, runs[c], settings, settings.clients, n_client_cpus) for c in cells]
+    settings_dict = asdict(settings)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "io",
+        "metadata": {
+            "tool": f"workbench {__version__}",
+            "started_at": started,
+            "command": sys.argv,
+            "settings": settings_dict,
+            "machine": machine(),
+            "parent": interpreter(),
+            "pinning": {
+                "server_cpus": sorted(server_cpus) if server_cpus else None,
+                "client_cpus": sorted(client_cpus) if client_cpus else None,
+            },
+            "processes_per_cell": procs,
+            "servers": server_info,
+        },
+        "results": rows,
+    }

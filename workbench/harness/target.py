@@ -1,0 +1,53 @@
+"""Where load may go: loopback by default; anything else only with --allow-remote."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import urllib.parse
+
+from workbench.errors import UsageError
+from workbench.workloads.base import Target
+
+
+def parse_url(url: str) -> Target:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "tcp"):
+        raise UsageError(f"--url {url!r}: only http:// (or tcp:// for echo) targets are supported")
+    if not parts.hostname:
+        raise UsageError(f"--url {url!r} has no host")
+    try:
+        port = parts.port or (80 if parts.scheme == "http" else None)
+    except ValueError:
+        raise UsageError(f"--url {url!r} has a bad port") from None
+    if port is None:
+        raise UsageError(f"--url {url!r} needs a port")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return Target(parts.scheme, parts.hostname, port, path)
+
+
+def resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot resolve {host!r}: {exc.strerror}") from None
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def check_target(target: Target, allow_remote: bool, connect_timeout: float = 3.0) -> None:
+    """Refuse non-loopback targets without allow_remote, and unreachable ones always."""
+    addresses = resolve(target.host, target.port)
+    remote = [a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_loopback]
+    if remote and not allow_remote:
+        raise UsageError(
+            f"{target.host} resolves to {', '.join(remote)}, which is not loopback; the workbench "
+            "only loads this machine unless you pass --allow-remote (load only servers you own)"
+        )
+    try:
+        with socket.create_connection((target.host, target.port), timeout=connect_timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot connect to {target.host}:{target.port}: {reason}") from None

@@ -1,0 +1,50 @@
+"""Whether a row can be trusted, decided from its own numbers. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SERVER_BOUND = 0.90  # server CPU share of its one core
+CLIENT_BOUND = 0.90  # client CPU share of the cores it could use
+FEW_SAMPLES = 1000  # below this, p99.9 is not a measurement
+NOISY_SPREAD = 0.10  # (max - min) / median over repeats
+
+FLAG_HELP = {
+    "server-bound": "the mock server used >= 90% of its core: the row measures the server",
+    "client-bound": "the client used >= 90% of the CPU it can use: it is CPU-bound",
+    "few-samples": f"fewer than {FEW_SAMPLES} operations: tail percentiles are not meaningful",
+    "errors": "operations failed; see errors_by_kind",
+    "noisy": "repeats differ by more than 10% of their median",
+    "no-ops": "no operation completed in the window",
+}
+
+
+def client_capacity(processes: int, client_cpus: int) -> int:
+    """Cores a cell's client can keep busy: one per process (the GIL), at most the CPUs it has."""
+    return max(1, min(processes, client_cpus))
+
+
+def flags_for(row: dict[str, Any], client_cpus: int) -> list[str]:
+    flags: list[str] = []
+    window = row["window_s"]
+    if row["ops"] == 0:
+        flags.append("no-ops")
+    util = row.get("server_cpu_util")
+    if util is not None and util >= SERVER_BOUND:
+        flags.append("server-bound")
+    capacity = client_capacity(row["processes"], client_cpus)
+    if window and row["cpu_s"] / window >= CLIENT_BOUND * capacity:
+        flags.append("client-bound")
+    if 0 < row["ops"] < FEW_SAMPLES:
+        flags.append("few-samples")
+    if row["errors"]:
+        flags.append("errors")
+    spread = row.get("repeats", {}).get("spread")
+    if spread is not None and spread > NOISY_SPREAD:
+        flags.append("noisy")
+    return flags
+
+
+def littles_law_bound(clients: int, latency_s: float) -> float | None:
+    """Throughput bound N / d for N closed-loop clients against a server that waits d seconds."""
+    return clients / latency_s if latency_s > 0 else None

@@ -1,0 +1,183 @@
+"""What a cell measures, in one mergeable type: ops, errors by kind, bytes, an HDR latency
+histogram, CPU, context switches and peak RSS. Processes merge losslessly (HDR histograms add)."""
+
+from __future__ import annotations
+
+import resource
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+# Latencies are recorded in microseconds, 1 us to 1 hour, 3 significant digits.
+HDR_LOWEST_US = 1
+HDR_HIGHEST_US = 3_600_000_000
+HDR_DIGITS = 3
+
+
+def new_histogram() -> HdrHistogram:
+    return HdrHistogram(HDR_LOWEST_US, HDR_HIGHEST_US, HDR_DIGITS)
+
+
+class ClientRecorder:
+    """One concurrent user's record. The hot path appends a nanosecond latency to an array
+    (about 30 ns); the histogram is built after the window, outside the measured CPU."""
+
+    __slots__ = ("bytes", "errors", "latencies")
+
+    def __init__(self) -> None:
+        self.latencies: array[int] = array("q")
+        self.bytes = 0
+        self.errors: Counter[str] = Counter()
+
+
+def error_kind(exc: BaseException) -> str:
+    """A short, stable name for what went wrong, whichever library raised it."""
+    kind = getattr(exc, "kind", None)
+    if isinstance(kind, str):
+        return kind
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+        return "reset"
+    if isinstance(exc, EOFError):
+        return "eof"
+    names = " ".join(t.__name__ for t in type(exc).__mro__).lower()
+    if "timeout" in names or "tooslow" in names:
+        return "timeout"
+    if "disconnected" in names or "remoteprotocol" in names or "incompleteread" in names:
+        return "eof"
+    if "connect" in names:
+        # aiohttp/httpx wrap OSErrors; look at the cause to tell refused from reset.
+        cause = exc.__cause__ or exc.__context__
+        if cause is not None and cause is not exc:
+            inner = error_kind(cause)
+            if inner != "other":
+                return inner
+        return "connect"
+    if "reset" in names or "brokenpipe" in names or "closedresource" in names:
+        return "reset"
+    if "protocol" in names or "payload" in names:
+        return "protocol"
+    if isinstance(exc, OSError):
+        return "oserror"
+    return "other"
+
+
+@dataclass
+class Recording:
+    """What one process, or several merged, measured inside the window."""
+
+    ops: int = 0
+    bytes: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    histogram: HdrHistogram = field(default_factory=new_histogram)
+    cpu_user_s: float = 0.0
+    cpu_sys_s: float = 0.0
+    ctx_voluntary: int = 0
+    ctx_involuntary: int = 0
+    peak_rss_kb: int = 0
+    processes: int = 1
+    clients: int = 0
+
+    @classmethod
+    def from_clients(cls, recorders: list[ClientRecorder]) -> Recording:
+        rec = cls(clients=len(recorders))
+        counts: Counter[int] = Counter()
+        for r in recorders:
+            rec.bytes += r.bytes
+            rec.errors.update(r.errors)
+            rec.ops += len(r.latencies)
+            # Rounding to whole microseconds first keeps the histogram insert count small.
+            counts.update([max(HDR_LOWEST_US, v // 1000) for v in r.latencies])
+        for value, count in counts.items():
+            rec.histogram.record_value(min(value, HDR_HIGHEST_US), count)
+        return rec
+
+    def merge(self, other: Recording) -> None:
+        self.ops += other.ops
+        self.bytes += other.bytes
+        self.errors.update(other.errors)
+        self.histogram.add(other.histogram)
+        self.cpu_user_s += other.cpu_user_s
+        self.cpu_sys_s += other.cpu_sys_s
+        self.ctx_voluntary += other.ctx_voluntary
+        self.ctx_involuntary += other.ctx_involuntary
+        self.peak_rss_kb += other.peak_rss_kb
+        self.processes += other.processes
+        self.clients += other.clients
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ops": self.ops,
+            "bytes": self.bytes,
+            "errors": dict(self.errors),
+            "histogram": self.histogram.encode().decode("ascii"),
+            "cpu_user_s": self.cpu_user_s,
+            "cpu_sys_s": self.cpu_sys_s,
+            "ctx_voluntary": self.ctx_voluntary,
+            "ctx_involuntary": self.ctx_involuntary,
+            "peak_rss_kb": self.peak_rss_kb,
+            "processes": self.processes,
+            "clients": self.clients,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Recording:
+        hist = new_histogram()
+        if d.get("histogram"):
+            hist.add(HdrHistogram.decode(d["histogram"].encode("ascii")))
+        return cls(
+            ops=int(d["ops"]),
+            bytes=int(d["bytes"]),
+            errors=Counter(d.get("errors", {})),
+            histogram=hist,
+            cpu_user_s=float(d["cpu_user_s"]),
+            cpu_sys_s=float(d["cpu_sys_s"]),
+            ctx_voluntary=int(d["ctx_voluntary"]),
+            ctx_involuntary=int(d["ctx_involuntary"]),
+            peak_rss_kb=int(d["peak_rss_kb"]),
+            processes=int(d.get("processes", 1)),
+            clients=int(d.get("clients", 0)),
+        )
+
+    def latency_ms(self) -> dict[str, float | None]:
+        h = self.histogram
+        if h.get_total_count() == 0:
+            return {k: None for k in ("p50", "p90", "p99", "p999", "max", "mean")}
+        pct = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p999": 99.9}
+        out: dict[str, float | None] = {
+            k: round(h.get_value_at_percentile(p) / 1000, 4) for k, p in pct.items()
+        }
+        out["max"] = round(h.get_max_value() / 1000, 4)
+        out["mean"] = round(h.get_mean_value() / 1000, 4)
+        return out
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A snapshot of this process's resource usage (all threads)."""
+
+    user: float
+    sys: float
+    voluntary: int
+    involuntary: int
+
+    @classmethod
+    def now(cls) -> Usage:
+        u = resource.getrusage(resource.RUSAGE_SELF)
+        return cls(u.ru_utime, u.ru_stime, u.ru_nvcsw, u.ru_nivcsw)
+
+    def apply_delta(self, later: Usage, rec: Recording) -> None:
+        rec.cpu_user_s += later.user - self.user
+        rec.cpu_sys_s += later.sys - self.sys
+        rec.ctx_voluntary += later.voluntary - self.voluntary
+        rec.ctx_involuntary += later.involuntary - self.involuntary
+
+
+def peak_rss_kb() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

@@ -1,0 +1,51 @@
+"""`threads`: N OS threads, each a blocking client. The GIL is released while a thread waits."""
+
+from __future__ import annotations
+
+import threading
+
+from workbench.clients.base import BlockingClient, ClientContext
+from workbench.errors import UsageError
+from workbench.metrics import ClientRecorder, Recording
+from workbench.models.base import Model, Window, blocking_closed_loop, seconds_until
+
+# Threads blocked in recv() need little stack; the default 8 MiB reservation per thread is what
+# makes thousands of threads fail first. 256 KiB is ample for these clients' call depth.
+THREAD_STACK = 256 * 1024
+
+
+class ThreadsModel(Model):
+    name = "threads"
+    family = "blocking"
+    summary = "N threads, one blocking client each"
+
+    def run(self, window: Window) -> Recording:
+        n = self.spec.clients
+        ctx = ClientContext(self.spec.build_workload(), n, self.spec.timeout)
+        client = self.client_cls(ctx)
+        assert isinstance(client, BlockingClient)
+        recorders = [ClientRecorder() for _ in range(n)]
+        threads = []
+        previous = threading.stack_size(THREAD_STACK)
+        try:
+            for i, rec in enumerate(recorders):
+                t = threading.Thread(
+                    target=blocking_closed_loop,
+                    args=(client.connection(), window, rec),
+                    name=f"client-{i}",
+                    daemon=True,  # a thread stuck past the grace period must not block exit
+                )
+                try:
+                    t.start()
+                except RuntimeError as exc:
+                    raise UsageError(
+                        f"could not start thread {i + 1} of {n} ({exc}); "
+                        "use fewer --clients or an async model"
+                    ) from None
+                threads.append(t)
+        finally:
+            threading.stack_size(previous)
+        for t in threads:
+            t.join(seconds_until(window.stop_ns))
+        client.close()
+        return Recording.from_clients(recorders)

@@ -1,0 +1,1 @@
+"""Turning result documents into tables and files."""

@@ -1,0 +1,60 @@
+"""A live rich progress display for long runs (stderr, so stdout keeps only the table)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from workbench.harness.runner import Cell, Observer
+from workbench.units import format_rate
+
+
+class RichObserver(Observer):
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.overall: TaskID | None = None
+        self.current: TaskID | None = None
+
+    def __enter__(self) -> RichObserver:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.progress.__exit__(t, e, tb)
+
+    def start(self, total: int) -> None:
+        self.overall = self.progress.add_task("cells", total=total)
+        self.current = self.progress.add_task("", total=100)
+
+    def cell(self, index: int, cell: Cell, round_: int) -> None:
+        assert self.current is not None
+        suffix = f" (round {round_ + 1})" if round_ else ""
+        self.progress.update(self.current, description=f"{cell.label}{suffix}", completed=0)
+
+    def phase(self, name: str, fraction: float) -> None:
+        assert self.current is not None
+        self.progress.update(self.current, completed=fraction * 100)
+        desc = self.progress.tasks[self.current].description.split(" — ")[0]
+        self.progress.update(self.current, description=f"{desc} — {name}")
+
+    def done(self, cell: Cell, row: dict[str, Any]) -> None:
+        assert self.overall is not None
+        self.progress.advance(self.overall)
+        self.console.print(
+            f"  {cell.label}: {format_rate(row['ops_per_s'])} ops/s, "
+            f"p99 {row['latency_ms']['p99']} ms, errors {row['errors']}",
+            highlight=False,
+        )

@@ -1,0 +1,57 @@
+"""Result documents on disk: written atomically, read back with a clear error when they are not
+ours (wrong schema, truncated, not JSON)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import UsageError
+
+SCHEMA_VERSION = 1
+
+
+def write_json(path: str | os.PathLike[str], doc: dict[str, Any]) -> Path:
+    """Write to a temporary file in the same directory, fsync, then rename over the target, so a
+    crash or Ctrl-C leaves either the old file or the new one, never half of one."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"cannot write {target}: directory {directory} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read {p}: {exc.strerror}") from None
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{p} is not a complete JSON document ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(doc, dict) or "schema_version" not in doc or "results" not in doc:
+        raise UsageError(f"{p} is not a workbench result file")
+    if doc["schema_version"] != SCHEMA_VERSION:
+        raise UsageError(
+            f"{p} has schema version {doc['schema_version']}, this workbench reads {SCHEMA_VERSION}"
+        )
+    return doc

@@ -1,0 +1,110 @@
+"""The terminal table: fastest first within each workload, relative to the best row, with the
+trust flags spelled out underneath."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from workbench.harness.trust import FLAG_HELP
+from workbench.units import format_rate
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
+def io_table(doc: dict[str, Any]) -> Table:
+    rows: list[dict[str, Any]] = doc["results"]
+    with_bound = any("bound_share" in r for r in rows)
+    with_repeats = any(len(r["repeats"]["ops_per_s"]) > 1 for r in rows)
+    with_workload = len({r["workload"] for r in rows}) > 1
+    table = Table(title=_title(doc), title_justify="left", header_style="bold")
+    table.add_column("model")
+    table.add_column("client")
+    if with_workload:
+        table.add_column("workload")
+    for name in ("clients", "ops/s", "× best"):
+        table.add_column(name, justify="right")
+    if with_repeats:
+        table.add_column("spread", justify="right")
+    if with_bound:
+        table.add_column("of N/d", justify="right")
+    for name in ("p50 ms", "p99 ms", "p99.9 ms", "CPU µs/op", "srv CPU", "RSS MB", "errors"):
+        table.add_column(name, justify="right")
+    table.add_column("flags")
+    for workload in dict.fromkeys(r["workload"] for r in rows):
+        group = sorted((r for r in rows if r["workload"] == workload), key=lambda r: -r["ops_per_s"])
+        best = group[0]["ops_per_s"] or 1.0
+        for r in group:
+            lat = r["latency_ms"]
+            cells: list[str | Text] = [r["model"], r["client"]]
+            if with_workload:
+                cells.append(r["workload"])
+            cells += [str(r["clients"]), format_rate(r["ops_per_s"]), f"{r['ops_per_s'] / best:.2f}"]
+            if with_repeats:
+                spread = r["repeats"]["spread"]
+                cells.append("-" if spread is None else f"±{spread * 50:.0f}%")
+            if with_bound:
+                share = r.get("bound_share")
+                cells.append("-" if share is None else f"{share:.2f}")
+            srv = r["server_cpu_util"]
+            cells += [
+                _ms(lat["p50"]), _ms(lat["p99"]), _ms(lat["p999"]),
+                "-" if r["cpu_us_per_op"] is None else f"{r['cpu_us_per_op']:.1f}",
+                "-" if srv is None else f"{srv * 100:.0f}%",
+                f"{r['peak_rss_mb']:.0f}",
+                Text(str(r["errors"]), style="red" if r["errors"] else ""),
+                Text(", ".join(r["flags"]), style="yellow" if r["flags"] else ""),
+            ]  # fmt: skip
+            table.add_row(*cells)
+        table.add_section()
+    return table
+
+
+def _title(doc: dict[str, Any]) -> str:
+    md = doc["metadata"]
+    s = md["settings"]
+    parent = md["parent"]
+    pin = md["pinning"]
+    where = ", ".join(v["url"] for v in md["servers"].values())
+    parts = [
+        f"Python {parent['python']}",
+        f"{s['clients']} clients",
+        f"{s['duration']:g}s window after {s['warmup']:g}s warm-up",
+        f"server latency {s['latency'] * 1000:g} ms" if s["latency"] else "no injected latency",
+        f"target {where}",
+    ]
+    if pin["server_cpus"]:
+        parts.append(f"server on CPU {pin['server_cpus']}, clients on {pin['client_cpus']}")
+    return " · ".join(parts)
+
+
+def notes(doc: dict[str, Any]) -> list[str]:
+    rows = doc["results"]
+    out = []
+    seen = sorted({f for r in rows for f in r["flags"]})
+    for flag in seen:
+        out.append(f"{flag}: {FLAG_HELP.get(flag, '')}")
+    bound = next((r.get("bound_ops_per_s") for r in rows if r.get("bound_ops_per_s")), None)
+    if bound:
+        out.append(
+            f"of N/d: share of the Little's-law bound N/d = {format_rate(bound)} ops/s "
+            "(N clients, d injected latency); 1.00 means the model adds no delay of its own"
+        )
+    for r in rows:
+        if r["errors"]:
+            kinds = ", ".join(f"{k} {v}" for k, v in sorted(r["errors_by_kind"].items()))
+            out.append(f"errors in {r['model']} · {r['client']} · {r['workload']}: {kinds}")
+    return out
+
+
+def print_io(doc: dict[str, Any], console: Console) -> None:
+    console.print(io_table(doc))
+    for line in notes(doc):
+        console.print(f"  {line}", highlight=False)

@@ -1,0 +1,137 @@
+"""Run a mock server as an owned subprocess: the only way tests and the harness start servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+from workbench.children import owned_process, read_stderr
+from workbench.errors import RunFailed, UsageError
+
+SERVER_KINDS = ("http", "echo")
+
+
+class ServerStartError(RunFailed):
+    """The server exited or stayed silent instead of printing its READY line."""
+
+
+@dataclass
+class ServerHandle:
+    """A running mock server: where it listens and what it has cost so far."""
+
+    kind: str
+    url: str
+    host: str
+    port: int
+    pid: int
+    cpus: set[int] | None
+    process: psutil.Process = field(repr=False)
+    final: dict[str, Any] | None = None
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds the server has used since it started."""
+        t = self.process.cpu_times()
+        return float(t.user + t.system)
+
+    def alive(self) -> bool:
+        try:
+            return self.process.is_running() and self.process.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+
+def server_command(
+    kind: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    loop: str = "uvloop",
+    latency: float = 0.0,
+    jitter: float = 0.0,
+    body_size: int | None = None,
+    faults: Sequence[str] = (),
+    framing: str | None = None,
+    extra_args: Sequence[str] = (),
+    python: str = sys.executable,
+) -> list[str]:
+    if kind not in SERVER_KINDS:
+        raise UsageError(f"unknown server kind {kind!r}; choose from {', '.join(SERVER_KINDS)}")
+    cmd = [python, "-m", f"servers.{kind}", "--host", host, "--port", str(port), "--loop", loop]
+    cmd += ["--latency", repr(latency), "--jitter", repr(jitter), "--die-with-parent"]
+    if body_size is not None:
+        cmd += ["--body-size", str(body_size)]
+    if framing is not None:
+        cmd += ["--framing", framing]
+    for fault in faults:
+        cmd += ["--fault", fault]
+    return cmd + list(extra_args)
+
+
+def _read_line(stream: Any, deadline: float) -> bytes | None:
+    """One line from a pipe, or None if the deadline passes first (selector, so no thread)."""
+    with selectors.DefaultSelector() as sel:
+        sel.register(stream, selectors.EVENT_READ)
+        buf = b""
+        fd = stream.fileno()
+        while not buf.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not sel.select(remaining):
+                return None
+            chunk = os.read(fd, 1)
+            if not chunk:
+                return buf or None
+            buf += chunk
+        return buf
+
+
+@contextmanager
+def run_server(
+    kind: str = "http",
+    *,
+    cpus: set[int] | None = None,
+    ready_timeout: float = 15.0,
+    **options: Any,
+) -> Iterator[ServerHandle]:
+    """Start a mock server, wait for READY, yield its handle; stop it (SIGTERM, then kill) on exit.
+
+    `options` are those of `server_command` (host, port, latency, body_size, faults, ...).
+    `cpus` pins the server to those CPUs. The final JSON stats line lands in `handle.final`.
+    """
+    cmd = server_command(kind, **options)
+    env = dict(os.environ)
+    with owned_process(cmd, env=env, cpus=cpus, stdin=subprocess.DEVNULL) as proc:
+        assert proc.stdout is not None
+        line = _read_line(proc.stdout, time.monotonic() + ready_timeout)
+        if line is None or not line.startswith(b"READY "):
+            proc.poll()
+            detail = read_stderr(proc).strip().splitlines()
+            reason = detail[-1] if detail else f"no READY line within {ready_timeout:g}s"
+            if proc.returncode == 2:  # the server's own clear usage error (port in use, ...)
+                raise UsageError(reason.split("error: ", 1)[-1])
+            raise ServerStartError(f"{kind} server did not start: {reason}")
+        url = line.split()[1].decode()
+        hostport = url.split("://", 1)[1]
+        host, _, port = hostport.rpartition(":")
+        handle = ServerHandle(
+            kind, url, host.strip("[]"), int(port), proc.pid, cpus, psutil.Process(proc.pid)
+        )
+        yield handle
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            final = _read_line(proc.stdout, time.monotonic() + 3.0)
+            if final:
+                try:
+                    handle.final = json.loads(final)
+                except ValueError:
+                    handle.final = None

@@ -1,0 +1,66 @@
+"""The shape every workload has: what one operation sends, and how its answer is verified."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+class WorkloadError(Exception):
+    """An answer that arrived but is wrong (bad status, short or corrupt body, bad echo)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the load goes. `scheme` is http or tcp."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str = "/"
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}{self.path}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scheme": self.scheme, "host": self.host, "port": self.port, "path": self.path}
+
+
+class Exchange(ABC):
+    """Per-connection sans-I/O state: `request` to send, then `feed` received bytes until done."""
+
+    request: bytes
+    keep_alive: bool = True
+
+    @abstractmethod
+    def feed(self, data: bytes) -> int | None:
+        """Bytes received; returns the bytes moved by the operation once its answer is complete
+        and verified, None while more are needed. Raises WorkloadError or ProtocolError."""
+
+    @abstractmethod
+    def feed_eof(self) -> int:
+        """The peer closed the connection: complete the operation if that ends it, else raise."""
+
+
+class Workload(ABC):
+    """One kind of operation, written once; every client of every model performs it."""
+
+    name: ClassVar[str]
+    protocol: ClassVar[str]  # "http" or "echo": which servers and clients fit
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    @abstractmethod
+    def exchange(self) -> Exchange:
+        """Fresh sans-I/O state for one connection (raw clients)."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "target": self.target.as_dict()}

@@ -1,0 +1,93 @@
+"""HTTP workloads: `http` (GET with keep-alive) and `http-upload` (POST with a body)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from servers.payload import body_bytes
+from workbench.protocol.http import ResponseParser, build_request
+from workbench.workloads.base import Exchange, Target, Workload, WorkloadError
+
+
+class HttpExchange(Exchange):
+    __slots__ = ("_check", "_parser", "keep_alive", "request")
+
+    def __init__(self, workload: HttpWorkload) -> None:
+        self.request = workload.request_bytes
+        self._parser = ResponseParser(head_request=workload.method == "HEAD")
+        self._check = workload.check
+        self.keep_alive = True
+
+    def feed(self, data: bytes) -> int | None:
+        resp = self._parser.feed(data)
+        if resp is None:
+            return None
+        self.keep_alive = resp.keep_alive
+        return self._check(resp.status, resp.body) + len(self.request)
+
+    def feed_eof(self) -> int:
+        resp = self._parser.feed_eof()
+        self.keep_alive = False
+        return self._check(resp.status, resp.body) + len(self.request)
+
+
+class HttpWorkload(Workload):
+    """A request every client sends the same way, and the answer every client checks the same way.
+
+    Library clients use `method`, `url`, `body` and `check`; raw clients use `exchange()`.
+    With `expected` None (a user's own server), any 2xx status passes and the body is not compared.
+    """
+
+    protocol = "http"
+    method = "GET"
+
+    def __init__(self, target: Target, body: bytes | None, expected: bytes | None) -> None:
+        super().__init__(target)
+        self.body = body
+        self.expected = expected
+        self.url = target.url
+        self.request_bytes = build_request(
+            self.method, target.host, target.port, target.path, body
+        )
+
+    def check(self, status: int, body: bytes) -> int:
+        """Verify an answer; returns the body length. Raises WorkloadError."""
+        expected = self.expected
+        if expected is None:
+            if not 200 <= status < 300:
+                raise WorkloadError(f"status-{status}", f"HTTP status {status}")
+            return len(body)
+        if status != 200:
+            raise WorkloadError(f"status-{status}", f"HTTP status {status}")
+        if body != expected:
+            kind = "short-body" if len(body) != len(expected) else "corrupt-body"
+            raise WorkloadError(kind, f"body of {len(body)} bytes, expected {len(expected)}")
+        return len(body)
+
+    def exchange(self) -> Exchange:
+        return HttpExchange(self)
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d.update(method=self.method, verify="body" if self.expected is not None else "status")
+        return d
+
+
+class HttpGet(HttpWorkload):
+    """GET the target; the mock server answers `body_size` deterministic bytes."""
+
+    name = "http"
+
+    def __init__(self, target: Target, body_size: int | None) -> None:
+        super().__init__(target, None, None if body_size is None else body_bytes(body_size))
+
+
+class HttpUpload(HttpWorkload):
+    """POST `upload_size` bytes; the mock server answers the length it received, in decimal."""
+
+    name = "http-upload"
+    method = "POST"
+
+    def __init__(self, target: Target, upload_size: int, verify: bool) -> None:
+        body = body_bytes(upload_size)
+        super().__init__(target, body, b"%d" % upload_size if verify else None)
