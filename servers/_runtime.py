@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import json
 import random
@@ -127,19 +128,17 @@ class OrderedWriter:
         self._queue.clear()
 
 
-def abort_with_reset(transport: asyncio.BaseTransport) -> None:
+def abort_with_reset(transport: asyncio.Transport) -> None:
     """Close with a TCP RST rather than a FIN, the way a crashed peer looks to a client."""
     sock = transport.get_extra_info("socket")
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
     transport.abort()
 
 
 def slow_chunks(data: bytes, head_len: int, timing: Timing) -> list[tuple[float, bytes]]:
-    """Split a response into (offset seconds, chunk): head at once, body spread over slow_seconds."""
+    """Split a response into (offset s, chunk): the head at once, the body over slow_seconds."""
     head, body = data[:head_len], data[head_len:]
     n = max(1, min(timing.slow_chunks, len(body)))
     step = timing.slow_seconds / n
@@ -166,7 +165,9 @@ def common_parser(prog: str, description: str, faults: tuple[str, ...]) -> argpa
         metavar="KIND:RATE",
         help=f"inject a fault into a fraction of requests; KIND is one of {', '.join(faults)}",
     )
-    p.add_argument("--stall-seconds", type=float, default=30.0, help="how long a stall holds a reply")
+    p.add_argument(
+        "--stall-seconds", type=float, default=30.0, help="how long a stall holds a reply"
+    )
     p.add_argument("--slow-seconds", type=float, default=1.0, help="how long a slow body takes")
     p.add_argument("--seed", type=int, default=0, help="seed for jitter and fault draws")
     p.add_argument("--backlog", type=int, default=4096, help="listen backlog")
@@ -226,7 +227,12 @@ def serve(
     except FaultSpecError as exc:
         return _fail(prog, str(exc))
     timing = Timing(
-        args.latency, args.jitter, args.stall_seconds, args.slow_seconds, 16, random.Random(args.seed)
+        args.latency,
+        args.jitter,
+        args.stall_seconds,
+        args.slow_seconds,
+        16,
+        random.Random(args.seed),
     )
     config = ServerConfig(args, timing, plan, ServerStats())
     try:
@@ -261,8 +267,13 @@ async def _serve(
     sockname = server.sockets[0].getsockname()
     host = f"[{sockname[0]}]" if ":" in sockname[0] else sockname[0]
     stop: asyncio.Future[int] = loop.create_future()
+
+    def on_signal(signum: int) -> None:
+        if not stop.done():
+            stop.set_result(signum)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda s=sig: stop.done() or stop.set_result(s))
+        loop.add_signal_handler(sig, on_signal, int(sig))
     print(f"READY {scheme}://{host}:{sockname[1]}", flush=True)
     signum = await stop
     server.close()

@@ -1,6 +1,6 @@
 """Mock TCP echo server with framing, injected latency and faults, on a raw Protocol.
 
-    python -m servers.echo --port 0 [--framing length|line|raw] [--latency 0.02] [--fault reset:0.01]
+    python -m servers.echo --port 0 [--framing length|line|raw] [--latency 0.02]
 
 Framing `length` (default): each message is a 4-byte big-endian length and that many bytes, echoed
 whole. `line`: each message ends with a newline. `raw`: every read is echoed as it arrives, so
@@ -128,8 +128,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = common_parser("python -m servers.echo", __doc__.splitlines()[0], ECHO_FAULTS)
     parser.add_argument("--framing", choices=FRAMINGS, default="length", help="message framing")
     return serve("python -m servers.echo", "tcp", argv, parser, ECHO_FAULTS, protocol_factory)
-
-
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ _REASONS = {
 }
 
 
-def build_response(status: int, body: bytes, *, keep_alive: bool = True, head: bool = False) -> bytes:
+def build_response(
+    status: int, body: bytes, *, keep_alive: bool = True, head: bool = False
+) -> bytes:
     """A complete response; `head` drops the body but keeps its Content-Length."""
     lines = [
         b"HTTP/1.1 %d %s" % (status, _REASONS.get(status, b"Unknown")),
@@ -198,6 +200,7 @@ def _validate(args: argparse.Namespace) -> str | None:
     if not 0 <= args.body_size <= MAX_BYTES_ROUTE:
         return f"--body-size must be in 0..{MAX_BYTES_ROUTE}"
     return None
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

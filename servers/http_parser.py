@@ -1,4 +1,4 @@
-"""HTTP/1.1 request framing for the mock server. Bytes in, request events out; no I/O (h11's lesson).
+"""HTTP/1.1 request framing for the mock server: bytes in, requests out, no I/O (h11's lesson).
 
 It parses only what a load generator sends: a request line, headers, and an optional body with
 Content-Length. Anything else is a `BadRequest` carrying the status the server answers with.
@@ -11,7 +11,9 @@ from typing import NamedTuple
 MAX_HEAD = 16 * 1024
 MAX_BODY = 1 << 30
 _VERSIONS = (b"HTTP/1.1", b"HTTP/1.0")
-_TOKEN_BYTES = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_TOKEN_BYTES = frozenset(
+    b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
 
 
 class BadRequest(Exception):
@@ -35,7 +37,7 @@ def _is_token(value: bytes) -> bool:
 
 
 def parse_head(head: bytes) -> tuple[bytes, bytes, bool, int]:
-    """Parse a request head (without the final blank line): method, target, keep-alive, body length."""
+    """Parse a head (without its final blank line): method, target, keep-alive, body length."""
     lines = head.split(b"\r\n")
     parts = lines[0].split(b" ")
     if len(parts) != 3:
@@ -80,7 +82,7 @@ class RequestParser:
     """
 
     # Load generators send the same head again and again: parsed heads are immutable, so a small
-    # shared cache turns the common case into one dict lookup. Bounded, so hostile input can't grow it.
+    # shared cache makes the common case one dict lookup. Bounded, so hostile input cannot grow it.
     _head_cache: dict[bytes, Request] = {}
     _HEAD_CACHE_MAX = 256
 

@@ -8,10 +8,13 @@ dies without running any code (see `servers.lifetime.die_with_parent`).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import selectors
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO
@@ -19,10 +22,8 @@ from typing import IO
 
 def kill_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
     """Signal the child's whole process group; a group that is already gone is fine."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 @contextmanager
@@ -39,7 +40,7 @@ def owned_process(
     stderr goes to a file, not a pipe, so a chatty child can never block on a full pipe while the
     owner waits on stdout. Read it with `read_stderr`.
     """
-    err: IO[bytes] = tempfile.TemporaryFile()
+    err: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
         list(args),
         stdin=stdin,
@@ -56,10 +57,8 @@ def owned_process(
         yield proc
     finally:
         kill_group(proc)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a zombie the kernel will reap
-            pass
         for stream in (proc.stdin, proc.stdout):
             if stream is not None:
                 stream.close()
@@ -75,3 +74,29 @@ def read_stderr(proc: subprocess.Popen[bytes], limit: int = 4000) -> str:
     err.seek(0)
     text = err.read().decode(errors="replace")
     return text[-limit:]
+
+
+class LineReader:
+    """Reads whole lines from a child's pipe with a deadline, without a thread. Holds no
+    resource of its own: the selector lives only for the duration of one call."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.fd = stream.fileno()
+        self.buf = b""
+
+    def readline(self, deadline: float) -> bytes | None:
+        """The next line; b"" at end of file; None if the deadline (time.monotonic) passes."""
+        if b"\n" not in self.buf:
+            with selectors.DefaultSelector() as sel:
+                sel.register(self.fd, selectors.EVENT_READ)
+                while b"\n" not in self.buf:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or not sel.select(remaining):
+                        return None
+                    chunk = os.read(self.fd, 1 << 16)
+                    if not chunk:
+                        rest, self.buf = self.buf, b""
+                        return rest
+                    self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line + b"\n"

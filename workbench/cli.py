@@ -50,7 +50,9 @@ def _add_io_args(p: argparse.ArgumentParser) -> None:
         help=f"client libraries, comma list of: {', '.join(CLIENT_NAMES)}, or all; default: raw "
         "for every model plus each library on its usual model",
     )
-    g.add_argument("--workloads", default="http", help=f"comma list of: {', '.join(WORKLOAD_NAMES)}")
+    g.add_argument(
+        "--workloads", default="http", help=f"comma list of: {', '.join(WORKLOAD_NAMES)}"
+    )
     g.add_argument("--procs", default=None, help="worker processes for the processes models")
     g = p.add_argument_group("how long")
     g.add_argument("--duration", default="3", help="measuring window per cell (default 3s)")
@@ -185,9 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_io_args(io)
     net = sub.add_parser("net", help="the network cells only (same options as io)")
     _add_io_args(net)
-    serve = sub.add_parser(
-        "serve", help="run a mock server in the foreground", add_help=False
-    )
+    serve = sub.add_parser("serve", help="run a mock server in the foreground", add_help=False)
     serve.add_argument("kind", choices=("http", "echo"))
     sub.add_parser("list", help="models, clients and workloads")
     return p

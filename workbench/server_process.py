@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import selectors
 import signal
 import subprocess
 import sys
@@ -16,7 +16,7 @@ from typing import Any
 
 import psutil
 
-from workbench.children import owned_process, read_stderr
+from workbench.children import LineReader, owned_process, read_stderr
 from workbench.errors import RunFailed, UsageError
 
 SERVER_KINDS = ("http", "echo")
@@ -78,23 +78,6 @@ def server_command(
     return cmd + list(extra_args)
 
 
-def _read_line(stream: Any, deadline: float) -> bytes | None:
-    """One line from a pipe, or None if the deadline passes first (selector, so no thread)."""
-    with selectors.DefaultSelector() as sel:
-        sel.register(stream, selectors.EVENT_READ)
-        buf = b""
-        fd = stream.fileno()
-        while not buf.endswith(b"\n"):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not sel.select(remaining):
-                return None
-            chunk = os.read(fd, 1)
-            if not chunk:
-                return buf or None
-            buf += chunk
-        return buf
-
-
 @contextmanager
 def run_server(
     kind: str = "http",
@@ -112,9 +95,12 @@ def run_server(
     env = dict(os.environ)
     with owned_process(cmd, env=env, cpus=cpus, stdin=subprocess.DEVNULL) as proc:
         assert proc.stdout is not None
-        line = _read_line(proc.stdout, time.monotonic() + ready_timeout)
-        if line is None or not line.startswith(b"READY "):
-            proc.poll()
+        reader = LineReader(proc.stdout)
+        line = reader.readline(time.monotonic() + ready_timeout)
+        if not line or not line.startswith(b"READY "):
+            if line is not None:  # stdout closed: the server is exiting; get its exit code
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=3)
             detail = read_stderr(proc).strip().splitlines()
             reason = detail[-1] if detail else f"no READY line within {ready_timeout:g}s"
             if proc.returncode == 2:  # the server's own clear usage error (port in use, ...)
@@ -129,7 +115,7 @@ def run_server(
         yield handle
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-            final = _read_line(proc.stdout, time.monotonic() + 3.0)
+            final = reader.readline(time.monotonic() + 3.0)
             if final:
                 try:
                     handle.final = json.loads(final)

@@ -25,6 +25,7 @@ class AnyioStreamConnection(AsyncConnection):
             exchange = self.exchange
             await stream.send(exchange.request)
             while True:
+                n: int | None
                 try:
                     data = await stream.receive(RECV_SIZE)
                 except anyio.EndOfStream:

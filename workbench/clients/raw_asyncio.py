@@ -82,7 +82,7 @@ class RawProtocolConnection(AsyncConnection):
             self.proto = None
             raise ConnectionResetError("connection closed by the server")
         transport.write(proto.exchange.request)
-        n = await fut
+        n: int = await fut
         if not proto.exchange.keep_alive:
             await self.reset()
         return n
@@ -115,9 +115,9 @@ class RawProtocolClient(AsyncClient):
             now = self.loop.time()
             for conn in self.connections:
                 proto = conn.proto
-                if proto is not None and proto.fut is not None and not proto.fut.done():
-                    if now > proto.deadline:
-                        proto.fut.set_exception(TimeoutError("operation timed out"))
+                fut = proto.fut if proto is not None else None
+                if fut is not None and not fut.done() and now > proto.deadline:  # type: ignore[union-attr]
+                    fut.set_exception(TimeoutError("operation timed out"))
 
     async def aclose(self) -> None:
         if self._watchdog is not None:

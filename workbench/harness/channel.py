@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-from workbench.children import owned_process, read_stderr
+from workbench.children import LineReader, owned_process, read_stderr
 from workbench.errors import RunFailed, UsageError
 
 PREFIX = b"@@wb "
@@ -32,36 +31,10 @@ def emit(stream: IO[str], kind: str, payload: dict[str, Any]) -> None:
     stream.flush()
 
 
-class LineReader:
-    """Reads whole lines from a pipe with a timeout, without a thread."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.fd = stream.fileno()
-        self.buf = b""
-        self.sel = selectors.DefaultSelector()
-        self.sel.register(self.fd, selectors.EVENT_READ)
-
-    def readline(self, deadline: float) -> bytes | None:
-        """The next line, b"" at end of file, None if the deadline (time.monotonic) passes."""
-        while b"\n" not in self.buf:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self.sel.select(remaining):
-                return None
-            chunk = os.read(self.fd, 1 << 16)
-            if not chunk:
-                rest, self.buf = self.buf, b""
-                return rest
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line + b"\n"
-
-    def close(self) -> None:
-        self.sel.close()
-
-
 class WorkerChannel:
     def __init__(self, proc: subprocess.Popen[bytes], label: str) -> None:
-        assert proc.stdin is not None and proc.stdout is not None
+        assert proc.stdin is not None
+        assert proc.stdout is not None
         self.proc = proc
         self.label = label
         self.reader = LineReader(proc.stdout)
@@ -116,8 +89,5 @@ def start_worker(
     full_env = {**os.environ, **env}
     with owned_process(worker_command(python), env=full_env, cpus=cpus) as proc:
         channel = WorkerChannel(proc, label)
-        try:
-            channel.send(payload)
-            yield channel
-        finally:
-            channel.reader.close()
+        channel.send(payload)
+        yield channel

@@ -34,7 +34,6 @@ from workbench.server_process import ServerHandle, run_server
 from workbench.workloads import WORKLOAD_NAMES, WORKLOAD_PROTOCOLS, WorkloadSettings
 from workbench.workloads.base import Target
 
-
 READY_TIMEOUT_S = 60.0
 FD_MARGIN = 64
 
@@ -105,12 +104,14 @@ def validate(settings: IoSettings) -> None:
             raise UsageError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
     for name in settings.workloads:
         if name not in WORKLOAD_NAMES:
-            raise UsageError(
-                f"unknown workload {name!r}; choose from {', '.join(WORKLOAD_NAMES)}"
-            )
+            raise UsageError(f"unknown workload {name!r}; choose from {', '.join(WORKLOAD_NAMES)}")
     for lib in settings.libs or ():
         client_entry(lib)
-    positive = {"clients": settings.clients, "duration": settings.duration, "repeat": settings.repeat}
+    positive = {
+        "clients": settings.clients,
+        "duration": settings.duration,
+        "repeat": settings.repeat,
+    }
     positive["timeout"] = settings.timeout
     for name, value in positive.items():
         if not value > 0:
@@ -160,7 +161,9 @@ def plan_cpus(pin: bool) -> tuple[set[int] | None, set[int] | None]:
     return {available[-1]}, set(available[:-1])
 
 
-def _sleep_until(ns: int, observer: Observer, phase: str, begin_ns: int, check: Callable[[], None]) -> None:
+def _sleep_until(
+    ns: int, observer: Observer, phase: str, begin_ns: int, check: Callable[[], None]
+) -> None:
     span = max(1, ns - begin_ns)
     while (left := ns - time.monotonic_ns()) > 0:
         observer.phase(phase, 1 - left / span)
@@ -211,8 +214,9 @@ def run_cell(
     return CellRun(Recording.from_dict(payload), server_cpu, window.seconds, ready["metadata"])
 
 
-def summarise(cell: Cell, runs: list[CellRun], settings: IoSettings, requested: int,
-              client_cpus: int) -> dict[str, Any]:
+def summarise(
+    cell: Cell, runs: list[CellRun], settings: IoSettings, requested: int, client_cpus: int
+) -> dict[str, Any]:
     """One result row: the median run's figures, with the spread of all repeats."""
     rates = [r.recording.ops / r.window_s for r in runs]
     order = sorted(range(len(runs)), key=lambda i: rates[i])
@@ -238,7 +242,9 @@ def summarise(cell: Cell, runs: list[CellRun], settings: IoSettings, requested: 
         "cpu_user_s": round(rec.cpu_user_s, 4),
         "cpu_sys_s": round(rec.cpu_sys_s, 4),
         "cpu_us_per_op": round(cpu / rec.ops * 1e6, 2) if rec.ops else None,
-        "server_cpu_s": None if median_run.server_cpu_s is None else round(median_run.server_cpu_s, 4),
+        "server_cpu_s": None
+        if median_run.server_cpu_s is None
+        else round(median_run.server_cpu_s, 4),
         "server_cpu_util": None
         if median_run.server_cpu_s is None
         else round(median_run.server_cpu_s / window, 4),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import anyio
 
 from workbench.clients.base import AsyncClient, ClientContext
@@ -13,11 +15,13 @@ class AnyioModel(Model):
     name = "anyio-asyncio"
     family = "anyio"
     summary = "N tasks in an anyio task group on the asyncio backend"
-    requires = ("anyio",)
+    requires: ClassVar[tuple[str, ...]] = ("anyio",)
     backend = "asyncio"
 
     def loop_name(self) -> str:
-        return f"anyio {anyio.__version__ if hasattr(anyio, '__version__') else ''} on {self.backend}"
+        return (
+            f"anyio {anyio.__version__ if hasattr(anyio, '__version__') else ''} on {self.backend}"
+        )
 
     def run(self, window: Window) -> Recording:
         result: Recording = anyio.run(self._main, window, backend=self.backend)

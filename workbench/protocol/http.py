@@ -30,9 +30,7 @@ class Response(NamedTuple):
     keep_alive: bool
 
 
-def build_request(
-    method: str, host: str, port: int, path: str, body: bytes | None = None
-) -> bytes:
+def build_request(method: str, host: str, port: int, path: str, body: bytes | None = None) -> bytes:
     """One request with keep-alive semantics (HTTP/1.1 default)."""
     host_header = host if port in (80, 443) else f"{host}:{port}"
     if ":" in host and not host.startswith("["):

@@ -46,8 +46,10 @@ def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise UsageError(f"cannot read {p}: {exc.strerror}") from None
     try:
         doc = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"{p} is not a complete JSON document ({exc.msg} at line {exc.lineno})") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{p} is not a complete JSON document ({exc.msg} at line {exc.lineno})"
+        ) from None
     if not isinstance(doc, dict) or "schema_version" not in doc or "results" not in doc:
         raise UsageError(f"{p} is not a workbench result file")
     if doc["schema_version"] != SCHEMA_VERSION:

@@ -39,14 +39,20 @@ def io_table(doc: dict[str, Any]) -> Table:
         table.add_column(name, justify="right")
     table.add_column("flags")
     for workload in dict.fromkeys(r["workload"] for r in rows):
-        group = sorted((r for r in rows if r["workload"] == workload), key=lambda r: -r["ops_per_s"])
+        group = sorted(
+            (r for r in rows if r["workload"] == workload), key=lambda r: -r["ops_per_s"]
+        )
         best = group[0]["ops_per_s"] or 1.0
         for r in group:
             lat = r["latency_ms"]
             cells: list[str | Text] = [r["model"], r["client"]]
             if with_workload:
                 cells.append(r["workload"])
-            cells += [str(r["clients"]), format_rate(r["ops_per_s"]), f"{r['ops_per_s'] / best:.2f}"]
+            cells += [
+                str(r["clients"]),
+                format_rate(r["ops_per_s"]),
+                f"{r['ops_per_s'] / best:.2f}",
+            ]
             if with_repeats:
                 spread = r["repeats"]["spread"]
                 cells.append("-" if spread is None else f"±{spread * 50:.0f}%")

@@ -46,9 +46,7 @@ class HttpWorkload(Workload):
         self.body = body
         self.expected = expected
         self.url = target.url
-        self.request_bytes = build_request(
-            self.method, target.host, target.port, target.path, body
-        )
+        self.request_bytes = build_request(self.method, target.host, target.port, target.path, body)
 
     def check(self, status: int, body: bytes) -> int:
         """Verify an answer; returns the body length. Raises WorkloadError."""

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+from workbench.server_process import ServerHandle, run_server
+
+# Servers shared by a module's tests: exempt from the per-test check, not from the module one.
+_SHARED: set[int] = set()
+
+
+def _survivors(exempt: set[int]) -> list[psutil.Process]:
+    me = psutil.Process()
+    leftovers = [p for p in me.children(recursive=True) if p.pid not in exempt]
+    _, alive = psutil.wait_procs(leftovers, timeout=3)
+    alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    for p in alive:
+        p.kill()
+    return alive
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_process_survives_a_module() -> Iterator[None]:
+    yield
+    alive = _survivors(set())
+    assert not alive, f"child processes survived the module: {[p.pid for p in alive]}"
+
+
+@pytest.fixture(autouse=True)
+def no_process_survives() -> Iterator[None]:
+    """Every test must leave no child process behind (servers, workers, their workers)."""
+    yield
+    alive = _survivors(_SHARED)
+    assert not alive, f"child processes survived the test: {[p.pid for p in alive]}"
+
+
+@pytest.fixture(scope="module")
+def http_server() -> Iterator[ServerHandle]:
+    with run_server("http", body_size=256) as server:
+        _SHARED.add(server.pid)
+        yield server
+
+
+@pytest.fixture(scope="module")
+def echo_server() -> Iterator[ServerHandle]:
+    with run_server("echo") as server:
+        _SHARED.add(server.pid)
+        yield server
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))

@@ -1,0 +1,198 @@
+"""The harness around the cells: leaks, results files, trust, errors, the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import open_fds
+from tests.helpers import QUICK, run_one
+from workbench.clients import load_client
+from workbench.errors import MissingDependency, UsageError
+from workbench.harness.runner import IoSettings, plan_cells, run_io
+from workbench.harness.trust import flags_for
+from workbench.models import model_class
+from workbench.report.results_file import read_json, write_json
+from workbench.report.schema import schema_problems
+from workbench.server_process import ServerHandle, run_server
+
+
+def test_a_cell_leaks_no_fd_thread_or_process(http_server: ServerHandle) -> None:
+    run_one("threads", "raw", "http", 20, http_server)  # warm imports and caches first
+    fds, threads = open_fds(), threading.active_count()
+    for model in ("threads", "uvloop", "processes"):
+        run_one(model, "raw", "http", 20, http_server)
+    assert open_fds() == fds
+    assert threading.active_count() == threads
+
+
+def test_run_io_document_matches_schema_and_round_trips(tmp_path: Path) -> None:
+    settings = IoSettings(
+        models=["uvloop", "threads"], workloads=["http", "echo"], clients=10,
+        duration=0.3, warmup=0.2,
+    )  # fmt: skip
+    doc = run_io(settings)
+    assert schema_problems(doc) == []
+    assert {(r["model"], r["workload"]) for r in doc["results"]} >= {
+        ("uvloop", "http"),
+        ("threads", "http"),
+        ("uvloop", "echo"),
+        ("threads", "echo"),
+    }
+    meta = doc["metadata"]
+    assert meta["parent"]["python"]
+    row = doc["results"][0]
+    assert row["metadata"]["libraries"]["uvloop"]
+    assert "allocator_env" in row["metadata"]
+    assert row["server_cpu_s"] > 0
+    path = write_json(tmp_path / "run.json", doc)
+    assert read_json(path)["results"] == json.loads(json.dumps(doc["results"]))
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_truncated_or_foreign_result_files_are_clear_errors(tmp_path: Path) -> None:
+    (tmp_path / "cut.json").write_text('{"schema_version": 1, "results": [')
+    (tmp_path / "other.json").write_text('{"hello": "world"}')
+    (tmp_path / "future.json").write_text('{"schema_version": 99, "results": []}')
+    with pytest.raises(UsageError, match="not a complete JSON"):
+        read_json(tmp_path / "cut.json")
+    with pytest.raises(UsageError, match="not a workbench result"):
+        read_json(tmp_path / "other.json")
+    with pytest.raises(UsageError, match="schema version 99"):
+        read_json(tmp_path / "future.json")
+
+
+def test_littles_law_share_with_injected_latency() -> None:
+    settings = IoSettings(duration=1.0, warmup=0.5, latency=0.02)
+    with run_server("http", latency=0.02, body_size=256) as server:
+        row = run_one("uvloop", "raw", "http", 50, server, settings, body_size=256)
+    assert row["bound_ops_per_s"] == pytest.approx(2500)
+    # 50 clients each waiting 20 ms cannot exceed 2500 ops/s, and uvloop should come close.
+    assert 0.8 < row["bound_share"] <= 1.01
+    assert row["latency_ms"]["p50"] >= 20
+
+
+def test_server_and_client_cpu_are_counted_separately(http_server: ServerHandle) -> None:
+    row = run_one("uvloop", "raw", "http", 20, http_server)
+    assert row["server_cpu_s"] > 0.05
+    assert row["cpu_s"] > 0.05
+    assert row["cpu_us_per_op"] == pytest.approx(row["cpu_s"] / row["ops"] * 1e6, rel=0.01)
+
+
+def test_errors_are_counted_by_kind() -> None:
+    with run_server("http", faults=["500:0.2", "reset:0.1"], body_size=256) as server:
+        row = run_one("uvloop", "raw", "http", 10, server, body_size=256)
+    assert row["errors_by_kind"].get("status-500", 0) > 0
+    assert row["errors_by_kind"].get("reset", 0) + row["errors_by_kind"].get("eof", 0) > 0
+    assert "errors" in row["flags"]
+
+
+def test_stalls_become_timeouts_within_the_window() -> None:
+    settings = IoSettings(duration=1.0, warmup=0.2, timeout=0.3, grace=1.0)
+    with run_server("http", faults=["stall:0.05"], body_size=256) as server:
+        for model in ("uvloop", "threads", "trio", "anyio-asyncio"):
+            row = run_one(model, "raw", "http", 10, server, settings, body_size=256)
+            assert row["errors_by_kind"].get("timeout", 0) > 0, model
+            assert row["ops"] > 0
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"ops": 50_000, "window_s": 1.0, "server_cpu_util": 0.95, "processes": 1, "cpu_s": 0.5,
+          "errors": 0}, ["server-bound"]),
+        ({"ops": 50_000, "window_s": 1.0, "server_cpu_util": 0.3, "processes": 1, "cpu_s": 0.95,
+          "errors": 0}, ["client-bound"]),
+        ({"ops": 50_000, "window_s": 1.0, "server_cpu_util": 0.3, "processes": 2, "cpu_s": 0.95,
+          "errors": 0}, []),
+        ({"ops": 500, "window_s": 1.0, "server_cpu_util": None, "processes": 1, "cpu_s": 0.1,
+          "errors": 3, "repeats": {"spread": 0.3}}, ["few-samples", "errors", "noisy"]),
+        ({"ops": 0, "window_s": 1.0, "server_cpu_util": 0.0, "processes": 1, "cpu_s": 0.0,
+          "errors": 0}, ["no-ops"]),
+    ],
+)  # fmt: skip
+def test_trust_flags(row: dict[str, object], expected: list[str]) -> None:
+    assert flags_for(row, client_cpus=2) == expected
+
+
+def test_missing_optional_packages_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "uvloop", None)
+    with pytest.raises(MissingDependency, match="pip install uvloop"):
+        model_class("uvloop")
+    monkeypatch.setitem(sys.modules, "aiohttp", None)
+    monkeypatch.delitem(sys.modules, "workbench.clients.aiohttp_client", raising=False)
+    with pytest.raises(MissingDependency, match="pip install aiohttp"):
+        load_client("aiohttp", "asyncio")
+
+
+def test_default_plan_has_raw_for_every_model_and_the_library_cells() -> None:
+    cells = plan_cells(IoSettings())
+    assert {c.model for c in cells if c.client == "raw"} == set(IoSettings().models)
+    assert ("asyncio", "aiohttp") in {(c.model, c.client) for c in cells}
+    every = plan_cells(IoSettings(libs=["httpx"]))
+    assert {c.model for c in every} == set(IoSettings().models) - {"processes-uvloop"} | {
+        "processes-uvloop"
+    }
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["io", "--models", "fibers"], "unknown model 'fibers'"),
+        (["io", "--workloads", "ftp"], "unknown workload 'ftp'"),
+        (["io", "--libs", "requests"], "unknown client library 'requests'"),
+        (["io", "--clients", "0"], "--clients must be greater than 0"),
+        (["io", "--clients", "-5"], "--clients must be greater than 0"),
+        (["io", "--clients", "ten"], "is not a whole number"),
+        (["io", "--duration", "0"], "--duration must be greater than 0"),
+        (["io", "--duration", "soon"], "is not a duration"),
+        (["io", "--body-size", "12XB"], "is not a size"),
+        (["io", "--latency", "-1"], "--latency must be >= 0"),
+        (["io", "--fault", "boom:0.1"], "unknown fault kind"),
+        (["io", "--url", "http://192.0.2.1:80/"], "not loopback"),
+        (["io", "--url", "http://127.0.0.1:1/"], "cannot connect"),
+        (["io", "--url", "ftp://127.0.0.1/"], "only http://"),
+        (["io", "--clients", "900000", "--models", "uvloop"], "open files"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    proc = _cli(*args, "--duration" if "--duration" not in args else "--warmup", "0.1")
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_version_and_help() -> None:
+    assert _cli("--version").stdout.startswith("workbench ")
+    assert "io" in _cli("--help").stdout
+    listing = _cli("list").stdout
+    assert "processes-uvloop" in listing
+    assert "http.client" in listing
+
+
+def test_io_command_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    proc = _cli(
+        "io", "--clients", "20", "--models", "uvloop,sync", "--duration", "0.3",
+        "--warmup", "0.2", "--json", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "uvloop" in proc.stdout
+    assert "ops/s" in proc.stdout
+    doc = read_json(out)
+    assert schema_problems(doc) == []
+    assert {r["model"] for r in doc["results"]} == {"uvloop", "sync"}
+    assert QUICK.duration < 1
