@@ -75,7 +75,9 @@ class EchoServerProtocol(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         self.stats.connections += 1
         if self.delayed:
-            self.writer = OrderedWriter(asyncio.get_running_loop(), self.transport, self.stats)
+            self.writer = OrderedWriter(
+                asyncio.get_running_loop(), self.transport, self.stats, self.config.lead
+            )
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.writer is not None:

@@ -92,6 +92,11 @@ class RequestParser:
         self._body_left = 0
         self.body_bytes = 0
 
+    @property
+    def idle(self) -> bool:
+        """No partial request is buffered: the next read starts a new request."""
+        return not self._buf and self._pending is None
+
     def feed(self, data: bytes) -> list[Request]:
         buf = self._buf + data if self._buf else data
         pos = 0

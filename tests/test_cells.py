@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.helpers import all_cells, run_one, skip_if_missing
@@ -23,7 +25,7 @@ def test_cell_completes_with_verified_answers(
 ) -> None:
     skip_if_missing(model, client)
     server = _server(workload, request)
-    options = {"body_size": 256} if workload != "echo" else {"message_size": 100}
+    options: dict[str, Any] = {"body_size": 256} if workload != "echo" else {"message_size": 100}
     row = run_one(model, client, workload, clients, server, **options)
     assert row["errors_by_kind"] == {}
     assert row["ops"] > 0

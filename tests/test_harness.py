@@ -77,6 +77,27 @@ def test_littles_law_share_with_injected_latency() -> None:
     assert row["latency_ms"]["p50"] >= 20
 
 
+def test_window_opens_only_when_every_user_is_warm() -> None:
+    # Each first operation takes 0.4 s and there is no warm-up: a window fixed in advance would
+    # open before any user had an answer. It must wait for all of them instead.
+    settings = IoSettings(duration=0.5, warmup=0.0, timeout=5.0)
+    with run_server("http", latency=0.4, body_size=256) as server:
+        for model in ("threads", "uvloop", "trio", "anyio-trio", "processes"):
+            row = run_one(model, "raw", "http", 30, server, settings, body_size=256)
+            assert row["users_warm"] == 30, model
+            assert row["ramp_s"] >= 0.4, model
+            assert "not-warm" not in row["flags"]
+
+
+def test_a_cell_that_never_warms_is_flagged_not_hung() -> None:
+    settings = IoSettings(duration=0.3, warmup=0.0, warm_limit=0.5, timeout=5.0, grace=0.5)
+    with run_server("http", latency=2.0, body_size=256) as server:
+        row = run_one("uvloop", "raw", "http", 5, server, settings, body_size=256)
+    assert row["ramp_s"] is None
+    assert row["users_warm"] == 0
+    assert "not-warm" in row["flags"]
+
+
 def test_server_and_client_cpu_are_counted_separately(http_server: ServerHandle) -> None:
     row = run_one("uvloop", "raw", "http", 20, http_server)
     assert row["server_cpu_s"] > 0.05
@@ -114,6 +135,8 @@ def test_stalls_become_timeouts_within_the_window() -> None:
           "errors": 3, "repeats": {"spread": 0.3}}, ["few-samples", "errors", "noisy"]),
         ({"ops": 0, "window_s": 1.0, "server_cpu_util": 0.0, "processes": 1, "cpu_s": 0.0,
           "errors": 0}, ["no-ops"]),
+        ({"ops": 5000, "window_s": 1.0, "server_cpu_util": 0.1, "processes": 1, "cpu_s": 0.1,
+          "errors": 0, "clients": 100, "users_warm": 60}, ["not-warm"]),
     ],
 )  # fmt: skip
 def test_trust_flags(row: dict[str, object], expected: list[str]) -> None:

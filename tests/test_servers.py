@@ -69,6 +69,31 @@ def test_pipelined_requests_get_ordered_responses(http_server: ServerHandle) -> 
     assert bodies == [body_bytes(10), body_bytes(2000), body_bytes(5), body_bytes(256)]
 
 
+def test_repeated_whole_reads_answer_like_the_parser(http_server: ServerHandle) -> None:
+    """The server answers a read it has seen before from a cache; partial and pipelined reads of
+    the same bytes must still get exactly the parser's answers."""
+    req = b"GET /bytes/77 HTTP/1.1\r\nHost: x\r\n\r\n"
+    one = b"HTTP/1.1 200 OK\r\nContent-Length: 77\r\n"
+    with socket.create_connection((http_server.host, http_server.port), timeout=5) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for split in (None, None, 10, None, len(req) - 1):
+            if split is None:
+                s.sendall(req)
+            else:  # the tail of a request alone must not be mistaken for a whole one
+                s.sendall(req[:split])
+                time.sleep(0.05)
+                s.sendall(req[split:])
+            data = b""
+            while not data.endswith(body_bytes(77)):
+                data += s.recv(65536)
+            assert data.startswith(one)
+        s.sendall(req * 3)
+        data = b""
+        while data.count(body_bytes(77)) < 3:
+            data += s.recv(65536)
+        assert data.count(one) == 3
+
+
 @pytest.mark.parametrize(
     "request_bytes",
     [b"BLAH\r\n\r\n", b"GET / HTTP/1.1\r\nbad header\r\n\r\n", b"\x00\xff\r\n\r\n"],

@@ -56,7 +56,12 @@ def _add_io_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--procs", default=None, help="worker processes for the processes models")
     g = p.add_argument_group("how long")
     g.add_argument("--duration", default="3", help="measuring window per cell (default 3s)")
-    g.add_argument("--warmup", default="1", help="warm-up before the window (default 1s)")
+    g.add_argument(
+        "--warmup", default="1", help="warm-up once every client is connected (default 1s)"
+    )
+    g.add_argument(
+        "--warm-limit", default="30", help="longest ramp-up before measuring anyway (default 30s)"
+    )
     g.add_argument("--repeat", default="1", help="run each cell K times, interleaved; median")
     g.add_argument("--timeout", default="10", help="per-operation timeout (default 10s)")
     g = p.add_argument_group("the server")
@@ -89,6 +94,7 @@ def _io_settings(a: argparse.Namespace) -> Any:
         clients=parse_count(a.clients, "--clients"),
         duration=parse_duration(a.duration, "--duration"),
         warmup=parse_duration(a.warmup, "--warmup"),
+        warm_limit=parse_duration(a.warm_limit, "--warm-limit"),
         repeat=parse_count(a.repeat, "--repeat"),
         timeout=parse_duration(a.timeout, "--timeout"),
         latency=parse_duration(a.latency, "--latency"),

@@ -83,6 +83,7 @@ class Recording:
     peak_rss_kb: int = 0
     processes: int = 1
     clients: int = 0
+    users_warm: int = 0  # users that had finished an operation when the window opened
 
     @classmethod
     def from_clients(cls, recorders: list[ClientRecorder]) -> Recording:
@@ -110,6 +111,7 @@ class Recording:
         self.peak_rss_kb += other.peak_rss_kb
         self.processes += other.processes
         self.clients += other.clients
+        self.users_warm += other.users_warm
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +126,7 @@ class Recording:
             "peak_rss_kb": self.peak_rss_kb,
             "processes": self.processes,
             "clients": self.clients,
+            "users_warm": self.users_warm,
         }
 
     @classmethod
@@ -143,6 +146,7 @@ class Recording:
             peak_rss_kb=int(d["peak_rss_kb"]),
             processes=int(d.get("processes", 1)),
             clients=int(d.get("clients", 0)),
+            users_warm=int(d.get("users_warm", 0)),
         )
 
     def latency_ms(self) -> dict[str, float | None]:

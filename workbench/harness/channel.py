@@ -49,11 +49,18 @@ class WorkerChannel:
 
     def expect(self, kind: str, timeout: float) -> dict[str, Any]:
         """Wait for a message of `kind`; an `error` message, EOF or the deadline raise."""
+        payload = self.poll(kind, timeout)
+        if payload is None:
+            raise CellFailed(f"{self.label}: no {kind!r} from the worker within {timeout:.0f}s")
+        return payload
+
+    def poll(self, kind: str, timeout: float) -> dict[str, Any] | None:
+        """Like `expect`, but None when the deadline passes first."""
         deadline = time.monotonic() + timeout
         while True:
             line = self.reader.readline(deadline)
             if line is None:
-                raise CellFailed(f"{self.label}: no {kind!r} from the worker within {timeout:.0f}s")
+                return None
             if not line:
                 raise CellFailed(f"{self.label}: worker exited: {self._last_words()}")
             if not line.startswith(PREFIX):

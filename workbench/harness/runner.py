@@ -28,7 +28,6 @@ from workbench.harness.trust import flags_for, littles_law_bound
 from workbench.metadata import interpreter, machine
 from workbench.metrics import Recording
 from workbench.models import MODEL_NAMES, model_class
-from workbench.models.base import Window
 from workbench.report.results_file import SCHEMA_VERSION
 from workbench.server_process import ServerHandle, run_server
 from workbench.workloads import WORKLOAD_NAMES, WORKLOAD_PROTOCOLS, WorkloadSettings
@@ -56,7 +55,8 @@ class IoSettings:
     workloads: list[str] = field(default_factory=lambda: ["http"])
     clients: int = 100
     duration: float = 3.0
-    warmup: float = 1.0
+    warmup: float = 1.0  # after every user has finished one operation
+    warm_limit: float = 30.0  # longest wait for that; past it the window opens anyway, flagged
     grace: float = 2.0
     timeout: float = 10.0
     latency: float = 0.0
@@ -111,11 +111,12 @@ def validate(settings: IoSettings) -> None:
         "clients": settings.clients,
         "duration": settings.duration,
         "repeat": settings.repeat,
+        "warm_limit": settings.warm_limit,
     }
     positive["timeout"] = settings.timeout
     for name, value in positive.items():
         if not value > 0:
-            raise UsageError(f"--{name} must be greater than 0 (got {value:g})")
+            raise UsageError(f"--{name.replace('_', '-')} must be greater than 0 (got {value:g})")
     nonneg = {"warmup": settings.warmup, "latency": settings.latency, "jitter": settings.jitter}
     nonneg.update(grace=settings.grace, body_size=settings.body_size)
     nonneg.update(upload_size=settings.upload_size, message_size=settings.message_size)
@@ -178,6 +179,7 @@ class CellRun:
     server_cpu_s: float | None
     window_s: float
     metadata: dict[str, Any]
+    ramp_s: float | None  # from `go` until every user had finished one operation; None: never
 
 
 def run_cell(
@@ -191,19 +193,31 @@ def run_cell(
         spec.as_dict(), spec.label, python=spec.python, env=spec.env, cpus=client_cpus
     ) as channel:
         ready = channel.expect("ready", READY_TIMEOUT_S)
-        now = time.monotonic_ns()
-        start = now + int(settings.warmup * 1e9)
-        end = start + int(settings.duration * 1e9)
-        stop = end + int(settings.grace * 1e9)
-        # A bound in count as well as time: no loopback client completes a million ops a second.
-        max_ops = int((settings.warmup + settings.duration) * 1_000_000) + 1
-        window = Window(start, end, stop, max_ops)
-        channel.send(window.as_dict())
 
         def check() -> None:
             if server is not None and not server.alive():
                 raise RunFailed(f"the mock {server.kind} server died during {spec.label}")
 
+        # Ramp-up: the users start with no window; it opens once all have finished an operation
+        # (10,000 connections can take seconds), or at the warm limit, flagged `not-warm`.
+        go = time.monotonic_ns()
+        limit = go + int(settings.warm_limit * 1e9)
+        span = settings.warm_limit + settings.warmup + settings.duration + settings.grace
+        # A bound in count as well as time: no loopback client completes a million ops a second.
+        max_ops = int(span * 1_000_000) + 1
+        channel.send({"warm_deadline_ns": limit + 5 * 10**9, "max_ops": max_ops})
+        ramp_s: float | None = None
+        while (left := limit - time.monotonic_ns()) > 0:
+            check()
+            observer.phase("ramp-up", 1 - left / (limit - go))
+            if channel.poll("warm", min(0.1, left / 1e9)) is not None:
+                ramp_s = (time.monotonic_ns() - go) / 1e9
+                break
+        now = time.monotonic_ns()
+        start = now + int(settings.warmup * 1e9)
+        end = start + int(settings.duration * 1e9)
+        stop = end + int(settings.grace * 1e9)
+        channel.send({"start_ns": start, "end_ns": end, "stop_ns": stop})
         _sleep_until(start, observer, "warm-up", now, check)
         s0 = server.cpu_seconds() if server is not None else None
         _sleep_until(end, observer, "measuring", start, check)
@@ -211,7 +225,8 @@ def run_cell(
         observer.phase("collecting", 1.0)
         payload = channel.expect("result", (stop - time.monotonic_ns()) / 1e9 + 30.0)
     server_cpu = s1 - s0 if s0 is not None and s1 is not None else None
-    return CellRun(Recording.from_dict(payload), server_cpu, window.seconds, ready["metadata"])
+    rec = Recording.from_dict(payload)
+    return CellRun(rec, server_cpu, (end - start) / 1e9, ready["metadata"], ramp_s)
 
 
 def summarise(
@@ -230,6 +245,8 @@ def summarise(
         "workload": cell.workload,
         "clients": rec.clients,
         "clients_requested": requested,
+        "users_warm": rec.users_warm,
+        "ramp_s": None if median_run.ramp_s is None else round(median_run.ramp_s, 3),
         "processes": rec.processes,
         "ops": rec.ops,
         "ops_per_s": round(rec.ops / window, 2),
@@ -269,13 +286,25 @@ def summarise(
     return row
 
 
+def _target_of(server: ServerHandle) -> Target:
+    return Target("http" if server.kind == "http" else "tcp", server.host, server.port, "/")
+
+
 @contextlib.contextmanager
 def _servers(
-    settings: IoSettings, protocols: set[str], server_cpus: set[int] | None
+    settings: IoSettings,
+    protocols: set[str],
+    server_cpus: set[int] | None,
+    running: dict[str, ServerHandle] | None,
 ) -> Iterator[dict[str, tuple[Target, ServerHandle | None]]]:
     out: dict[str, tuple[Target, ServerHandle | None]] = {}
     with contextlib.ExitStack() as stack:
-        if settings.url is not None:
+        if running is not None:
+            for protocol in protocols:
+                if protocol not in running:
+                    raise UsageError(f"no running server was given for {protocol} workloads")
+                out[protocol] = (_target_of(running[protocol]), running[protocol])
+        elif settings.url is not None:
             target = parse_url(settings.url)
             check_target(target, settings.allow_remote)
             for protocol in protocols:
@@ -292,13 +321,20 @@ def _servers(
                 if kind == "http":
                     options["body_size"] = settings.body_size
                 server = stack.enter_context(run_server(kind, cpus=server_cpus, **options))
-                scheme = "http" if kind == "http" else "tcp"
-                out[protocol] = (Target(scheme, server.host, server.port, "/"), server)
+                out[protocol] = (_target_of(server), server)
         yield out
 
 
-def run_io(settings: IoSettings, observer: Observer | None = None) -> dict[str, Any]:
-    """Run every planned cell; return the whole result document (schema_version 1)."""
+def run_io(
+    settings: IoSettings,
+    observer: Observer | None = None,
+    servers: dict[str, ServerHandle] | None = None,
+) -> dict[str, Any]:
+    """Run every planned cell; return the whole result document (schema_version 1).
+
+    `servers` (protocol -> running mock server) lets a caller reuse servers it started itself,
+    as the benchmark scripts do to measure a reference tool against the same server.
+    """
     observer = observer or Observer()
     validate(settings)
     cells = plan_cells(settings)
@@ -312,7 +348,7 @@ def run_io(settings: IoSettings, observer: Observer | None = None) -> dict[str, 
     runs: dict[Cell, list[CellRun]] = {c: [] for c in cells}
     server_info: dict[str, Any] = {}
     observer.start(len(cells) * settings.repeat)
-    with _servers(settings, protocols, server_cpus) as targets:
+    with _servers(settings, protocols, server_cpus, servers) as targets:
         for protocol, (target, handle) in targets.items():
             server_info[protocol] = {"url": target.url, "external": handle is None}
         index = 0

@@ -16,6 +16,8 @@ FLAG_HELP = {
     "errors": "operations failed; see errors_by_kind",
     "noisy": "repeats differ by more than 10% of their median",
     "no-ops": "no operation completed in the window",
+    "not-warm": "some users had not finished one operation when the window opened (ramp-up "
+    "outlasted --warm-limit): the row undercounts them",
 }
 
 
@@ -29,6 +31,8 @@ def flags_for(row: dict[str, Any], client_cpus: int) -> list[str]:
     window = row["window_s"]
     if row["ops"] == 0:
         flags.append("no-ops")
+    if "users_warm" in row and row["users_warm"] < row["clients"]:
+        flags.append("not-warm")
     util = row.get("server_cpu_util")
     if util is not None and util >= SERVER_BOUND:
         flags.append("server-bound")

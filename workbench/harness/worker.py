@@ -1,8 +1,9 @@
 """A worker process: runs exactly one cell, then exits. `python -m workbench.harness.worker`.
 
-Protocol on stdin/stdout (see `channel`): read the spec, prepare, say `ready`, read the window,
-run, say `result`. Fresh per cell, so one model's threads, loop, allocator state and open files
-never leak into the next (pyperf's lesson).
+Protocol on stdin/stdout (see `channel`): read the spec, prepare, say `ready`; read `go` and start
+the users; say `warm` once every user has finished one operation; read the window (on a thread,
+while the users run), run it out, say `result`. Fresh per cell, so one model's threads, loop,
+allocator state and open files never leak into the next (pyperf's lesson).
 """
 
 from __future__ import annotations
@@ -25,25 +26,34 @@ from workbench.models import load_model
 from workbench.models.base import Window
 
 
-class UsageWindow:
-    """Snapshots this process's CPU and context switches at the window's start and end, from a
-    thread that sleeps in between, so every model is measured the same way."""
+class WindowReceiver:
+    """Reads the window from the parent while the users run, opens it, then snapshots this
+    process's CPU and context switches at its start and end, so every model is measured the same
+    way (from a thread that sleeps in between, not from the model's own code)."""
 
-    def __init__(self, window: Window) -> None:
+    def __init__(self, stdin: TextIO, window: Window) -> None:
+        self.stdin = stdin
         self.window = window
         self.start: Usage | None = None
         self.end: Usage | None = None
-        self.thread = threading.Thread(target=self._run, name="usage-window", daemon=True)
+        self.thread = threading.Thread(target=self._run, name="window", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
-        time.sleep(max(0.0, (self.window.start_ns - time.monotonic_ns()) / 1e9))
+        line = self.stdin.readline()
+        if not line:
+            return  # the parent went away: the users stop at the warm-up limit
+        times = json.loads(line)
+        w = self.window
+        w.open(times["start_ns"], times["end_ns"], times["stop_ns"])
+        time.sleep(max(0.0, (w.start_ns - time.monotonic_ns()) / 1e9))
         self.start = Usage.now()
-        time.sleep(max(0.0, (self.window.end_ns - time.monotonic_ns()) / 1e9))
+        time.sleep(max(0.0, (w.end_ns - time.monotonic_ns()) / 1e9))
         self.end = Usage.now()
 
     def apply(self, rec: Recording) -> None:
-        self.thread.join(max(0.0, (self.window.end_ns - time.monotonic_ns()) / 1e9) + 1.0)
+        if self.window.is_open:
+            self.thread.join(max(0.0, (self.window.end_ns - time.monotonic_ns()) / 1e9) + 1.0)
         if self.start is not None:
             self.start.apply_delta(self.end or Usage.now(), rec)
 
@@ -70,10 +80,17 @@ def run(stdin: TextIO, stdout: TextIO) -> int:
         line = stdin.readline()
         if not line:
             return 1  # the parent went away
-        window = Window(**json.loads(line))
-        usage = UsageWindow(window)
+        go = json.loads(line)
+        window = Window(
+            model.warm_units(),
+            go["max_ops"],
+            go["warm_deadline_ns"],
+            on_warm=lambda: emit(stdout, "warm", {}),
+        )
+        receiver = WindowReceiver(stdin, window)
         rec = model.run(window)
-        usage.apply(rec)
+        model.record_warmth(window, rec)
+        receiver.apply(rec)
         rec.peak_rss_kb += peak_rss_kb()
         emit(stdout, "result", rec.to_dict())
         return 0

@@ -8,7 +8,7 @@ import anyio
 
 from workbench.clients.base import AsyncClient, ClientContext
 from workbench.metrics import ClientRecorder, Recording
-from workbench.models.base import Model, Window, async_closed_loop, seconds_until
+from workbench.models.base import Model, Window, async_closed_loop, keep_deadline
 
 
 class AnyioModel(Model):
@@ -33,10 +33,23 @@ class AnyioModel(Model):
         assert isinstance(client, AsyncClient)
         await client.start()
         recorders = [ClientRecorder() for _ in range(n)]
+        running = len(recorders)
+
+        async def user(rec: ClientRecorder) -> None:
+            nonlocal running
+            try:
+                await async_closed_loop(client.connection(), window, rec, anyio.sleep)
+            finally:
+                running -= 1
+
         async with anyio.create_task_group() as tg:
-            tg.cancel_scope.deadline = anyio.current_time() + seconds_until(window.stop_ns)
             for rec in recorders:
-                tg.start_soon(async_closed_loop, client.connection(), window, rec, anyio.sleep)
+                tg.start_soon(user, rec)
+
+            def set_deadline(seconds: float) -> None:
+                tg.cancel_scope.deadline = anyio.current_time() + seconds
+
+            await keep_deadline(window, lambda: running > 0, set_deadline, anyio.sleep)
         with anyio.move_on_after(2.0):
             await client.aclose()
         return Recording.from_clients(recorders)

@@ -40,7 +40,10 @@ class AsyncioModel(Model):
             asyncio.create_task(async_closed_loop(client.connection(), window, r, asyncio.sleep))
             for r in recorders
         ]
-        _, pending = await asyncio.wait(tasks, timeout=seconds_until(window.stop_ns))
+        pending = set(tasks)
+        while pending and (left := seconds_until(window.stop_ns)) > 0:
+            # Short waits: the stop moves once the window opens.
+            _, pending = await asyncio.wait(pending, timeout=min(0.1, left))
         for task in pending:
             task.cancel()
         if pending:

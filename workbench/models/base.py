@@ -8,10 +8,10 @@ recorded comes from `ClientRecorder`; so the closed loop below is written once p
 
 from __future__ import annotations
 
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.metrics import ClientRecorder, Recording, error_kind
@@ -26,49 +26,96 @@ FAMILIES = ("blocking", "asyncio", "trio", "anyio")
 ERROR_BACKOFF_S = 0.001
 
 
-@dataclass(frozen=True)
+NEVER_NS = 1 << 62
+
+
 class Window:
     """The measuring window on CLOCK_MONOTONIC, which every process on the machine shares.
 
-    Operations completing in [start_ns, end_ns) count; those before are warm-up. No operation
-    starts after end_ns, and at stop_ns (end plus grace) anything still running is abandoned.
-    `max_ops` bounds each user's loop in count as well as in time.
+    It is fixed in two steps, so that warm-up ends when the users are warm rather than after a
+    guess: users start with no window (nothing counts, `end_ns` is the warm-up limit); each calls
+    `user_warm()` after its first operation, and when all have, `on_warm` tells the parent, which
+    answers with the window that `open()` sets. Closed loops read the fields on every operation.
+
+    Operations completing in [start_ns, end_ns) count. No operation starts after end_ns, and at
+    stop_ns (end plus grace) anything still running is abandoned. `max_ops` bounds each user's
+    loop in count as well as in time.
     """
 
-    start_ns: int
-    end_ns: int
-    stop_ns: int
-    max_ops: int
+    def __init__(
+        self,
+        users: int,
+        max_ops: int,
+        warm_deadline_ns: int,
+        on_warm: Callable[[], None] | None = None,
+    ) -> None:
+        self.users = users
+        self.max_ops = max_ops
+        self.start_ns = NEVER_NS
+        self.end_ns = warm_deadline_ns
+        self.stop_ns = warm_deadline_ns
+        self.warm = 0
+        self.warm_at_open: int | None = None
+        self._on_warm = on_warm
+        self._lock = threading.Lock()
+
+    @classmethod
+    def fixed(cls, start_ns: int, end_ns: int, stop_ns: int, users: int = 1) -> Window:
+        """A window known from the start (tests, and work that needs no warm users)."""
+        w = cls(users, 1 << 40, stop_ns)
+        w.open(start_ns, end_ns, stop_ns)
+        return w
+
+    def user_warm(self) -> None:
+        with self._lock:
+            self.warm += 1
+            done = self.warm == self.users
+        if done and self._on_warm is not None:
+            self._on_warm()
+
+    def open(self, start_ns: int, end_ns: int, stop_ns: int) -> None:
+        # End before start: a loop reading in between sees no window rather than a wrong one.
+        self.warm_at_open = self.warm
+        self.stop_ns = stop_ns
+        self.end_ns = end_ns
+        self.start_ns = start_ns
+
+    @property
+    def is_open(self) -> bool:
+        return self.start_ns != NEVER_NS
 
     @property
     def seconds(self) -> float:
         return (self.end_ns - self.start_ns) / 1e9
 
-    def as_dict(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in ("start_ns", "end_ns", "stop_ns", "max_ops")}
-
 
 def blocking_closed_loop(conn: BlockingConnection, window: Window, rec: ClientRecorder) -> None:
     """One user, blocking: operate, wait for the answer, operate again, until the window ends."""
     clock = time.monotonic_ns
-    start, end = window.start_ns, window.end_ns
     append = rec.latencies.append
     nbytes = 0
+    warm = False
     try:
         for _ in range(window.max_ops):
             t0 = clock()
-            if t0 >= end:
+            if t0 >= window.end_ns:
                 break
             try:
                 n = conn.op()
             except Exception as exc:
-                if start <= clock() < end:
+                if window.start_ns <= clock() < window.end_ns:
                     rec.errors[error_kind(exc)] += 1
+                if not warm:
+                    warm = True
+                    window.user_warm()
                 conn.reset()
                 time.sleep(ERROR_BACKOFF_S)
                 continue
             t1 = clock()
-            if start <= t1 < end:
+            if not warm:
+                warm = True
+                window.user_warm()
+            if window.start_ns <= t1 < window.end_ns:
                 append(t1 - t0)
                 nbytes += n
     finally:
@@ -84,29 +131,55 @@ async def async_closed_loop(
 ) -> None:
     """The same loop for every async family; `sleep` is the family's own."""
     clock = time.monotonic_ns
-    start, end = window.start_ns, window.end_ns
     append = rec.latencies.append
     nbytes = 0
+    warm = False
     try:
         for _ in range(window.max_ops):
             t0 = clock()
-            if t0 >= end:
+            if t0 >= window.end_ns:
                 break
             try:
                 n = await conn.op()
             except Exception as exc:
-                if start <= clock() < end:
+                if window.start_ns <= clock() < window.end_ns:
                     rec.errors[error_kind(exc)] += 1
+                if not warm:
+                    warm = True
+                    window.user_warm()
                 await conn.reset()
                 await sleep(ERROR_BACKOFF_S)
                 continue
             t1 = clock()
-            if start <= t1 < end:
+            if not warm:
+                warm = True
+                window.user_warm()
+            if window.start_ns <= t1 < window.end_ns:
                 append(t1 - t0)
                 nbytes += n
     finally:
         rec.bytes += nbytes
         await conn.aclose()
+
+
+async def keep_deadline(
+    window: Window,
+    running: Callable[[], bool],
+    set_deadline: Callable[[float], None],
+    sleep: Callable[[float], Awaitable[Any]],
+) -> None:
+    """Body of a trio nursery or anyio task group: keep its deadline at the window's stop (which
+    moves when the window opens) until every user has returned."""
+    while running():
+        set_deadline(seconds_until(window.stop_ns))
+        await sleep(0.05)
+
+
+def join_until(threads: list[threading.Thread], window: Window) -> None:
+    """Wait for the threads, but not past the window's stop (which moves when it opens)."""
+    for t in threads:
+        while t.is_alive() and time.monotonic_ns() < window.stop_ns:
+            t.join(0.05)
 
 
 def seconds_until(ns: int) -> float:
@@ -139,6 +212,14 @@ class Model(ABC):
     def loop_name(self) -> str | None:
         """The event loop implementation, for the metadata (None for blocking models)."""
         return None
+
+    def warm_units(self) -> int:
+        """How many `user_warm()` calls make this process warm: one per user."""
+        return self.spec.clients
+
+    def record_warmth(self, window: Window, rec: Recording) -> None:
+        """Note how many users were warm when the window opened."""
+        rec.users_warm = window.warm if window.warm_at_open is None else window.warm_at_open
 
     def close(self) -> None:
         """Release anything `prepare` started."""

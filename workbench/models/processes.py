@@ -8,6 +8,7 @@ exactly like cells, and their recordings merge losslessly (HDR histograms add).
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import replace
 from typing import ClassVar
 
@@ -51,9 +52,28 @@ class ProcessesModel(Model):
     def loop_name(self) -> str | None:
         return None
 
+    def warm_units(self) -> int:
+        return len(self.workers)  # each worker says `warm` once all of its users are
+
+    def record_warmth(self, window: Window, rec: Recording) -> None:
+        pass  # the workers counted their own users; the merge added them up
+
     def run(self, window: Window) -> Recording:
+        # Relay between the parent and the workers: `go` down, each `warm` up, the window down.
         for channel in self.workers:
-            channel.send(window.as_dict())
+            channel.send({"warm_deadline_ns": window.end_ns, "max_ops": window.max_ops})
+        cold = list(self.workers)
+        while not window.is_open and time.monotonic_ns() < window.end_ns:
+            for channel in list(cold):
+                if channel.poll("warm", 0.005) is not None:
+                    cold.remove(channel)
+                    window.user_warm()
+            if not cold:
+                time.sleep(0.005)
+        if window.is_open:
+            times = {"start_ns": window.start_ns, "end_ns": window.end_ns}
+            for channel in self.workers:
+                channel.send({**times, "stop_ns": window.stop_ns})
         merged = Recording(processes=1)  # this process: it only waits, but its cost counts too
         for channel in self.workers:
             payload = channel.expect("result", seconds_until(window.stop_ns) + 10.0)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from workbench.clients.base import BlockingClient, ClientContext
+from workbench.clients.base import BlockingClient, BlockingConnection, ClientContext
 from workbench.errors import UsageError
 from workbench.metrics import ClientRecorder, Recording
-from workbench.models.base import Model, Window, blocking_closed_loop, seconds_until
+from workbench.models.base import Model, Window, blocking_closed_loop, join_until
 
 # Threads blocked in recv() need little stack; the default 8 MiB reservation per thread is what
 # makes thousands of threads fail first. 256 KiB is ample for these clients' call depth.
@@ -26,12 +26,20 @@ class ThreadsModel(Model):
         assert isinstance(client, BlockingClient)
         recorders = [ClientRecorder() for _ in range(n)]
         threads = []
+        # Every thread waits at the gate until all exist: otherwise the thread starting the rest
+        # competes for the GIL with thousands already running, and creating 10,000 crawls.
+        gate = threading.Event()
+
+        def user(conn: BlockingConnection, rec: ClientRecorder) -> None:
+            gate.wait()
+            blocking_closed_loop(conn, window, rec)
+
         previous = threading.stack_size(THREAD_STACK)
         try:
             for i, rec in enumerate(recorders):
                 t = threading.Thread(
-                    target=blocking_closed_loop,
-                    args=(client.connection(), window, rec),
+                    target=user,
+                    args=(client.connection(), rec),
                     name=f"client-{i}",
                     daemon=True,  # a thread stuck past the grace period must not block exit
                 )
@@ -45,7 +53,7 @@ class ThreadsModel(Model):
                 threads.append(t)
         finally:
             threading.stack_size(previous)
-        for t in threads:
-            t.join(seconds_until(window.stop_ns))
+            gate.set()
+        join_until(threads, window)
         client.close()
         return Recording.from_clients(recorders)

@@ -6,7 +6,7 @@ import trio
 
 from workbench.clients.base import AsyncClient, ClientContext
 from workbench.metrics import ClientRecorder, Recording
-from workbench.models.base import Model, Window, async_closed_loop, seconds_until
+from workbench.models.base import Model, Window, async_closed_loop, keep_deadline
 
 
 class TrioModel(Model):
@@ -28,10 +28,14 @@ class TrioModel(Model):
         await client.start()
         recorders = [ClientRecorder() for _ in range(n)]
         async with trio.open_nursery() as nursery:
-            # trio's clock has its own offset; the window is on CLOCK_MONOTONIC.
-            nursery.cancel_scope.deadline = trio.current_time() + seconds_until(window.stop_ns)
             for rec in recorders:
                 nursery.start_soon(async_closed_loop, client.connection(), window, rec, trio.sleep)
+
+            def set_deadline(seconds: float) -> None:
+                # trio's clock has its own offset; the window is on CLOCK_MONOTONIC.
+                nursery.cancel_scope.deadline = trio.current_time() + seconds
+
+            await keep_deadline(window, lambda: bool(nursery.child_tasks), set_deadline, trio.sleep)
         with trio.move_on_after(2.0):
             await client.aclose()
         return Recording.from_clients(recorders)

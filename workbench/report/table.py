@@ -104,6 +104,12 @@ def notes(doc: dict[str, Any]) -> list[str]:
             "(N clients, d injected latency); 1.00 means the model adds no delay of its own"
         )
     for r in rows:
+        if "not-warm" in r["flags"]:
+            out.append(
+                f"not warm in {r['model']} · {r['client']} · {r['workload']}: "
+                f"{r['users_warm']:,} of {r['clients']:,} users had finished an operation after "
+                f"{doc['metadata']['settings']['warm_limit']:g}s"
+            )
         if r["errors"]:
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(r["errors_by_kind"].items()))
             out.append(f"errors in {r['model']} · {r['client']} · {r['workload']}: {kinds}")
