@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from workbench.clients import CLIENTS
+from workbench.clients import CLIENTS, fits
 from workbench.harness.runner import Cell, IoSettings, Observer, run_cell, summarise
 from workbench.harness.spec import CellSpec
 from workbench.models import MODELS, model_class
@@ -16,13 +16,16 @@ from workbench.workloads.base import Target
 QUICK = IoSettings(duration=0.4, warmup=0.25, grace=1.0, timeout=5.0)
 
 
-def all_cells() -> list[tuple[str, str, str]]:
+def all_cells(disk: bool = False) -> list[tuple[str, str, str]]:
+    """Every (model, client, workload) that fits: network ones, or with `disk` the file ones."""
     out = []
     for workload, protocol in WORKLOAD_PROTOCOLS.items():
+        if (protocol == "file") != disk:
+            continue
         for model in MODELS:
             family = model_class(model).family
-            for client, entry in CLIENTS.items():
-                if family in entry.implementations and protocol in entry.protocols:
+            for client in CLIENTS:
+                if fits(client, family, workload):
                     out.append((model, client, workload))
     return out
 

@@ -60,7 +60,9 @@ def _add_io_args(p: argparse.ArgumentParser) -> None:
         "--warmup", default="1", help="warm-up once every client is connected (default 1s)"
     )
     g.add_argument(
-        "--warm-limit", default="30", help="longest ramp-up before measuring anyway (default 30s)"
+        "--warm-limit",
+        default=None,
+        help="longest ramp-up before measuring anyway (default 5s + 1ms per client)",
     )
     g.add_argument("--repeat", default="1", help="run each cell K times, interleaved; median")
     g.add_argument("--timeout", default="10", help="per-operation timeout (default 10s)")
@@ -76,25 +78,85 @@ def _add_io_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--url", default=None, help="measure your own HTTP server instead of the mock")
     g.add_argument("--allow-remote", action="store_true", help="allow a --url that is not loopback")
     g.add_argument("--no-pin", action="store_true", help="do not pin server and clients to CPUs")
+    g.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="environment for client workers, e.g. MALLOC_ARENA_MAX=2")  # fmt: skip
+    _add_output_args(p)
+
+
+def _add_output_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("output")
     g.add_argument("--json", default=None, metavar="PATH", help="write the results as JSON")
     g.add_argument("--quiet", action="store_true", help="no progress display")
+
+
+def _add_disk_args(p: argparse.ArgumentParser, standalone: bool) -> None:
+    g = p.add_argument_group("disk cells")
+    if not standalone:
+        g.add_argument(
+            "--only", choices=("both", "net", "disk"), default="both", help="which cells to run"
+        )
+        g.add_argument("--disk-workloads", default="file-read", help="disk workloads (file-*)")
+        g.add_argument("--disk-clients", default="8", help="disk concurrency (default 8)")
+    pools = "8,32" if standalone else "8"
+    g.add_argument("--pool-sizes", default=pools, help=f"threads on disk cells (default {pools})")
+    g.add_argument("--dir", default=None, help="where file sets live (default ~/.cache/...)")
+    sizes = "16KiB,1MiB" if standalone else "1MiB"
+    g.add_argument("--file-sizes", default=sizes, help=f"file sizes (default {sizes})")
+    g.add_argument("--set-size", default="128MiB", help="bytes per file set (default 128MiB)")
+    g.add_argument("--content", choices=("random", "compressible"), default="random")
+    g.add_argument("--cache", default="warm", help="warm, cold, or warm,cold")
+    g.add_argument("--chunk-size", default="64KiB", help="read size of file-read-chunked")
+    g.add_argument("--fsync", action="store_true", help="fsync every file written")
+    g.add_argument("--write-budget", default="2GiB", help="bytes a write cell may write")
+
+
+def _env(items: list[str]) -> dict[str, str]:
+    env = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not key.replace("_", "").isalnum():
+            raise UsageError(f"--env {item!r} is not KEY=VALUE")
+        env[key] = value
+    return env
 
 
 def _io_settings(a: argparse.Namespace) -> Any:
     from workbench.clients import CLIENT_NAMES
     from workbench.harness.runner import IoSettings
     from workbench.models import MODEL_NAMES
-    from workbench.workloads import WORKLOAD_NAMES
+    from workbench.workloads import WORKLOAD_NAMES, WORKLOAD_PROTOCOLS
 
+    disk_names = [w for w, p in WORKLOAD_PROTOCOLS.items() if p == "file"]
+    if a.command == "disk":
+        workloads = _list(a.workloads, disk_names, "disk workload")
+        disk_clients = a.clients
+    else:
+        workloads = []
+        if a.command == "net" or a.only in ("both", "net"):
+            workloads += _list(a.workloads, WORKLOAD_NAMES, "workload")
+        if a.command == "io" and a.only in ("both", "disk"):
+            workloads += _list(a.disk_workloads, disk_names, "disk workload")
+        disk_clients = getattr(a, "disk_clients", "8")
+    sizes = a.file_sizes.split(",")
     return IoSettings(
         models=_list(a.models, MODEL_NAMES, "model"),
         libs=None if a.libs is None else _list(a.libs, CLIENT_NAMES, "client library"),
-        workloads=_list(a.workloads, WORKLOAD_NAMES, "workload"),
-        clients=parse_count(a.clients, "--clients"),
+        workloads=list(dict.fromkeys(workloads)),
+        clients=parse_count(a.clients, "--clients") if a.command != "disk" else 1,
+        disk_clients=parse_count(disk_clients, "--clients"),
+        pool_sizes=[parse_count(v, "--pool-sizes") for v in a.pool_sizes.split(",")],
+        file_dir=a.dir,
+        file_sizes=[parse_size(v, "--file-sizes") for v in sizes],
+        file_set_bytes=parse_size(a.set_size, "--set-size"),
+        file_content=a.content,
+        cache=[c.strip() for c in a.cache.split(",") if c.strip()],
+        chunk=parse_size(a.chunk_size, "--chunk-size"),
+        fsync=a.fsync,
+        write_budget=parse_size(a.write_budget, "--write-budget"),
+        every_disk_cell=a.command == "disk",
         duration=parse_duration(a.duration, "--duration"),
         warmup=parse_duration(a.warmup, "--warmup"),
-        warm_limit=parse_duration(a.warm_limit, "--warm-limit"),
+        warm_limit=None if a.warm_limit is None else parse_duration(a.warm_limit, "--warm-limit"),
         repeat=parse_count(a.repeat, "--repeat"),
         timeout=parse_duration(a.timeout, "--timeout"),
         latency=parse_duration(a.latency, "--latency"),
@@ -108,6 +170,7 @@ def _io_settings(a: argparse.Namespace) -> Any:
         allow_remote=a.allow_remote,
         pin=not a.no_pin,
         procs=None if a.procs is None else parse_count(a.procs, "--procs"),
+        env=_env(a.env),
     )
 
 
@@ -143,6 +206,30 @@ def cmd_io(a: argparse.Namespace) -> int:
         out = Console(width=200)  # a file or pipe gets the whole table, not an 80-column squeeze
     print_io(doc, out)
     return 0
+
+
+def cmd_files(a: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from workbench import fileset
+    from workbench.units import size_label
+
+    if a.action == "generate":
+        root = Path(a.dir) if a.dir else fileset.default_dir()
+        sizes = tuple(parse_size(s, "--size") for s in a.size.split(","))
+        fs = fileset.generate(root, parse_count(a.count, "--count"), sizes, a.content)
+        kind = fileset.filesystem_of(fs.directory)
+        mix = "+".join(size_label(s) for s in fs.sizes)
+        print(f"{fs.directory}: {fs.count} files of {mix}, {fs.total_bytes / 1e6:,.1f} MB, "
+              f"{fs.content}, on {kind}")  # fmt: skip
+        if kind in fileset.MEMORY_FILESYSTEMS:
+            print("note: that filesystem lives in memory; disk cells there measure memory")
+        return 0
+    if a.action == "remove":
+        removed = fileset.remove(Path(a.set_dir))
+        print(f"removed {removed} files and the set's directory")
+        return 0
+    raise UsageError("files needs an action: generate or remove")
 
 
 def cmd_serve(a: argparse.Namespace, rest: list[str]) -> int:
@@ -189,10 +276,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    io = sub.add_parser("io", help="every model against the mock servers, one table")
+    io = sub.add_parser("io", help="every model, network and disk, one table")
     _add_io_args(io)
+    _add_disk_args(io, standalone=False)
     net = sub.add_parser("net", help="the network cells only (same options as io)")
     _add_io_args(net)
+    _add_disk_args(net, standalone=False)
+    net.set_defaults(only="net")
+    disk = sub.add_parser("disk", help="every file API on every model, one table")
+    _add_io_args(disk)
+    _add_disk_args(disk, standalone=True)
+    disk.set_defaults(
+        workloads="file-read,file-read-chunked,file-write", clients="8", duration="2", warmup="0.5"
+    )
+    files = sub.add_parser("files", help="generate or remove a file set for the disk cells")
+    files_sub = files.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    gen = files_sub.add_parser("generate", help="make (or reuse) a set of files")
+    gen.add_argument("--dir", default=None, help="where sets live (default ~/.cache/...)")
+    gen.add_argument("--count", default="256", help="number of files (default 256)")
+    gen.add_argument("--size", default="1MiB", help="file size, or sizes to mix: 16KiB,1MiB")
+    gen.add_argument("--content", choices=("random", "compressible"), default="random")
+    rm = files_sub.add_parser("remove", help="delete a set the workbench made (nothing else)")
+    rm.add_argument("set_dir", help="the set's directory, as `generate` printed it")
     serve = sub.add_parser("serve", help="run a mock server in the foreground", add_help=False)
     serve.add_argument("kind", choices=("http", "echo"))
     sub.add_parser("list", help="models, clients and workloads")
@@ -210,8 +315,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if a.command is None:
             parser.print_help()
             return 2
-        if a.command in ("io", "net"):
+        if a.command in ("io", "net", "disk"):
             return cmd_io(a)
+        if a.command == "files":
+            return cmd_files(a)
         if a.command == "list":
             return cmd_list(a)
         raise UsageError(f"unknown command {a.command!r}")

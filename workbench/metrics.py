@@ -80,10 +80,12 @@ class Recording:
     cpu_sys_s: float = 0.0
     ctx_voluntary: int = 0
     ctx_involuntary: int = 0
+    minor_faults: int = 0  # page faults served without I/O: often the allocator's doing
     peak_rss_kb: int = 0
     processes: int = 1
     clients: int = 0
     users_warm: int = 0  # users that had finished an operation when the window opened
+    extras: list[dict[str, Any]] = field(default_factory=list)  # a workload's figures, per process
 
     @classmethod
     def from_clients(cls, recorders: list[ClientRecorder]) -> Recording:
@@ -108,10 +110,12 @@ class Recording:
         self.cpu_sys_s += other.cpu_sys_s
         self.ctx_voluntary += other.ctx_voluntary
         self.ctx_involuntary += other.ctx_involuntary
+        self.minor_faults += other.minor_faults
         self.peak_rss_kb += other.peak_rss_kb
         self.processes += other.processes
         self.clients += other.clients
         self.users_warm += other.users_warm
+        self.extras += other.extras
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,10 +127,12 @@ class Recording:
             "cpu_sys_s": self.cpu_sys_s,
             "ctx_voluntary": self.ctx_voluntary,
             "ctx_involuntary": self.ctx_involuntary,
+            "minor_faults": self.minor_faults,
             "peak_rss_kb": self.peak_rss_kb,
             "processes": self.processes,
             "clients": self.clients,
             "users_warm": self.users_warm,
+            "extras": self.extras,
         }
 
     @classmethod
@@ -143,10 +149,12 @@ class Recording:
             cpu_sys_s=float(d["cpu_sys_s"]),
             ctx_voluntary=int(d["ctx_voluntary"]),
             ctx_involuntary=int(d["ctx_involuntary"]),
+            minor_faults=int(d.get("minor_faults", 0)),
             peak_rss_kb=int(d["peak_rss_kb"]),
             processes=int(d.get("processes", 1)),
             clients=int(d.get("clients", 0)),
             users_warm=int(d.get("users_warm", 0)),
+            extras=list(d.get("extras", [])),
         )
 
     def latency_ms(self) -> dict[str, float | None]:
@@ -170,17 +178,19 @@ class Usage:
     sys: float
     voluntary: int
     involuntary: int
+    minor_faults: int
 
     @classmethod
     def now(cls) -> Usage:
         u = resource.getrusage(resource.RUSAGE_SELF)
-        return cls(u.ru_utime, u.ru_stime, u.ru_nvcsw, u.ru_nivcsw)
+        return cls(u.ru_utime, u.ru_stime, u.ru_nvcsw, u.ru_nivcsw, u.ru_minflt)
 
     def apply_delta(self, later: Usage, rec: Recording) -> None:
         rec.cpu_user_s += later.user - self.user
         rec.cpu_sys_s += later.sys - self.sys
         rec.ctx_voluntary += later.voluntary - self.voluntary
         rec.ctx_involuntary += later.involuntary - self.involuntary
+        rec.minor_faults += later.minor_faults - self.minor_faults
 
 
 def peak_rss_kb() -> int:

@@ -46,3 +46,11 @@ def format_rate(value: float) -> str:
     if value >= 100:
         return f"{value:,.0f}"
     return f"{value:,.1f}"
+
+
+def size_label(size: int) -> str:
+    """16384 -> 16KiB, 1048576 -> 1MiB; sizes that are not whole units stay in bytes."""
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size}B"

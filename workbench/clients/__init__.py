@@ -17,9 +17,11 @@ class ClientEntry:
     protocols: tuple[str, ...]  # workload protocols it can perform
     package: str | None  # what to pip install, if not the standard library
     summary: str
+    skips: tuple[str, ...] = ()  # workloads of those protocols it does not do
 
 
 _RAW = "workbench.clients.raw_"
+_FILES = "workbench.clients.files_"
 CLIENTS: dict[str, ClientEntry] = {
     e.name: e
     for e in (
@@ -68,6 +70,57 @@ CLIENTS: dict[str, ClientEntry] = {
             None,
             "the standard library's http.client, one connection per user",
         ),
+        ClientEntry(
+            "os",
+            {"blocking": _FILES + "os:OsFileClient"},
+            ("file",),
+            None,
+            "plain open/read/write in the user's own thread",
+        ),
+        ClientEntry(
+            "aiofiles",
+            {"asyncio": _FILES + "asyncio:AiofilesClient"},
+            ("file",),
+            "aiofiles",
+            "aiofiles.open: each call hops to the loop's default executor",
+        ),
+        ClientEntry(
+            "to_thread",
+            {"asyncio": _FILES + "asyncio:ToThreadClient"},
+            ("file",),
+            None,
+            "asyncio.to_thread around the whole blocking read or write: one hop per file",
+        ),
+        ClientEntry(
+            "anyio-file",
+            {"anyio": _FILES + "anyio:AnyioFileClient"},
+            ("file",),
+            "anyio",
+            "anyio.open_file: each call hops to a worker thread",
+        ),
+        ClientEntry(
+            "anyio-path",
+            {"anyio": _FILES + "anyio:AnyioPathClient"},
+            ("file",),
+            "anyio",
+            "anyio.Path.read_bytes / write_bytes: one hop per file",
+            skips=("file-read-chunked",),
+        ),
+        ClientEntry(
+            "trio-file",
+            {"trio": _FILES + "trio:TrioFileClient"},
+            ("file",),
+            "trio",
+            "trio.open_file: each call hops to a worker thread",
+        ),
+        ClientEntry(
+            "trio-path",
+            {"trio": _FILES + "trio:TrioPathClient"},
+            ("file",),
+            "trio",
+            "trio.Path.read_bytes / write_bytes: one hop per file",
+            skips=("file-read-chunked",),
+        ),
     )
 }
 CLIENT_NAMES = tuple(CLIENTS)
@@ -82,9 +135,17 @@ def client_entry(name: str) -> ClientEntry:
         ) from None
 
 
-def fits(client: str, family: str, protocol: str) -> bool:
+def fits(client: str, family: str, workload: str) -> bool:
+    """Whether `client` has an implementation for `family` that can perform `workload`."""
+    from workbench.workloads import WORKLOAD_PROTOCOLS
+
     entry = client_entry(client)
-    return family in entry.implementations and protocol in entry.protocols
+    protocol = WORKLOAD_PROTOCOLS[workload]
+    return (
+        family in entry.implementations
+        and protocol in entry.protocols
+        and workload not in entry.skips
+    )
 
 
 def load_client(name: str, family: str) -> type[BlockingClient] | type[AsyncClient]:

@@ -15,11 +15,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from servers.lifetime import raise_nofile_limit
-from workbench import __version__
-from workbench.clients import client_entry, fits
+from workbench import __version__, fileset
+from workbench.clients import CLIENTS, client_entry, fits
 from workbench.errors import RunFailed, UsageError
 from workbench.harness.channel import start_worker
 from workbench.harness.spec import CellSpec
@@ -30,8 +31,10 @@ from workbench.metrics import Recording
 from workbench.models import MODEL_NAMES, model_class
 from workbench.report.results_file import SCHEMA_VERSION
 from workbench.server_process import ServerHandle, run_server
+from workbench.units import size_label
 from workbench.workloads import WORKLOAD_NAMES, WORKLOAD_PROTOCOLS, WorkloadSettings
 from workbench.workloads.base import Target
+from workbench.workloads.files import CACHE_STATES, FileOptions
 
 READY_TIMEOUT_S = 60.0
 FD_MARGIN = 64
@@ -40,11 +43,17 @@ FD_MARGIN = 64
 # asks for every (model, library) pair that fits.
 DEFAULT_LIBRARY_CELLS = (
     ("asyncio", "aiohttp"),
-    ("asyncio", "httpx"),
-    ("trio", "httpx"),
+    ("asyncio", "httpx"),  # on trio it is the same AsyncClient code (via anyio): --libs all
     ("threads", "httpx"),
     ("threads", "urllib3"),
     ("threads", "http.client"),
+)
+# Disk cells `io` runs by default (`disk` runs every file API on every model): the thread pool
+# against the async file APIs, on the question users ask most.
+DEFAULT_DISK_CELLS = (
+    ("threads", "os"),
+    ("asyncio", "aiofiles"),
+    ("trio", "trio-path"),
 )
 
 
@@ -55,9 +64,9 @@ class IoSettings:
     workloads: list[str] = field(default_factory=lambda: ["http"])
     clients: int = 100
     duration: float = 3.0
-    warmup: float = 1.0  # after every user has finished one operation
-    warm_limit: float = 30.0  # longest wait for that; past it the window opens anyway, flagged
-    grace: float = 2.0
+    warmup: float = 1.0  # from the users' start, and at least until every one finished an op
+    warm_limit: float | None = None  # longest wait for that (None: 5 s + 1 ms per client)
+    grace: float = 1.0
     timeout: float = 10.0
     latency: float = 0.0
     jitter: float = 0.0
@@ -73,6 +82,18 @@ class IoSettings:
     server_loop: str = "uvloop"
     python: str = sys.executable
     env: dict[str, str] = field(default_factory=dict)
+    # Disk cells (workloads file-*).
+    disk_clients: int = 8  # concurrency of every disk model but threads
+    pool_sizes: list[int] = field(default_factory=lambda: [8, 32])  # threads on disk cells
+    file_dir: str | None = None  # None: the user's cache directory
+    file_sizes: list[int] = field(default_factory=lambda: [16 * 1024, 1 << 20])
+    file_set_bytes: int = 128 << 20  # each size's set holds about this much
+    file_content: str = "random"
+    cache: list[str] = field(default_factory=lambda: ["warm"])
+    chunk: int = 64 * 1024
+    fsync: bool = False
+    write_budget: int = 2 << 30
+    every_disk_cell: bool = False  # False: DEFAULT_DISK_CELLS; True: every file API that fits
 
 
 @dataclass(frozen=True)
@@ -80,10 +101,22 @@ class Cell:
     model: str
     client: str
     workload: str
+    clients: int | None = None  # None: the run's --clients
+    file_size: int | None = None  # disk cells
+    cache: str | None = None  # disk read cells
+
+    @property
+    def is_disk(self) -> bool:
+        return self.file_size is not None
 
     @property
     def label(self) -> str:
-        return f"{self.model} · {self.client} · {self.workload}"
+        text = f"{self.model} · {self.client} · {self.workload}"
+        if self.file_size is not None:
+            text += f" · {size_label(self.file_size)}"
+            text += f" {self.cache}" if self.cache else ""
+            text += f" · {self.clients}"
+        return text
 
 
 class Observer:
@@ -111,7 +144,7 @@ def validate(settings: IoSettings) -> None:
         "clients": settings.clients,
         "duration": settings.duration,
         "repeat": settings.repeat,
-        "warm_limit": settings.warm_limit,
+        "warm_limit": warm_limit(settings),
     }
     positive["timeout"] = settings.timeout
     for name, value in positive.items():
@@ -125,32 +158,74 @@ def validate(settings: IoSettings) -> None:
             raise UsageError(f"--{name.replace('_', '-')} must be >= 0 (got {value:g})")
     if settings.procs is not None and settings.procs < 1:
         raise UsageError("--procs must be at least 1")
+    counts = {"disk-clients": [settings.disk_clients], "pool-sizes": settings.pool_sizes}
+    counts.update({"file-sizes": settings.file_sizes, "chunk": [settings.chunk]})
+    for name, values in counts.items():
+        if not values or any(v < 1 for v in values):
+            raise UsageError(f"--{name} must be at least 1")
+    for cache in settings.cache:
+        if cache not in CACHE_STATES:
+            raise UsageError(
+                f"unknown cache state {cache!r}; choose from {', '.join(CACHE_STATES)}"
+            )
     if settings.clients > 1_000_000:
         raise UsageError("--clients above 1,000,000 is not a load test this tool can run")
-    soft = raise_nofile_limit(settings.clients + FD_MARGIN)
-    if settings.clients + FD_MARGIN > soft:
-        raise UsageError(
-            f"--clients {settings.clients} needs about {settings.clients + FD_MARGIN} open files, "
-            f"but the hard limit is {soft}; raise it (ulimit -Hn) or use fewer clients"
-        )
+    if any(WORKLOAD_PROTOCOLS[w] != "file" for w in settings.workloads):
+        soft = raise_nofile_limit(settings.clients + FD_MARGIN)
+        if settings.clients + FD_MARGIN > soft:
+            raise UsageError(
+                f"--clients {settings.clients} needs about {settings.clients + FD_MARGIN} open "
+                f"files, but the hard limit is {soft}; raise it (ulimit -Hn) or use fewer clients"
+            )
+
+
+def warm_limit(settings: IoSettings) -> float:
+    """How long users may take to all finish a first operation before measuring anyway."""
+    if settings.warm_limit is not None:
+        return settings.warm_limit
+    return 5.0 + 0.001 * max(settings.clients, settings.disk_clients)
 
 
 def plan_cells(settings: IoSettings) -> list[Cell]:
     cells: list[Cell] = []
     for workload in settings.workloads:
-        protocol = WORKLOAD_PROTOCOLS[workload]
+        if WORKLOAD_PROTOCOLS[workload] == "file":
+            cells += _disk_cells(settings, workload)
+            continue
         for model in settings.models:
             family = model_class(model).family
             libs = settings.libs if settings.libs is not None else ["raw"]
             for lib in libs:
-                if fits(lib, family, protocol):
+                if fits(lib, family, workload):
                     cells.append(Cell(model, lib, workload))
             if settings.libs is None:
                 for m, lib in DEFAULT_LIBRARY_CELLS:
-                    if m == model and fits(lib, family, protocol):
+                    if m == model and fits(lib, family, workload):
                         cells.append(Cell(model, lib, workload))
     if not cells:
         raise UsageError("no (model, client, workload) combination fits the selection")
+    return cells
+
+
+def _disk_cells(settings: IoSettings, workload: str) -> list[Cell]:
+    cells: list[Cell] = []
+    caches: list[str | None] = [None] if workload == "file-write" else list(settings.cache)
+    for size in settings.file_sizes:
+        for cache in caches:
+            for model in settings.models:
+                family = model_class(model).family
+                if settings.libs is not None:
+                    libs = [lib for lib in settings.libs if fits(lib, family, workload)]
+                elif settings.every_disk_cell:
+                    libs = [lib for lib in CLIENTS if fits(lib, family, workload)]
+                else:
+                    libs = [lib for m, lib in DEFAULT_DISK_CELLS if m == model]
+                for lib in libs:
+                    if not fits(lib, family, workload):
+                        continue
+                    sizes = settings.pool_sizes if model == "threads" else [settings.disk_clients]
+                    for n in sizes:
+                        cells.append(Cell(model, lib, workload, n, size, cache))
     return cells
 
 
@@ -201,8 +276,9 @@ def run_cell(
         # Ramp-up: the users start with no window; it opens once all have finished an operation
         # (10,000 connections can take seconds), or at the warm limit, flagged `not-warm`.
         go = time.monotonic_ns()
-        limit = go + int(settings.warm_limit * 1e9)
-        span = settings.warm_limit + settings.warmup + settings.duration + settings.grace
+        limit_s = warm_limit(settings)
+        limit = go + int(limit_s * 1e9)
+        span = limit_s + settings.warmup + settings.duration + settings.grace
         # A bound in count as well as time: no loopback client completes a million ops a second.
         max_ops = int(span * 1_000_000) + 1
         channel.send({"warm_deadline_ns": limit + 5 * 10**9, "max_ops": max_ops})
@@ -213,8 +289,9 @@ def run_cell(
             if channel.poll("warm", min(0.1, left / 1e9)) is not None:
                 ramp_s = (time.monotonic_ns() - go) / 1e9
                 break
+        # Warm-up counts from the users' start; once all are warm they settle a little more.
         now = time.monotonic_ns()
-        start = now + int(settings.warmup * 1e9)
+        start = max(go + int(settings.warmup * 1e9), now + int(settings.warmup * 0.25e9))
         end = start + int(settings.duration * 1e9)
         stop = end + int(settings.grace * 1e9)
         channel.send({"start_ns": start, "end_ns": end, "stop_ns": stop})
@@ -267,6 +344,7 @@ def summarise(
         else round(median_run.server_cpu_s / window, 4),
         "peak_rss_mb": round(rec.peak_rss_kb / 1024, 1),
         "ctx_switches": {"voluntary": rec.ctx_voluntary, "involuntary": rec.ctx_involuntary},
+        "minor_faults_per_op": round(rec.minor_faults / rec.ops, 2) if rec.ops else None,
         "window_s": round(window, 4),
         "repeats": {
             "ops_per_s": [round(r, 2) for r in rates],
@@ -278,12 +356,87 @@ def summarise(
         "metadata": median_run.metadata,
         "histogram": rec.histogram.encode().decode("ascii"),
     }
-    bound = littles_law_bound(rec.clients, settings.latency)
+    if cell.is_disk:
+        row.update(disk_fields(cell, rec, window))
+    bound = None if cell.is_disk else littles_law_bound(rec.clients, settings.latency)
     if bound is not None:
         row["bound_ops_per_s"] = round(bound, 2)
         row["bound_share"] = round(row["ops_per_s"] / bound, 4)
     row["flags"] = flags_for(row, client_cpus)
     return row
+
+
+def _file_sets(
+    settings: IoSettings, cells: list[Cell]
+) -> tuple[dict[int, fileset.FileSet], dict[str, Any] | None]:
+    """Generate (or reuse) one file set per size the disk cells read."""
+    sizes = sorted({c.file_size for c in cells if c.file_size is not None})
+    if not sizes:
+        return {}, None
+    root = Path(settings.file_dir).expanduser() if settings.file_dir else fileset.default_dir()
+    sets = {}
+    for size in sizes:
+        count = max(16, settings.file_set_bytes // size)
+        sets[size] = fileset.generate(root, count, (size,), settings.file_content)
+    kind = fileset.filesystem_of(root)
+    info = {
+        "root": str(root),
+        "filesystem": kind,
+        "in_memory": kind in fileset.MEMORY_FILESYSTEMS,
+        "sets": {size_label(s): fs.describe() for s, fs in sets.items()},
+        "note": "the disk may be cached by the host underneath this machine: a cold read "
+        "here is a read the kernel had to ask the block device for, not necessarily a platter",
+    }
+    return sets, info
+
+
+def _run_disk_cell(
+    cell: Cell,
+    settings: IoSettings,
+    filesets: dict[int, fileset.FileSet],
+    common: dict[str, Any],
+    client_cpus: set[int] | None,
+    observer: Observer,
+) -> CellRun:
+    assert cell.file_size is not None
+    fs = filesets[cell.file_size]
+    scratch = fileset.scratch_dir(fs.directory.parent) if cell.workload == "file-write" else None
+    try:
+        options = FileOptions(
+            set_dir=str(fs.directory),
+            chunk=settings.chunk,
+            cache=cell.cache or "warm",
+            fsync=settings.fsync,
+            scratch=None if scratch is None else str(scratch),
+            write_budget=settings.write_budget,
+        )
+        target = Target("file", "localhost", 0, str(fs.directory))
+        workload = WorkloadSettings(cell.workload, target, files=options.as_dict())
+        spec = CellSpec(workload=workload, **common)
+        return run_cell(spec, settings, None, client_cpus, observer)
+    finally:
+        if scratch is not None:
+            fileset.remove_scratch(scratch)
+
+
+def disk_fields(cell: Cell, rec: Recording, window: float) -> dict[str, Any]:
+    """What a disk row adds: files/s, CPU per GB, the thread-hop figures, the cache evidence."""
+    extras = rec.extras
+    hops = [e["hop_us"] for e in extras if e.get("hop_us") is not None]
+    evicted = [e["evicted"] for e in extras if "evicted" in e]
+    cpu = rec.cpu_user_s + rec.cpu_sys_s
+    return {
+        "file_size": cell.file_size,
+        "cache": cell.cache,
+        "files_per_s": round(rec.ops / window, 2),
+        "cpu_s_per_gb": round(cpu / (rec.bytes / 1e9), 3) if rec.bytes else None,
+        "hop_us": round(sum(hops) / len(hops), 2) if hops else None,
+        "hops_per_op": next((e["hops_per_op"] for e in extras if "hops_per_op" in e), 0),
+        "evicted": None if not evicted or None in evicted else all(evicted),
+        "written_files": sum(e.get("written_files", 0) for e in extras),
+        "write_budget_spent": any(e.get("budget_spent") for e in extras),
+        "in_memory": any(e.get("filesystem") in fileset.MEMORY_FILESYSTEMS for e in extras),
+    }
 
 
 def _target_of(server: ServerHandle) -> Target:
@@ -340,13 +493,18 @@ def run_io(
     cells = plan_cells(settings)
     server_cpus, client_cpus = plan_cpus(settings.pin and settings.url is None)
     n_client_cpus = len(client_cpus or os.sched_getaffinity(0))
+
+    def cpus_for(cell: Cell) -> int:
+        return len(os.sched_getaffinity(0)) if cell.is_disk else n_client_cpus
+
     procs = settings.procs or max(2, n_client_cpus)
-    protocols = {WORKLOAD_PROTOCOLS[c.workload] for c in cells}
+    protocols = {WORKLOAD_PROTOCOLS[c.workload] for c in cells} - {"file"}
     if settings.url is not None and len(protocols) > 1:
         raise UsageError("--url points at one server: choose workloads of one protocol")
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     runs: dict[Cell, list[CellRun]] = {c: [] for c in cells}
     server_info: dict[str, Any] = {}
+    filesets, disk_info = _file_sets(settings, cells)
     observer.start(len(cells) * settings.repeat)
     with _servers(settings, protocols, server_cpus, servers) as targets:
         for protocol, (target, handle) in targets.items():
@@ -356,30 +514,38 @@ def run_io(
             for cell in cells:
                 index += 1
                 observer.cell(index, cell, round_)
-                target, handle = targets[WORKLOAD_PROTOCOLS[cell.workload]]
                 model = model_class(cell.model)()
-                spec = CellSpec(
-                    model=cell.model,
-                    client=cell.client,
-                    workload=WorkloadSettings(
+                requested = cell.clients or settings.clients
+                common: dict[str, Any] = {
+                    "model": cell.model,
+                    "client": cell.client,
+                    "clients": model.effective_clients(requested),
+                    "timeout": settings.timeout,
+                    "procs": procs,
+                    "python": settings.python,
+                    "env": settings.env,
+                }
+                if cell.is_disk:
+                    # No server to keep off a core: disk cells may use every CPU.
+                    run = _run_disk_cell(cell, settings, filesets, common, None, observer)
+                else:
+                    target, handle = targets[WORKLOAD_PROTOCOLS[cell.workload]]
+                    workload = WorkloadSettings(
                         cell.workload,
                         target,
                         body_size=None if settings.url else settings.body_size,
                         upload_size=settings.upload_size,
                         message_size=settings.message_size,
-                    ),
-                    clients=model.effective_clients(settings.clients),
-                    timeout=settings.timeout,
-                    procs=procs,
-                    python=settings.python,
-                    env=settings.env,
-                )
-                run = run_cell(spec, settings, handle, client_cpus, observer)
+                    )
+                    spec = CellSpec(workload=workload, **common)
+                    run = run_cell(spec, settings, handle, client_cpus, observer)
                 runs[cell].append(run)
                 if round_ == settings.repeat - 1:
-                    row = summarise(cell, runs[cell], settings, settings.clients, n_client_cpus)
+                    row = summarise(cell, runs[cell], settings, requested, cpus_for(cell))
                     observer.done(cell, row)
-    rows = [summarise(c, runs[c], settings, settings.clients, n_client_cpus) for c in cells]
+    rows = [
+        summarise(c, runs[c], settings, c.clients or settings.clients, cpus_for(c)) for c in cells
+    ]
     settings_dict = asdict(settings)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -396,7 +562,9 @@ def run_io(
                 "client_cpus": sorted(client_cpus) if client_cpus else None,
             },
             "processes_per_cell": procs,
+            "warm_limit_s": warm_limit(settings),
             "servers": server_info,
+            "disk": disk_info,
         },
         "results": rows,
     }

@@ -18,6 +18,11 @@ FLAG_HELP = {
     "no-ops": "no operation completed in the window",
     "not-warm": "some users had not finished one operation when the window opened (ramp-up "
     "outlasted --warm-limit): the row undercounts them",
+    "not-evicted": "cold cache asked for, but pages were still resident after eviction: the row "
+    "may measure the page cache",
+    "in-memory": "the files live on tmpfs/ramfs: the row measures memory, not a disk",
+    "write-budget": "the cell wrote its whole --write-budget before the window ended: the rate "
+    "is undercounted; raise the budget or shorten the window",
 }
 
 
@@ -33,6 +38,12 @@ def flags_for(row: dict[str, Any], client_cpus: int) -> list[str]:
         flags.append("no-ops")
     if "users_warm" in row and row["users_warm"] < row["clients"]:
         flags.append("not-warm")
+    if row.get("evicted") is False:
+        flags.append("not-evicted")
+    if row.get("in_memory"):
+        flags.append("in-memory")
+    if row.get("write_budget_spent"):
+        flags.append("write-budget")
     util = row.get("server_cpu_util")
     if util is not None and util >= SERVER_BOUND:
         flags.append("server-bound")

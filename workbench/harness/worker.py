@@ -67,7 +67,9 @@ def run(stdin: TextIO, stdout: TextIO) -> int:
     try:
         model = load_model(spec.model)
         model.prepare(spec)
-        spec.build_workload()
+        workload = spec.build_workload()
+        if model.runs_users:
+            workload.prepare()
     except UsageError as exc:
         emit(stdout, "error", {"message": str(exc), "usage": True})
         return 2
@@ -91,6 +93,11 @@ def run(stdin: TextIO, stdout: TextIO) -> int:
         rec = model.run(window)
         model.record_warmth(window, rec)
         receiver.apply(rec)
+        if model.runs_users:
+            extras, errors = workload.finish()
+            rec.errors.update(errors)
+            if extras:
+                rec.extras.append(extras)
         rec.peak_rss_kb += peak_rss_kb()
         emit(stdout, "result", rec.to_dict())
         return 0

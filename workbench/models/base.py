@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.metrics import ClientRecorder, Recording, error_kind
+from workbench.workloads.base import UserDone
 
 if TYPE_CHECKING:
     from workbench.clients.base import AsyncConnection, BlockingConnection
@@ -102,6 +103,8 @@ def blocking_closed_loop(conn: BlockingConnection, window: Window, rec: ClientRe
                 break
             try:
                 n = conn.op()
+            except UserDone:
+                break
             except Exception as exc:
                 if window.start_ns <= clock() < window.end_ns:
                     rec.errors[error_kind(exc)] += 1
@@ -141,6 +144,8 @@ async def async_closed_loop(
                 break
             try:
                 n = await conn.op()
+            except UserDone:
+                break
             except Exception as exc:
                 if window.start_ns <= clock() < window.end_ns:
                     rec.errors[error_kind(exc)] += 1
@@ -193,6 +198,7 @@ class Model(ABC):
     family: ClassVar[str]  # which client implementations fit (see workbench.clients)
     summary: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()  # importable packages the model needs
+    runs_users: ClassVar[bool] = True  # False: it hands its users to other processes
 
     def effective_clients(self, requested: int) -> int:
         """How many concurrent users the model really runs for `requested`."""

@@ -32,6 +32,7 @@ class ProcessesModel(Model):
     family = "blocking"
     summary = "N clients over P processes, threads with blocking clients inside each"
     inner: ClassVar[str] = "threads"
+    runs_users = False
 
     def prepare(self, spec: CellSpec) -> None:
         super().prepare(spec)  # fails fast if the client does not fit this family
@@ -39,7 +40,8 @@ class ProcessesModel(Model):
         self.workers: list[WorkerChannel] = []
         shares = split(spec.clients, spec.procs)
         for i, share in enumerate(shares):
-            sub = replace(spec, model=self.inner, clients=share)
+            workload = replace(spec.workload, share=spec.workload.share * share / spec.clients)
+            sub = replace(spec, model=self.inner, clients=share, workload=workload)
             channel = self._stack.enter_context(
                 start_worker(
                     sub.as_dict(), f"{spec.label}#{i}", python=spec.python, env=spec.env, cpus=None

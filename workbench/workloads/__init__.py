@@ -9,7 +9,14 @@ from typing import Any
 from workbench.errors import UsageError
 from workbench.workloads.base import Exchange, Target, Workload, WorkloadError
 
-WORKLOAD_PROTOCOLS = {"http": "http", "http-upload": "http", "echo": "echo"}
+WORKLOAD_PROTOCOLS = {
+    "http": "http",
+    "http-upload": "http",
+    "echo": "echo",
+    "file-read": "file",
+    "file-read-chunked": "file",
+    "file-write": "file",
+}
 WORKLOAD_NAMES = tuple(WORKLOAD_PROTOCOLS)
 
 
@@ -23,6 +30,8 @@ class WorkloadSettings:
     upload_size: int = 1024
     message_size: int = 64
     framing: str = "length"
+    files: dict[str, Any] | None = None  # FileOptions, for the disk workloads
+    share: float = 1.0  # this process's share of a cell's budgets (a fan-out splits them)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,6 +51,12 @@ def build_workload(settings: WorkloadSettings) -> Workload:
         return HttpUpload(settings.target, settings.upload_size, settings.body_size is not None)
     if settings.name == "echo":
         return EchoWorkload(settings.target, settings.message_size, settings.framing)
+    if WORKLOAD_PROTOCOLS.get(settings.name) == "file":
+        from workbench.workloads.files import FileOptions, FileWorkload
+
+        if settings.files is None:
+            raise UsageError(f"workload {settings.name!r} needs a file set")
+        return FileWorkload(settings.name, FileOptions(**settings.files), settings.share)
     raise UsageError(f"unknown workload {settings.name!r}; choose from {', '.join(WORKLOAD_NAMES)}")
 
 

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 
+class UserDone(Exception):
+    """Raised by an operation when its user must stop cleanly (a budget is spent)."""
+
+
 class WorkloadError(Exception):
     """An answer that arrived but is wrong (bad status, short or corrupt body, bad echo)."""
 
@@ -64,3 +68,10 @@ class Workload(ABC):
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "target": self.target.as_dict()}
+
+    def prepare(self) -> None:
+        """In the worker, before the users start (outside every measurement)."""
+
+    def finish(self) -> tuple[dict[str, Any], dict[str, int]]:
+        """In the worker, after the window: (extra figures for the row, errors by kind)."""
+        return {}, {}

@@ -1,0 +1,174 @@
+"""Disk: the file generator, the page-cache helpers, and every file API on every model."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import all_cells, skip_if_missing
+from workbench import fileset
+from workbench.errors import UsageError
+from workbench.harness.runner import IoSettings, run_io
+from workbench.report.schema import schema_problems
+
+DISK_CELLS = all_cells(disk=True)
+SMALL = 16 * 1024
+
+
+@pytest.fixture(scope="module")
+def files_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("files")
+    fileset.generate(root, 64, (SMALL,))
+    return root
+
+
+def disk_row(root: Path, model: str, client: str, workload: str, **extra: Any) -> dict[str, Any]:
+    options: dict[str, Any] = dict(
+        models=[model], libs=[client], workloads=[workload], duration=0.3, warmup=0.1,
+        file_dir=str(root), file_sizes=[SMALL], file_set_bytes=64 * SMALL, disk_clients=4,
+        pool_sizes=[4], write_budget=64 << 20,
+    )  # fmt: skip
+    settings = IoSettings(**{**options, **extra})
+    doc = run_io(settings)
+    assert schema_problems(doc) == []
+    (row,) = doc["results"]
+    assert isinstance(row, dict)
+    return row
+
+
+@pytest.mark.parametrize(
+    ("model", "client", "workload"), DISK_CELLS, ids=["/".join(c) for c in DISK_CELLS]
+)
+def test_disk_cell_completes_with_verified_bytes(
+    files_root: Path, model: str, client: str, workload: str
+) -> None:
+    skip_if_missing(model, client)
+    row = disk_row(files_root, model, client, workload)
+    assert row["errors_by_kind"] == {}
+    assert row["ops"] > 0
+    assert row["bytes"] == row["ops"] * SMALL  # every read or write was checked for its length
+    assert row["files_per_s"] > 0
+    assert row["mb_per_s"] == pytest.approx(row["bytes"] / row["window_s"] / 1e6, rel=0.01)
+    if workload == "file-write":
+        assert row["written_files"] >= row["ops"]  # all read back after the window, none bad
+    if client not in ("os",):
+        assert row["hops_per_op"] >= 1
+        assert row["hop_us"] > 0
+
+
+def test_corrupt_file_is_a_counted_error(tmp_path: Path) -> None:
+    fs = fileset.generate(tmp_path, 16, (SMALL,))  # the smallest set the runner asks for
+    for entry in fs.files:  # same length, different bytes: only the CRC can tell
+        Path(fs.path(entry)).write_bytes(b"\0" * SMALL)
+    row = disk_row(tmp_path, "sync", "os", "file-read", file_set_bytes=16 * SMALL)
+    assert row["errors_by_kind"].get("corrupt-read", 0) > 0
+
+
+def test_cold_cache_is_evicted_and_checked(files_root: Path) -> None:
+    if shutil.which("fincore") is None:
+        pytest.skip("fincore (util-linux) is not installed")
+    fs = fileset.load(next(files_root.glob("wb-*")))
+    assert fs is not None
+    paths = [fs.path(e) for e in fs.files[:8]]
+    for p in paths:
+        Path(p).read_bytes()
+    assert fileset.resident_bytes(paths) == 8 * SMALL
+    for p in paths:
+        fileset.evict(p, flush=True)
+    assert fileset.resident_bytes(paths) == 0
+    row = disk_row(files_root, "threads", "os", "file-read", cache=["cold"])
+    assert row["evicted"] is True
+    assert "not-evicted" not in row["flags"]
+
+
+def test_generator_reuses_and_refuses(tmp_path: Path) -> None:
+    first = fileset.generate(tmp_path, 10, (SMALL, 4096), "compressible")
+    stamp = [os.stat(first.path(e)).st_mtime_ns for e in first.files]
+    again = fileset.generate(tmp_path, 10, (SMALL, 4096), "compressible")
+    assert again == first
+    assert [os.stat(again.path(e)).st_mtime_ns for e in again.files] == stamp
+    assert {e.size for e in first.files} == {SMALL, 4096}
+    # A directory the workbench did not make is neither written into nor deleted.
+    foreign = tmp_path / fileset.set_name(5, (SMALL,), "random")
+    foreign.mkdir()
+    (foreign / "precious.txt").write_text("mine")
+    with pytest.raises(UsageError, match="not made by the workbench"):
+        fileset.generate(tmp_path, 5, (SMALL,))
+    with pytest.raises(UsageError, match="not a file set made by the workbench"):
+        fileset.remove(foreign)
+    assert (foreign / "precious.txt").read_text() == "mine"
+    # remove() deletes exactly what generate() made.
+    assert fileset.remove(first.directory) == 10
+    assert not first.directory.exists()
+
+
+def _cli(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    proc: subprocess.CompletedProcess[str] = subprocess.run(
+        [sys.executable, "-m", "workbench", *args],
+        capture_output=True, text=True, timeout=60, check=False, **kwargs,
+    )  # fmt: skip
+    return proc
+
+
+def _one_clear_line(proc: subprocess.CompletedProcess[str], message: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def _cap_file_size() -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # so a write past the cap fails, not kills
+    resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+
+def test_file_size_cap_while_generating_is_a_clear_error(tmp_path: Path) -> None:
+    proc = _cli(
+        "files", "generate", "--dir", str(tmp_path), "--count", "4", "--size", "1MiB",
+        preexec_fn=_cap_file_size,
+    )  # fmt: skip
+    _one_clear_line(proc, "cannot write files in")
+    assert not list(tmp_path.glob("wb-*/f*.bin"))  # the partial set was cleaned up
+
+
+@contextlib.contextmanager
+def _mounted_tmpfs(path: Path, options: str) -> Iterator[None]:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tiny tmpfs needs root")
+    path.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], check=False)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(path)], check=False)
+
+
+def test_disk_full_while_generating_is_a_clear_error(tmp_path: Path) -> None:
+    tiny = tmp_path / "tiny"
+    with _mounted_tmpfs(tiny, "size=256k"):
+        proc = _cli("files", "generate", "--dir", str(tiny), "--count", "4", "--size", "1MiB")
+        _one_clear_line(proc, "no space left")
+
+
+def test_unwritable_directory_is_a_clear_error(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    if os.geteuid() == 0:  # root ignores permission bits: use a read-only filesystem instead
+        with _mounted_tmpfs(locked, "size=1m,ro"):
+            proc = _cli("files", "generate", "--dir", str(locked / "sets"), "--count", "2")
+            _one_clear_line(proc, "cannot create")
+    else:
+        locked.mkdir(mode=0o500)
+        proc = _cli("files", "generate", "--dir", str(locked / "sets"), "--count", "2")
+        _one_clear_line(proc, "cannot create")
