@@ -54,6 +54,7 @@ def run_one(
         clients=model_class(model)().effective_clients(clients),
         timeout=settings.timeout,
         procs=2,
+        work=settings.work,
     )
     run = run_cell(spec, settings, server, None, Observer())
     return summarise(Cell(model, client, workload), [run], settings, clients, 1)

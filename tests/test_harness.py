@@ -98,6 +98,17 @@ def test_a_cell_that_never_warms_is_flagged_not_hung() -> None:
     assert "not-warm" in row["flags"]
 
 
+def test_work_per_request_bounds_an_event_loop(http_server: ServerHandle) -> None:
+    # 1 ms of pure Python per request on one loop thread: about 1,000 requests a second at most,
+    # however many clients (without work this loop does tens of thousands). The work is
+    # calibrated on a shared machine, so allow it to come out up to 20% short.
+    settings = IoSettings(duration=1.0, warmup=0.3, work="python:1ms")
+    row = run_one("uvloop", "raw", "http", 20, http_server, settings)
+    assert 300 < row["ops_per_s"] <= 1250
+    assert row["cpu_us_per_op"] >= 750
+    assert row["errors"] == 0
+
+
 def test_server_and_client_cpu_are_counted_separately(http_server: ServerHandle) -> None:
     row = run_one("uvloop", "raw", "http", 20, http_server)
     assert row["server_cpu_s"] > 0.05
@@ -188,6 +199,12 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         (["io", "--url", "ftp://127.0.0.1/"], "only http://"),
         (["io", "--clients", "900000", "--models", "uvloop"], "open files"),
         (["frobnicate"], "invalid choice"),
+        (["io", "--work", "java:1ms"], "is not KIND:DURATION"),
+        (["io", "--work", "python:5s"], "at most 1s"),
+        (["io", "--python", "/bin/true"], "is not a Python interpreter"),
+        (["io", "--env", "NOEQUALS"], "is not KEY=VALUE"),
+        (["io", "--cache", "lukewarm", "--only", "disk"], "unknown cache state"),
+        (["disk", "--file-sizes", "0"], "--file-sizes must be at least 1"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:

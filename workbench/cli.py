@@ -54,6 +54,10 @@ def _add_io_args(p: argparse.ArgumentParser) -> None:
         "--workloads", default="http", help=f"comma list of: {', '.join(WORKLOAD_NAMES)}"
     )
     g.add_argument("--procs", default=None, help="worker processes for the processes models")
+    g.add_argument(
+        "--work", default=None, metavar="KIND:DURATION",
+        help="work per request: python:200us (holds the GIL), hashlib:200us or zlib:200us",
+    )  # fmt: skip
     g = p.add_argument_group("how long")
     g.add_argument("--duration", default="3", help="measuring window per cell (default 3s)")
     g.add_argument(
@@ -78,6 +82,8 @@ def _add_io_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--url", default=None, help="measure your own HTTP server instead of the mock")
     g.add_argument("--allow-remote", action="store_true", help="allow a --url that is not loopback")
     g.add_argument("--no-pin", action="store_true", help="do not pin server and clients to CPUs")
+    g.add_argument("--python", default=None, metavar="PATH",
+                   help="interpreter for client workers, e.g. a free-threaded build")  # fmt: skip
     g.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="environment for client workers, e.g. MALLOC_ARENA_MAX=2")  # fmt: skip
     _add_output_args(p)
@@ -171,6 +177,8 @@ def _io_settings(a: argparse.Namespace) -> Any:
         pin=not a.no_pin,
         procs=None if a.procs is None else parse_count(a.procs, "--procs"),
         env=_env(a.env),
+        work=a.work,
+        python=a.python or sys.executable,
     )
 
 
@@ -205,6 +213,32 @@ def cmd_io(a: argparse.Namespace) -> int:
     if not out.is_terminal:
         out = Console(width=200)  # a file or pipe gets the whole table, not an 80-column squeeze
     print_io(doc, out)
+    return 0
+
+
+def cmd_gil(a: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from workbench.gil.lab import run_lab
+    from workbench.gil.verdicts import CLAIMS
+    from workbench.report.gil_table import print_gil
+    from workbench.report.results_file import write_json
+
+    numbers = list(CLAIMS)
+    if a.only:
+        numbers = [parse_count(v, "--only") for v in a.only.split(",")]
+    err = Console(stderr=True)
+    show = not a.quiet and err.is_terminal
+
+    def progress(text: str) -> None:
+        if show:
+            err.print(f"  measuring {text}", highlight=False)
+
+    doc = run_lab(numbers, a.python or [sys.executable], progress)
+    if a.json:
+        err.print(f"results written to {write_json(a.json, doc)}", highlight=False)
+    out = Console() if Console().is_terminal else Console(width=160)
+    print_gil(doc, out)
     return 0
 
 
@@ -289,6 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
     disk.set_defaults(
         workloads="file-read,file-read-chunked,file-write", clients="8", duration="2", warmup="0.5"
     )
+    gil = sub.add_parser("gil", help="the classic GIL claims, measured here, with verdicts")
+    gil.add_argument("--only", default=None, help="claims to run, e.g. 4 or 1,3 (default all)")
+    gil.add_argument(
+        "--python", action="append", default=None, metavar="PATH",
+        help="run under this interpreter (twice: side by side), e.g. a free-threaded python3.13t",
+    )  # fmt: skip
+    _add_output_args(gil)
     files = sub.add_parser("files", help="generate or remove a file set for the disk cells")
     files_sub = files.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     gen = files_sub.add_parser("generate", help="make (or reuse) a set of files")
@@ -319,6 +360,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_io(a)
         if a.command == "files":
             return cmd_files(a)
+        if a.command == "gil":
+            return cmd_gil(a)
         if a.command == "list":
             return cmd_list(a)
         raise UsageError(f"unknown command {a.command!r}")

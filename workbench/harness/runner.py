@@ -82,6 +82,7 @@ class IoSettings:
     server_loop: str = "uvloop"
     python: str = sys.executable
     env: dict[str, str] = field(default_factory=dict)
+    work: str | None = None  # per-request work in network cells, e.g. python:200us
     # Disk cells (workloads file-*).
     disk_clients: int = 8  # concurrency of every disk model but threads
     pool_sizes: list[int] = field(default_factory=lambda: [8, 32])  # threads on disk cells
@@ -156,6 +157,12 @@ def validate(settings: IoSettings) -> None:
     for name, value in nonneg.items():
         if value < 0:
             raise UsageError(f"--{name.replace('_', '-')} must be >= 0 (got {value:g})")
+    if settings.work is not None:
+        from workbench.work import parse_work
+
+        parse_work(settings.work)
+    if settings.python != sys.executable:
+        check_worker_python(settings.python)
     if settings.procs is not None and settings.procs < 1:
         raise UsageError("--procs must be at least 1")
     counts = {"disk-clients": [settings.disk_clients], "pool-sizes": settings.pool_sizes}
@@ -184,6 +191,35 @@ def warm_limit(settings: IoSettings) -> float:
     if settings.warm_limit is not None:
         return settings.warm_limit
     return 5.0 + 0.001 * max(settings.clients, settings.disk_clients)
+
+
+def worker_env(settings: IoSettings) -> dict[str, str]:
+    if settings.python == sys.executable:
+        return settings.env
+    from workbench.gil.lab import PACKAGE_ROOT
+
+    return {**settings.env, "PYTHONPATH": PACKAGE_ROOT}
+
+
+def check_worker_python(python: str) -> None:
+    """Another interpreter for the workers: it must be a Python that can import the workbench and
+    what it needs (the package itself comes from this checkout, through PYTHONPATH)."""
+    import subprocess
+
+    from workbench.gil.lab import PACKAGE_ROOT, check_python
+
+    check_python(python)
+    probe = "import workbench.harness.worker, workbench.models.sync"
+    env = {**os.environ, "PYTHONPATH": PACKAGE_ROOT}
+    out = subprocess.run(
+        [python, "-c", probe], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    if out.returncode != 0:
+        tail = (out.stderr.strip().splitlines() or ["unknown error"])[-1]
+        raise UsageError(
+            f"--python {python} cannot run the workbench's workers ({tail}); install its "
+            f"dependencies there: {python} -m pip install {PACKAGE_ROOT}"
+        )
 
 
 def plan_cells(settings: IoSettings) -> list[Cell]:
@@ -320,6 +356,7 @@ def summarise(
         "model": cell.model,
         "client": cell.client,
         "workload": cell.workload,
+        "work": None if cell.is_disk else settings.work,
         "clients": rec.clients,
         "clients_requested": requested,
         "users_warm": rec.users_warm,
@@ -523,8 +560,10 @@ def run_io(
                     "timeout": settings.timeout,
                     "procs": procs,
                     "python": settings.python,
-                    "env": settings.env,
+                    "env": worker_env(settings),
                 }
+                if not cell.is_disk:
+                    common["work"] = settings.work
                 if cell.is_disk:
                     # No server to keep off a core: disk cells may use every CPU.
                     run = _run_disk_cell(cell, settings, filesets, common, None, observer)

@@ -23,6 +23,7 @@ class CellSpec:
     procs: int = 2  # worker processes, for the processes models
     python: str = field(default=sys.executable)
     env: dict[str, str] = field(default_factory=dict)  # extra environment for the worker
+    work: str | None = None  # per-operation work, KIND:DURATION (see workbench.work)
 
     @property
     def label(self) -> str:

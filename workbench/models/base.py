@@ -210,6 +210,10 @@ class Model(ABC):
 
         self.spec = spec
         self.client_cls = load_client(spec.client, self.family)
+        if spec.work is not None:
+            from workbench.work import build_work, with_work
+
+            self.client_cls = with_work(self.client_cls, build_work(spec.work))
 
     @abstractmethod
     def run(self, window: Window) -> Recording:

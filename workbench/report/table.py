@@ -126,6 +126,7 @@ def _title(doc: dict[str, Any]) -> str:
         f"{s['clients']} clients",
         f"{s['duration']:g}s window after {s['warmup']:g}s warm-up",
         f"server latency {s['latency'] * 1000:g} ms" if s["latency"] else "no injected latency",
+        f"work per request {s['work']}" if s.get("work") else "no work per request",
         f"target {where}",
     ]
     if pin["server_cpus"]:

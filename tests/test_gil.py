@@ -1,0 +1,142 @@
+"""The GIL lab: each experiment's mechanics on small sizes, the verdict rules, the command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workbench.gil import measure
+from workbench.gil.verdicts import FAILS, HOLDS, UNSURE, Ratio, judge, percentile
+
+
+def test_unlocked_read_modify_write_loses_updates_and_locked_never_does() -> None:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        lost = measure._lost_updates(100_000, 4)
+    finally:
+        sys.setswitchinterval(before)
+    assert lost["d[k] = d.get(k, 0) + 1, no lock"] > 0
+    assert lost["d[k] = d.get(k, 0) + 1, with a lock"] == 0
+
+
+def test_responsiveness_probe_sees_the_lag_it_is_given() -> None:
+    def block_the_loop(loop: object) -> None:
+        time.sleep(0.06)  # a 60 ms stall on the loop's own thread
+
+    stalled = measure._ticks_on_loop(block_the_loop, 0.15)
+    idle = measure._ticks_on_loop(lambda loop: None, 0.15)
+    assert max(stalled) >= 0.05
+    assert max(idle) < 0.03
+    ui = measure._ui_thread_lags(lambda: time.sleep(0.05), 0.05)
+    assert max(ui) < 0.03  # a sleeping main thread holds no GIL: the UI thread is not delayed
+
+
+def test_gil_releasing_work_scales_and_python_work_does_not() -> None:
+    if measure.cpu_count() < 2:
+        pytest.skip("needs two CPUs to show parallel hashing")
+    n = measure.calibrate(measure.burn, 0.05)
+    h = 2 * max(2, measure.calibrate(measure._hash_work, 0.05, start=1))
+    one = measure.in_threads(lambda: measure._hash_work(h), 1)
+    two = measure.in_threads(lambda: measure._hash_work(h // 2), 2)
+    assert two < one * 0.8  # hashing 1 MiB buffers releases the GIL: both cores work
+    py1 = measure.in_threads(lambda: measure.burn(n), 1)
+    py2 = measure.in_threads(lambda: measure.burn(n // 2), 2)
+    assert py2 > py1 * 0.75  # nowhere near 2x: one thread runs bytecode at a time
+
+
+def test_ratio_interval_pairs_interleaved_rounds() -> None:
+    r = Ratio.of([2.0, 2.2, 1.8], [1.0, 1.1, 0.9])
+    assert r.median == pytest.approx(2.0)
+    assert r.lo == pytest.approx(2.0)
+    assert r.hi == pytest.approx(2.0)
+    unpaired = Ratio.of([2.0, 2.2, 1.8], [1.0, 1.1, 0.9], paired=False)
+    assert unpaired.lo < 2.0 < unpaired.hi
+    assert percentile([1, 2, 3, 4, 100], 99) == 100
+
+
+def _threads(t1: list[float], t2: list[float], p2: list[float], cpus: int = 2) -> dict[str, Any]:
+    return {"threads_s": {"1": t1, "2": t2, "4": t2}, "processes_s": {"2": p2, "4": p2},
+            "cpus": cpus}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("m", "expected"),
+    [
+        (_threads([1.0, 1.0, 1.0], [1.0, 1.02, 0.98], [0.55, 0.56, 0.54]), HOLDS),
+        (_threads([1.0, 1.0, 1.0], [0.5, 0.51, 0.52], [0.55, 0.56, 0.54]), FAILS),  # free-threaded
+        (_threads([1.0, 1.0, 1.0], [0.8, 1.0, 0.7], [0.55, 0.56, 0.54]), UNSURE),  # noise
+    ],
+)
+def test_claim_1_verdicts_follow_the_numbers(m: dict[str, Any], expected: str) -> None:
+    assert judge(1, m).verdict == expected
+
+
+def test_claim_5_verdicts_follow_the_numbers() -> None:
+    base = {"expected": 100, "wide_lock_s": [2.0] * 3, "narrow_lock_s": [1.0] * 3, "cpus": 2}
+    lost = {"x, no lock": 10, "x, with a lock": 0}
+    assert judge(5, {**base, "lost_updates": lost}).verdict == HOLDS
+    assert judge(5, {**base, "lost_updates": {**lost, "x, no lock": 0}}).verdict == UNSURE
+    assert judge(5, {**base, "lost_updates": {**lost, "x, with a lock": 1}}).verdict == FAILS
+
+
+def _gil(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", "gil", *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_gil_command_writes_claims_with_verdicts(tmp_path: Path) -> None:
+    out = tmp_path / "gil.json"
+    proc = _gil("--only", "5", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    (claim,) = doc["claims"]
+    assert claim["id"] == 5
+    assert claim["verdict"] in (HOLDS, FAILS, UNSURE)
+    assert "d.get(k, 0)" in claim["evidence"]
+    assert "d[k] = d.get(k, 0) + 1" in proc.stdout  # printed as text, not eaten as markup
+
+
+def _other_python() -> str | None:
+    for name in ("python3.13t", "python3.14t", "python3.13", "python3.12", "python3"):
+        path = shutil.which(name, path="/usr/local/bin:/usr/bin")
+        if path and Path(path).resolve() != Path(sys.executable).resolve():
+            return path
+    return None
+
+
+def test_two_interpreters_side_by_side(tmp_path: Path) -> None:
+    other = _other_python()
+    if other is None:
+        pytest.skip("no other CPython on this machine")
+    out = tmp_path / "two.json"
+    proc = _gil("--only", "5", "--python", sys.executable, "--python", other, "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads(out.read_text())["by_interpreter"]
+    assert [r["python"] for r in runs] == [sys.executable, other]
+    assert all("gil_enabled" in r["interpreter"] for r in runs)
+    assert all(r["claims"][0]["id"] == 5 for r in runs)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--python", "/no/such/python"], "cannot run it"),
+        (["--python", "/bin/true"], "is not a Python interpreter"),
+        (["--only", "9"], "there is no claim 9"),
+    ],
+)
+def test_gil_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    proc = _gil(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
