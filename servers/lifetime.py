@@ -27,8 +27,22 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
 
 
 def raise_nofile_limit(wanted: int | None = None) -> int:
-    """Raise the soft open-files limit towards the hard limit; return the new soft limit."""
+    """Raise the soft open-files limit towards the hard limit; return the new soft limit.
+
+    A privileged process (root in CI) may raise the hard limit too, up to the kernel's nr_open:
+    it does when `wanted` (or, with no wish, 1,048,576) is more than the hard limit allows.
+    """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    goal = wanted if wanted is not None else 1 << 20
+    if hard != resource.RLIM_INFINITY and goal > hard:
+        try:
+            with open("/proc/sys/fs/nr_open") as f:
+                ceiling = int(f.read())
+            new_hard = min(goal, ceiling)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, new_hard))
+            hard = new_hard
+        except (OSError, ValueError):
+            pass  # not privileged: the hard limit stays what it was
     target = hard if wanted is None else min(max(soft, wanted), hard)
     if hard == resource.RLIM_INFINITY and wanted is None:
         target = max(soft, 1 << 20)

@@ -243,3 +243,24 @@ def test_server_cli_entry_prints_ready_and_json() -> None:
             assert proc.wait(5) == 0
         finally:
             proc.kill()
+
+
+@given(junk=st.binary(max_size=512))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_live_server_answers_or_closes_on_any_input(http_server: ServerHandle, junk: bytes) -> None:
+    """Random bytes then end of input: an answer (400 for garbage) or a close, never a hang or a
+    crash; and the server still serves a good request afterwards."""
+    with socket.create_connection((http_server.host, http_server.port), timeout=2) as s:
+        s.sendall(junk + b"\r\n\r\n")
+        s.shutdown(socket.SHUT_WR)
+        reply = recv_until_closed(s)  # raises socket.timeout if the server hangs
+    if reply:
+        assert reply.startswith(b"HTTP/1.1 "), reply[:40]
+    conn = http.client.HTTPConnection(http_server.host, http_server.port, timeout=2)
+    try:
+        conn.request("GET", "/")
+        assert conn.getresponse().read() == body_bytes(256)
+    finally:
+        conn.close()

@@ -212,8 +212,21 @@ def cmd_io(a: argparse.Namespace) -> int:
     out = Console()
     if not out.is_terminal:
         out = Console(width=200)  # a file or pipe gets the whole table, not an 80-column squeeze
-    print_io(doc, out)
-    return 0
+    if doc["results"]:
+        print_io(doc, out)
+    return _stopped(doc)
+
+
+def _stopped(doc: dict[str, Any]) -> int:
+    """Exit code of a run: 0, or the stopped run's (130 Ctrl-C, 1 failure), said on stderr."""
+    stopped = doc.get("stopped")
+    if not stopped:
+        return 0
+    done = len(doc.get("results") or doc.get("claims") or [])
+    print(
+        f"workbench: stopped: {stopped['reason']} (partial results: {done} kept)", file=sys.stderr
+    )
+    return int(stopped["exit_code"])
 
 
 def cmd_gil(a: argparse.Namespace) -> int:
@@ -238,8 +251,9 @@ def cmd_gil(a: argparse.Namespace) -> int:
     if a.json:
         err.print(f"results written to {write_json(a.json, doc)}", highlight=False)
     out = Console() if Console().is_terminal else Console(width=160)
-    print_gil(doc, out)
-    return 0
+    if doc["claims"]:
+        print_gil(doc, out)
+    return _stopped(doc)
 
 
 def cmd_files(a: argparse.Namespace) -> int:

@@ -86,18 +86,24 @@ def run_lab(
         if n not in CLAIMS:
             raise UsageError(f"there is no claim {n}; choose from 1-{len(CLAIMS)}")
     interpreters = [check_python(p) for p in pythons]
-    runs = []
-    for python, info in zip(pythons, interpreters, strict=True):
-        claims = []
-        for n in numbers:
-            progress(f"claim {n} under Python {info['version']} ({python})")
-            doc = run_experiment(python, n)
-            verdict = judge(n, doc["measurements"]).as_dict()
-            verdict["measurements"] = doc["measurements"]
-            claims.append(verdict)
-            info.setdefault("gil_enabled", doc["interpreter"]["gil_enabled"])
-            info.setdefault("details", doc["interpreter"])
-        runs.append({"python": python, "interpreter": info, "claims": claims})
+    runs: list[dict[str, Any]] = []
+    stopped: dict[str, Any] | None = None
+    try:
+        for python, info in zip(pythons, interpreters, strict=True):
+            claims: list[dict[str, Any]] = []
+            runs.append({"python": python, "interpreter": info, "claims": claims})
+            for n in numbers:
+                progress(f"claim {n} under Python {info['version']} ({python})")
+                doc = run_experiment(python, n)
+                verdict = judge(n, doc["measurements"]).as_dict()
+                verdict["measurements"] = doc["measurements"]
+                claims.append(verdict)
+                info.setdefault("gil_enabled", doc["interpreter"]["gil_enabled"])
+                info.setdefault("details", doc["interpreter"])
+    except KeyboardInterrupt:
+        stopped = {"reason": "interrupted (Ctrl-C)", "exit_code": 130}
+    except RunFailed as exc:
+        stopped = {"reason": str(exc), "exit_code": 1}
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "gil",
@@ -107,7 +113,9 @@ def run_lab(
             "command": sys.argv,
             "machine": machine(),
         },
-        "claims": runs[0]["claims"],
+        "partial": stopped is not None,
+        "stopped": stopped,
+        "claims": runs[0]["claims"] if runs else [],
         "by_interpreter": runs,
         "results": [],
     }

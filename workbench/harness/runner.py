@@ -178,11 +178,15 @@ def validate(settings: IoSettings) -> None:
     if settings.clients > 1_000_000:
         raise UsageError("--clients above 1,000,000 is not a load test this tool can run")
     if any(WORKLOAD_PROTOCOLS[w] != "file" for w in settings.workloads):
-        soft = raise_nofile_limit(settings.clients + FD_MARGIN)
-        if settings.clients + FD_MARGIN > soft:
+        # One socket per client in the process that holds it: the processes models split them.
+        split = all(m.startswith("processes") for m in settings.models)
+        per_process = -(-settings.clients // (settings.procs or 2)) if split else settings.clients
+        soft = raise_nofile_limit(per_process + FD_MARGIN)
+        if per_process + FD_MARGIN > soft:
             raise UsageError(
-                f"--clients {settings.clients} needs about {settings.clients + FD_MARGIN} open "
-                f"files, but the hard limit is {soft}; raise it (ulimit -Hn) or use fewer clients"
+                f"--clients {settings.clients} needs about {per_process + FD_MARGIN} open "
+                f"files in one process, but the hard limit is {soft}; raise it (ulimit -Hn) "
+                "or use fewer clients"
             )
 
 
@@ -352,6 +356,7 @@ def summarise(
     rec, window = median_run.recording, median_run.window_s
     median_rate = statistics.median(rates)
     cpu = rec.cpu_user_s + rec.cpu_sys_s
+    errors = sum(rec.errors.values())
     row: dict[str, Any] = {
         "model": cell.model,
         "client": cell.client,
@@ -364,7 +369,8 @@ def summarise(
         "processes": rec.processes,
         "ops": rec.ops,
         "ops_per_s": round(rec.ops / window, 2),
-        "errors": sum(rec.errors.values()),
+        "errors": errors,
+        "error_rate": round(errors / (errors + rec.ops), 5) if errors else 0.0,
         "errors_by_kind": dict(rec.errors),
         "bytes": rec.bytes,
         "mb_per_s": round(rec.bytes / window / 1e6, 3),
@@ -543,52 +549,63 @@ def run_io(
     server_info: dict[str, Any] = {}
     filesets, disk_info = _file_sets(settings, cells)
     observer.start(len(cells) * settings.repeat)
-    with _servers(settings, protocols, server_cpus, servers) as targets:
-        for protocol, (target, handle) in targets.items():
-            server_info[protocol] = {"url": target.url, "external": handle is None}
-        index = 0
-        for round_ in range(settings.repeat):
-            for cell in cells:
-                index += 1
-                observer.cell(index, cell, round_)
-                model = model_class(cell.model)()
-                requested = cell.clients or settings.clients
-                common: dict[str, Any] = {
-                    "model": cell.model,
-                    "client": cell.client,
-                    "clients": model.effective_clients(requested),
-                    "timeout": settings.timeout,
-                    "procs": procs,
-                    "python": settings.python,
-                    "env": worker_env(settings),
-                }
-                if not cell.is_disk:
-                    common["work"] = settings.work
-                if cell.is_disk:
-                    # No server to keep off a core: disk cells may use every CPU.
-                    run = _run_disk_cell(cell, settings, filesets, common, None, observer)
-                else:
-                    target, handle = targets[WORKLOAD_PROTOCOLS[cell.workload]]
-                    workload = WorkloadSettings(
-                        cell.workload,
-                        target,
-                        body_size=None if settings.url else settings.body_size,
-                        upload_size=settings.upload_size,
-                        message_size=settings.message_size,
-                    )
-                    spec = CellSpec(workload=workload, **common)
-                    run = run_cell(spec, settings, handle, client_cpus, observer)
-                runs[cell].append(run)
-                if round_ == settings.repeat - 1:
-                    row = summarise(cell, runs[cell], settings, requested, cpus_for(cell))
-                    observer.done(cell, row)
+    # Ctrl-C or a dying server/worker stops the run; what was measured is kept and marked.
+    stopped: dict[str, Any] | None = None
+    try:
+        with _servers(settings, protocols, server_cpus, servers) as targets:
+            for protocol, (target, handle) in targets.items():
+                server_info[protocol] = {"url": target.url, "external": handle is None}
+            index = 0
+            for round_ in range(settings.repeat):
+                for cell in cells:
+                    index += 1
+                    observer.cell(index, cell, round_)
+                    model = model_class(cell.model)()
+                    requested = cell.clients or settings.clients
+                    common: dict[str, Any] = {
+                        "model": cell.model,
+                        "client": cell.client,
+                        "clients": model.effective_clients(requested),
+                        "timeout": settings.timeout,
+                        "procs": procs,
+                        "python": settings.python,
+                        "env": worker_env(settings),
+                    }
+                    if not cell.is_disk:
+                        common["work"] = settings.work
+                    if cell.is_disk:
+                        # No server to keep off a core: disk cells may use every CPU.
+                        run = _run_disk_cell(cell, settings, filesets, common, None, observer)
+                    else:
+                        target, handle = targets[WORKLOAD_PROTOCOLS[cell.workload]]
+                        workload = WorkloadSettings(
+                            cell.workload,
+                            target,
+                            body_size=None if settings.url else settings.body_size,
+                            upload_size=settings.upload_size,
+                            message_size=settings.message_size,
+                        )
+                        spec = CellSpec(workload=workload, **common)
+                        run = run_cell(spec, settings, handle, client_cpus, observer)
+                    runs[cell].append(run)
+                    if round_ == settings.repeat - 1:
+                        row = summarise(cell, runs[cell], settings, requested, cpus_for(cell))
+                        observer.done(cell, row)
+    except KeyboardInterrupt:
+        stopped = {"reason": "interrupted (Ctrl-C)", "exit_code": 130}
+    except RunFailed as exc:
+        stopped = {"reason": str(exc), "exit_code": 1}
     rows = [
-        summarise(c, runs[c], settings, c.clients or settings.clients, cpus_for(c)) for c in cells
+        summarise(c, runs[c], settings, c.clients or settings.clients, cpus_for(c))
+        for c in cells
+        if runs[c]
     ]
     settings_dict = asdict(settings)
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "io",
+        "partial": stopped is not None,
+        "stopped": stopped,
         "metadata": {
             "tool": f"workbench {__version__}",
             "started_at": started,

@@ -28,13 +28,16 @@ def print_gil(doc: dict[str, Any], console: Console) -> None:
     for i, claim in enumerate(runs[0]["claims"]):
         cells: list[str | Text] = [str(claim["id"]), Text(claim["claim"])]
         for run in runs:
-            verdict = run["claims"][i]["verdict"]
+            done = run["claims"]
+            verdict = done[i]["verdict"] if i < len(done) else "not run"
             cells.append(Text(verdict, style=STYLES.get(verdict, "")))
         table.add_row(*cells)
     console.print(table)
     for i, claim in enumerate(runs[0]["claims"]):
         console.print(Text(f"\n{claim['id']}. {claim['claim']}", style="bold"))
         for run in runs:
+            if i >= len(run["claims"]):
+                continue  # stopped before this claim ran under this interpreter
             c = run["claims"][i]
             prefix = f"  [{_label(run)}] " if len(runs) > 1 else "  "
             # markup=False: evidence quotes code such as d[k], which is not rich markup.

@@ -54,7 +54,7 @@ def disk_table(doc: dict[str, Any]) -> Table:
                 str(r["hops_per_op"]), "-" if r["hop_us"] is None else f"{r['hop_us']:.0f}",
                 "-" if faults is None else f"{faults:.0f}",
                 f"{r['peak_rss_mb']:.0f}",
-                Text(str(r["errors"]), style="red" if r["errors"] else ""),
+                Text(_errors(r), style="red" if r["errors"] else ""),
                 Text(", ".join(r["flags"]), style="yellow" if r["flags"] else ""),
             )  # fmt: skip
         table.add_section()
@@ -107,12 +107,20 @@ def io_table(doc: dict[str, Any]) -> Table:
                 "-" if r["cpu_us_per_op"] is None else f"{r['cpu_us_per_op']:.1f}",
                 "-" if srv is None else f"{srv * 100:.0f}%",
                 f"{r['peak_rss_mb']:.0f}",
-                Text(str(r["errors"]), style="red" if r["errors"] else ""),
+                Text(_errors(r), style="red" if r["errors"] else ""),
                 Text(", ".join(r["flags"]), style="yellow" if r["flags"] else ""),
             ]  # fmt: skip
             table.add_row(*cells)
         table.add_section()
     return table
+
+
+def _errors(row: dict[str, Any]) -> str:
+    """The error count, and its share of all attempts when there are any."""
+    errors = row["errors"]
+    if not errors:
+        return "0"
+    return f"{errors} ({errors / (errors + row['ops']):.1%})"
 
 
 def _title(doc: dict[str, Any]) -> str:

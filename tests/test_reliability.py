@@ -1,0 +1,164 @@
+"""Interruptions a user causes: Ctrl-C at any point, a server killed mid-run. Each must end fast,
+leave no process behind, and keep what was measured, marked as partial."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from tests.helpers import run_one
+from workbench.harness.runner import IoSettings
+from workbench.models import MODELS
+from workbench.server_process import run_server
+
+
+def _start(args: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "workbench", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _wait_for_child(pid: int, needle: str, timeout: float = 20.0) -> psutil.Process:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in _descendants(pid):
+            try:
+                if needle in " ".join(child.cmdline()):
+                    return child
+            except psutil.NoSuchProcess:
+                continue
+        time.sleep(0.05)
+    raise AssertionError(f"no child process running {needle!r}")
+
+
+def _finish(proc: subprocess.Popen[str], seen: list[psutil.Process], within: float) -> str:
+    """Wait for the CLI to exit within `within` s; every process it started gone 2 s later."""
+    t0 = time.monotonic()
+    _, err = proc.communicate(timeout=within + 5)
+    assert time.monotonic() - t0 <= within, f"took {time.monotonic() - t0:.1f}s"
+    _, alive = psutil.wait_procs(seen, timeout=2)
+    alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    for p in alive:
+        p.kill()
+    assert not alive, f"left behind: {[p.pid for p in alive]}"
+    assert "Traceback" not in err
+    return err
+
+
+IO = ["io", "--only", "net", "--models", "uvloop,threads,trio", "--libs", "raw",
+      "--clients", "10", "--warmup", "0.2", "--duration", "1.5", "--quiet"]  # fmt: skip
+
+
+@pytest.mark.parametrize("after_cells", [0, 1])
+def test_ctrl_c_during_io(tmp_path: Path, after_cells: int) -> None:
+    out = tmp_path / "run.json"
+    proc = _start([*IO, "--json", str(out)])
+    worker = _wait_for_child(proc.pid, "workbench.harness.worker")
+    if after_cells:  # let the first cell finish, interrupt the second one
+        worker.wait(timeout=20)
+        _wait_for_child(proc.pid, "workbench.harness.worker")
+    seen = _descendants(proc.pid)
+    assert any("servers.http" in " ".join(p.cmdline()) for p in seen)
+    proc.send_signal(signal.SIGINT)
+    err = _finish(proc, seen, within=3.0)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    doc: dict[str, Any] = json.loads(out.read_text())
+    assert doc["partial"] is True
+    assert doc["stopped"]["exit_code"] == 130
+    assert len(doc["results"]) == after_cells
+    for row in doc["results"]:
+        assert row["ops"] > 0
+
+
+def test_server_killed_mid_run(tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    proc = _start([*IO, "--json", str(out)])
+    server = _wait_for_child(proc.pid, "servers.http")
+    _wait_for_child(proc.pid, "workbench.harness.worker")
+    seen = _descendants(proc.pid)
+    time.sleep(0.5)
+    server.kill()
+    err = _finish(proc, seen, within=5.0)
+    assert proc.returncode == 1, err
+    assert "server died" in err
+    doc = json.loads(out.read_text())
+    assert doc["partial"] is True
+    assert "server died" in doc["stopped"]["reason"]
+
+
+def test_ctrl_c_during_gil(tmp_path: Path) -> None:
+    out = tmp_path / "gil.json"
+    proc = _start(["gil", "--only", "5,2,1", "--json", str(out), "--quiet"])
+    first = _wait_for_child(proc.pid, "workbench.gil.probe")
+    first.wait(timeout=60)  # claim 5 done; interrupt claim 2
+    _wait_for_child(proc.pid, "workbench.gil.probe")
+    seen = _descendants(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    _finish(proc, seen, within=3.0)
+    assert proc.returncode == 130
+    doc = json.loads(out.read_text())
+    assert doc["partial"] is True
+    assert [c["id"] for c in doc["claims"]] == [5]
+
+
+FAULTS = ["500:0.05", "reset:0.03", "stall:0.02", "slow-body:0.03"]
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_every_model_survives_server_faults(model: str) -> None:
+    """500s, resets, stalls and slow bodies: the run ends on time and counts each by kind."""
+    # A 1.5 s window with 0.2 s timeouts: even the one-user sync model sees every kind.
+    settings = IoSettings(duration=1.5, warmup=0.2, timeout=0.2, grace=0.5)
+    with run_server("http", faults=FAULTS, body_size=256) as server:
+        t0 = time.monotonic()
+        row = run_one(model, "raw", "http", 10, server, settings)
+        took = time.monotonic() - t0
+    # Warm-up, window and grace, plus the worker's start and a timeout's worth of ramp-up.
+    assert took < 0.2 + 1.5 + 0.5 + 0.2 + 4.0, took
+    kinds = row["errors_by_kind"]
+    assert kinds.get("status-500", 0) > 0, kinds
+    assert kinds.get("timeout", 0) > 0, kinds  # stalls and slow bodies outlast --timeout
+    assert row["ops"] > 0
+    assert 0 < row["error_rate"] < 0.5
+    assert row["users_warm"] == row["clients"]
+
+
+def test_ten_thousand_connections_with_zero_errors() -> None:
+    settings = IoSettings(duration=1.0, warmup=0.5, timeout=10.0)
+    with run_server("http", body_size=256) as server:
+        row = run_one("uvloop", "raw", "http", 10_000, server, settings)
+        assert server.alive()
+    assert row["errors"] == 0, row["errors_by_kind"]
+    assert row["users_warm"] == 10_000
+    assert row["ops"] > 10_000
+
+
+def test_server_holds_twenty_thousand_connections() -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 20_100 and os.geteuid() != 0:
+        pytest.skip("20,000 connections need an open-files limit above 20,000 (or root)")
+    settings = IoSettings(duration=1.0, warmup=0.5, timeout=10.0, warm_limit=40.0)
+    with run_server("http", body_size=256) as server:
+        row = run_one("processes-uvloop", "raw", "http", 20_000, server, settings)
+        assert server.alive()  # it did not fall over
+    assert row["users_warm"] == 20_000
+    assert row["error_rate"] < 0.001, row["errors_by_kind"]
