@@ -200,6 +200,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         (["io", "--clients", "900000", "--models", "uvloop"], "open files"),
         (["frobnicate"], "invalid choice"),
         (["io", "--work", "java:1ms"], "is not KIND:DURATION"),
+        (["io", "--rate", "fast"], "is not a rate"),
+        (["io", "--rate", "0"], "--rate must be greater than 0"),
         (["io", "--work", "python:5s"], "at most 1s"),
         (["io", "--python", "/bin/true"], "is not a Python interpreter"),
         (["io", "--env", "NOEQUALS"], "is not KEY=VALUE"),
@@ -236,3 +238,21 @@ def test_io_command_end_to_end(tmp_path: Path) -> None:
     assert schema_problems(doc) == []
     assert {r["model"] for r in doc["results"]} == {"uvloop", "sync"}
     assert QUICK.duration < 1
+
+
+def test_open_loop_sees_the_stalls_a_closed_loop_hides() -> None:
+    """Coordinated omission: 0.5% of answers stall 200 ms. A closed loop at full speed puts those
+    in its top 0.5% and its p99 stays tiny; an open loop at a lower, fixed rate measures from each
+    request's intended send time, so the requests queued behind a stall are late too."""
+    faults = {"faults": ["stall:0.005"], "extra_args": ["--stall-seconds", "0.2"]}
+    with run_server("http", body_size=256, **faults) as server:  # type: ignore[arg-type]
+        closed = run_one("uvloop", "raw", "http", 4, server, IoSettings(duration=2, warmup=0.3))
+        rate = 0.7 * closed["ops_per_s"]
+        opened = run_one(
+            "uvloop", "raw", "http", 4, server, IoSettings(duration=2, warmup=0.3, rate=rate)
+        )
+    assert closed["latency_ms"]["p999"] >= 150  # the stalls happened in both runs
+    assert closed["latency_ms"]["p99"] < 20
+    assert opened["latency_ms"]["p99"] >= 100
+    assert opened["rate_target"] == pytest.approx(rate)
+    assert opened["rate_share"] > 0.8

@@ -67,10 +67,17 @@ IO = ["io", "--only", "net", "--models", "uvloop,threads,trio", "--libs", "raw",
       "--clients", "10", "--warmup", "0.2", "--duration", "1.5", "--quiet"]  # fmt: skip
 
 
-@pytest.mark.parametrize("after_cells", [0, 1])
-def test_ctrl_c_during_io(tmp_path: Path, after_cells: int) -> None:
+SWEEP = ["sweep", "--clients", "2,4", "--models", "uvloop,threads", "--libs", "raw",
+         "--warmup", "0.2", "--duration", "1.5", "--quiet"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("command", "after_cells"), [(IO, 0), (IO, 1), (SWEEP, 1)], ids=["io-0", "io-1", "sweep-1"]
+)
+def test_ctrl_c_during_io(tmp_path: Path, command: list[str], after_cells: int) -> None:
     out = tmp_path / "run.json"
-    proc = _start([*IO, "--json", str(out)])
+    extra = ["--out", str(tmp_path / "sweep")] if command[0] == "sweep" else []
+    proc = _start([*command, *extra, "--json", str(out)])
     worker = _wait_for_child(proc.pid, "workbench.harness.worker")
     if after_cells:  # let the first cell finish, interrupt the second one
         worker.wait(timeout=20)

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from workbench import __version__
 from workbench.errors import RunFailed, UsageError
-from workbench.units import parse_count, parse_duration, parse_size
+from workbench.units import parse_count, parse_duration, parse_rate, parse_size
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,6 +57,11 @@ def _add_io_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--work", default=None, metavar="KIND:DURATION",
         help="work per request: python:200us (holds the GIL), hashlib:200us or zlib:200us",
+    )  # fmt: skip
+    g.add_argument(
+        "--rate", default=None,
+        help="open loop: operations per second in total, spread over the clients; latency is "
+        "measured from each operation's intended send time (default: closed loop)",
     )  # fmt: skip
     g = p.add_argument_group("how long")
     g.add_argument("--duration", default="3", help="measuring window per cell (default 3s)")
@@ -178,6 +183,7 @@ def _io_settings(a: argparse.Namespace) -> Any:
         procs=None if a.procs is None else parse_count(a.procs, "--procs"),
         env=_env(a.env),
         work=a.work,
+        rate=None if a.rate is None else parse_rate(a.rate),
         python=a.python or sys.executable,
     )
 
@@ -227,6 +233,105 @@ def _stopped(doc: dict[str, Any]) -> int:
         f"workbench: stopped: {stopped['reason']} (partial results: {done} kept)", file=sys.stderr
     )
     return int(stopped["exit_code"])
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from workbench.report.results_file import read_json, write_atomic
+
+    doc = read_json(a.run)
+    if a.html:
+        from workbench.report.html_report import render
+
+        print(f"report written to {write_atomic(a.html, render(doc))}")
+        return 0
+    out = Console() if Console().is_terminal else Console(width=200)
+    if doc.get("kind") == "gil":
+        from workbench.report.gil_table import print_gil
+
+        print_gil(doc, out)
+    elif doc["results"]:
+        from workbench.report.table import print_io
+
+        print_io(doc, out)
+    return 0
+
+
+def cmd_sweep(a: argparse.Namespace) -> int:
+    import datetime as dt
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from workbench.harness.sweep import csv_text, run_sweep
+    from workbench.report.results_file import write_atomic, write_json
+
+    counts = [parse_count(v, "--clients") for v in a.clients.split(",") if v.strip()]
+    a.clients = str(max(counts) if counts else 1)  # validated per count by run_io
+    settings = _io_settings(a)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path(a.out) if a.out else Path("results") / f"sweep-{stamp}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {out}: {exc.strerror}") from None
+    err = Console(stderr=True)
+    if a.quiet or not err.is_terminal:
+        doc = run_sweep(settings, counts)
+    else:
+        from workbench.report.progress import RichObserver
+
+        with RichObserver(err) as observer:
+            doc = run_sweep(settings, counts, observer)
+    write_json(a.json or out / "sweep.json", doc)
+    write_atomic(out / "sweep.csv", csv_text(doc))
+    written = []
+    if doc["results"]:
+        from workbench.report.plots import plot_sweep
+
+        written = plot_sweep(doc, out)
+    print(f"sweep written to {out}: sweep.json, sweep.csv, {', '.join(p.name for p in written)}")
+    return _stopped(doc)
+
+
+def cmd_compare(a: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from workbench.report.compare import compare_docs
+    from workbench.report.results_file import read_json, write_json
+
+    docs = [read_json(path) for path in (a.a, a.b)]
+    for path, doc in zip((a.a, a.b), docs, strict=True):
+        if doc.get("kind") == "gil":
+            raise UsageError(f"{path} is a GIL lab run; compare takes two io, disk or sweep runs")
+    result = compare_docs(*docs)
+    if a.json:
+        write_json(a.json, {"schema_version": docs[0]["schema_version"], "kind": "compare",
+                            "results": [], **result})  # fmt: skip
+    table = Table(title=f"{a.b} against {a.a}", title_justify="left")
+    for name in ("cell", "A ops/s", "B ops/s", "B / A", "p", "verdict"):
+        table.add_column(name, justify="left" if name in ("cell", "verdict") else "right")
+    styles = {"faster": "green", "slower": "red"}
+    for c in result["comparisons"]:
+        p = "-" if c["p_value"] is None else f"{c['p_value']:.3f}"
+        table.add_row(
+            c["cell"], f"{c['a_ops_per_s']:,.0f}", f"{c['b_ops_per_s']:,.0f}",
+            f"{c['ratio']:.3f}", p, Text(c["verdict"], style=styles.get(c["verdict"], "")),
+        )  # fmt: skip
+    out = Console() if Console().is_terminal else Console(width=160)
+    out.print(table)
+    out.print(
+        f"  significant: Mann-Whitney U p < {result['alpha']} over the repeats and a difference "
+        f"of at least {result['min_effect']:.0%}",
+        highlight=False,
+    )
+    for side, key in (("A", "only_in_a"), ("B", "only_in_b")):
+        if result[key]:
+            out.print(f"  only in {side}: {', '.join(result[key])}", highlight=False)
+    return 0
 
 
 def cmd_gil(a: argparse.Namespace) -> int:
@@ -344,6 +449,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="run under this interpreter (twice: side by side), e.g. a free-threaded python3.13t",
     )  # fmt: skip
     _add_output_args(gil)
+    sweep = sub.add_parser("sweep", help="the network cells at several client counts, plotted")
+    _add_io_args(sweep)
+    sweep.add_argument("--out", default=None, help="directory for JSON, CSV and plots")
+    _add_disk_args(sweep, standalone=False)
+    sweep.set_defaults(
+        clients="1,10,100,500,2000", only="net", models="uvloop,asyncio,trio,threads"
+    )
+    rep = sub.add_parser("report", help="show a saved run, or write it as one HTML file")
+    rep.add_argument("run", help="a JSON file written with --json")
+    rep.add_argument("--html", default=None, metavar="PATH", help="write a self-contained page")
+    cmp = sub.add_parser("compare", help="compare two runs cell by cell, with significance")
+    cmp.add_argument("a", help="the baseline run (JSON written with --json)")
+    cmp.add_argument("b", help="the run to compare with it")
+    _add_output_args(cmp)
     files = sub.add_parser("files", help="generate or remove a file set for the disk cells")
     files_sub = files.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     gen = files_sub.add_parser("generate", help="make (or reuse) a set of files")
@@ -376,6 +495,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_files(a)
         if a.command == "gil":
             return cmd_gil(a)
+        if a.command == "compare":
+            return cmd_compare(a)
+        if a.command == "sweep":
+            return cmd_sweep(a)
+        if a.command == "report":
+            return cmd_report(a)
         if a.command == "list":
             return cmd_list(a)
         raise UsageError(f"unknown command {a.command!r}")

@@ -54,3 +54,13 @@ def size_label(size: int) -> str:
         if size >= factor and size % factor == 0:
             return f"{size // factor}{unit}"
     return f"{size}B"
+
+
+def parse_rate(text: str, what: str = "--rate") -> float:
+    """Operations per second: 500, 2.5k, 1M."""
+    m = _NUMBER.match(text)
+    factors = {"": 1.0, "k": 1e3, "m": 1e6}
+    unit = m.group(2).lower() if m else None
+    if m is None or unit not in factors:
+        raise UsageError(f"{what} {text!r} is not a rate (examples: 500, 2.5k, 1M)")
+    return float(m.group(1)) * factors[unit]

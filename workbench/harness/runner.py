@@ -83,6 +83,7 @@ class IoSettings:
     python: str = sys.executable
     env: dict[str, str] = field(default_factory=dict)
     work: str | None = None  # per-request work in network cells, e.g. python:200us
+    rate: float | None = None  # open loop: operations per second in total (None: closed loop)
     # Disk cells (workloads file-*).
     disk_clients: int = 8  # concurrency of every disk model but threads
     pool_sizes: list[int] = field(default_factory=lambda: [8, 32])  # threads on disk cells
@@ -157,6 +158,8 @@ def validate(settings: IoSettings) -> None:
     for name, value in nonneg.items():
         if value < 0:
             raise UsageError(f"--{name.replace('_', '-')} must be >= 0 (got {value:g})")
+    if settings.rate is not None and not settings.rate > 0:
+        raise UsageError(f"--rate must be greater than 0 (got {settings.rate:g})")
     if settings.work is not None:
         from workbench.work import parse_work
 
@@ -321,7 +324,10 @@ def run_cell(
         span = limit_s + settings.warmup + settings.duration + settings.grace
         # A bound in count as well as time: no loopback client completes a million ops a second.
         max_ops = int(span * 1_000_000) + 1
-        channel.send({"warm_deadline_ns": limit + 5 * 10**9, "max_ops": max_ops})
+        # Open loop: the cell's users share --rate, so each one's operations fall due every N/R.
+        interval_ns = int(spec.clients / settings.rate * 1e9) if settings.rate else 0
+        start_users = {"warm_deadline_ns": limit + 5 * 10**9, "max_ops": max_ops}
+        channel.send({**start_users, "interval_ns": interval_ns})
         ramp_s: float | None = None
         while (left := limit - time.monotonic_ns()) > 0:
             check()
@@ -401,6 +407,9 @@ def summarise(
     }
     if cell.is_disk:
         row.update(disk_fields(cell, rec, window))
+    if settings.rate:
+        row["rate_target"] = settings.rate
+        row["rate_share"] = round(row["ops_per_s"] / settings.rate, 4)
     bound = None if cell.is_disk else littles_law_bound(rec.clients, settings.latency)
     if bound is not None:
         row["bound_ops_per_s"] = round(bound, 2)

@@ -8,6 +8,7 @@ SERVER_BOUND = 0.90  # server CPU share of its one core
 CLIENT_BOUND = 0.90  # client CPU share of the cores it could use
 FEW_SAMPLES = 1000  # below this, p99.9 is not a measurement
 NOISY_SPREAD = 0.10  # (max - min) / median over repeats
+RATE_KEPT = 0.95  # open loop: share of --rate a row must achieve
 
 FLAG_HELP = {
     "server-bound": "the mock server used >= 90% of its core: the row measures the server",
@@ -16,6 +17,8 @@ FLAG_HELP = {
     "errors": "operations failed; see errors_by_kind",
     "noisy": "repeats differ by more than 10% of their median",
     "no-ops": "no operation completed in the window",
+    "rate-missed": "open loop: the row achieved less than 95% of --rate (see rate_share); its "
+    "latencies include the backlog, as they should",
     "not-warm": "some users had not finished one operation when the window opened (ramp-up "
     "outlasted --warm-limit): the row undercounts them",
     "not-evicted": "cold cache asked for, but pages were still resident after eviction: the row "
@@ -38,6 +41,8 @@ def flags_for(row: dict[str, Any], client_cpus: int) -> list[str]:
         flags.append("no-ops")
     if "users_warm" in row and row["users_warm"] < row["clients"]:
         flags.append("not-warm")
+    if row.get("rate_share") is not None and row["rate_share"] < RATE_KEPT:
+        flags.append("rate-missed")
     if row.get("evicted") is False:
         flags.append("not-evicted")
     if row.get("in_memory"):

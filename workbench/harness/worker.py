@@ -88,6 +88,7 @@ def run(stdin: TextIO, stdout: TextIO) -> int:
             go["max_ops"],
             go["warm_deadline_ns"],
             on_warm=lambda: emit(stdout, "warm", {}),
+            interval_ns=go.get("interval_ns", 0),
         )
         receiver = WindowReceiver(stdin, window)
         rec = model.run(window)

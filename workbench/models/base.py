@@ -8,6 +8,7 @@ recorded comes from `ClientRecorder`; so the closed loop below is written once p
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -49,9 +50,11 @@ class Window:
         max_ops: int,
         warm_deadline_ns: int,
         on_warm: Callable[[], None] | None = None,
+        interval_ns: int = 0,
     ) -> None:
         self.users = users
         self.max_ops = max_ops
+        self.interval_ns = interval_ns  # open loop: each user's operations are due this often
         self.start_ns = NEVER_NS
         self.end_ns = warm_deadline_ns
         self.stop_ns = warm_deadline_ns
@@ -90,15 +93,41 @@ class Window:
         return (self.end_ns - self.start_ns) / 1e9
 
 
+class Schedule:
+    """The open loop (wrk2's lesson): a user's operations fall due every `interval_ns`, from a
+    random phase so users do not fire in step, and latency counts from the due time. A user held
+    up by a slow answer then sends late, and the lateness is in its figures: a stall cannot hide
+    itself by delaying the requests that would have measured it (coordinated omission)."""
+
+    __slots__ = ("due", "interval")
+
+    def __init__(self, interval_ns: int) -> None:
+        self.interval = interval_ns
+        self.due = time.monotonic_ns() + random.randrange(interval_ns)
+
+    def next(self) -> tuple[int, float]:
+        """(the due time of the next operation, seconds to wait for it; 0 when late)."""
+        due = self.due
+        self.due += self.interval
+        return due, max(0.0, (due - time.monotonic_ns()) / 1e9)
+
+
 def blocking_closed_loop(conn: BlockingConnection, window: Window, rec: ClientRecorder) -> None:
-    """One user, blocking: operate, wait for the answer, operate again, until the window ends."""
+    """One user, blocking: operate, wait for the answer, operate again, until the window ends.
+    With an open-loop schedule, each operation waits for its due time instead."""
     clock = time.monotonic_ns
     append = rec.latencies.append
     nbytes = 0
     warm = False
+    schedule = Schedule(window.interval_ns) if window.interval_ns else None
     try:
         for _ in range(window.max_ops):
-            t0 = clock()
+            if schedule is None:
+                t0 = clock()
+            else:
+                t0, wait = schedule.next()
+                if wait and t0 < window.end_ns:
+                    time.sleep(wait)
             if t0 >= window.end_ns:
                 break
             try:
@@ -137,9 +166,15 @@ async def async_closed_loop(
     append = rec.latencies.append
     nbytes = 0
     warm = False
+    schedule = Schedule(window.interval_ns) if window.interval_ns else None
     try:
         for _ in range(window.max_ops):
-            t0 = clock()
+            if schedule is None:
+                t0 = clock()
+            else:
+                t0, wait = schedule.next()
+                if wait and t0 < window.end_ns:
+                    await sleep(wait)
             if t0 >= window.end_ns:
                 break
             try:

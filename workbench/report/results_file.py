@@ -17,6 +17,11 @@ SCHEMA_VERSION = 1
 def write_json(path: str | os.PathLike[str], doc: dict[str, Any]) -> Path:
     """Write to a temporary file in the same directory, fsync, then rename over the target, so a
     crash or Ctrl-C leaves either the old file or the new one, never half of one."""
+    return write_atomic(path, json.dumps(doc, indent=1) + "\n")
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """`text` to `path` atomically, with the permissions a plain open() would have given it."""
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
@@ -27,15 +32,21 @@ def write_json(path: str | os.PathLike[str], doc: dict[str, Any]) -> Path:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=1)
-            f.write("\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -1,0 +1,86 @@
+"""Comparing two runs: the statistics, the verdicts, and the command's refusals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workbench.report.compare import compare_docs, mann_whitney_p
+
+
+def test_mann_whitney_exact_values() -> None:
+    # Fully separated samples of 4 and 4: 2 of the 70 splits are as extreme (two-sided).
+    assert mann_whitney_p([1, 2, 3, 4], [5, 6, 7, 8]) == pytest.approx(2 / 70)
+    assert mann_whitney_p([1, 2, 3, 4], [1, 2, 3, 4]) == pytest.approx(1.0)
+    # Larger samples use the normal approximation; separated ones are still significant.
+    big = mann_whitney_p(list(range(20)), list(range(100, 120)))
+    assert big < 1e-6
+
+
+def _row(model: str, rates: list[float]) -> dict[str, Any]:
+    return {"model": model, "client": "raw", "workload": "http", "clients": 100,
+            "repeats": {"ops_per_s": rates}}  # fmt: skip
+
+
+def _doc(*rows: dict[str, Any]) -> dict[str, Any]:
+    return {"schema_version": 1, "kind": "io", "metadata": {}, "results": list(rows)}
+
+
+def test_compare_verdicts_follow_the_repeats() -> None:
+    a = _doc(
+        _row("uvloop", [100, 101, 99, 100, 102]),
+        _row("asyncio", [50, 55, 45, 52, 48]),
+        _row("trio", [30, 30.1, 29.9, 30, 30.05]),
+        _row("threads", [20]),
+        _row("sync", [10, 10, 10, 10]),
+    )
+    b = _doc(
+        _row("uvloop", [120, 121, 119, 122, 120]),  # 20% faster, no overlap
+        _row("asyncio", [51, 46, 54, 49, 53]),  # the same, noisily
+        _row("trio", [30.5, 30.6, 30.4, 30.5, 30.55]),  # consistently 1.7% faster: below 5%
+        _row("threads", [40]),  # one repeat each: no verdict
+        _row("processes", [5, 5, 5, 5]),
+    )
+    got = {c["cell"].split(" · ")[0]: c for c in compare_docs(a, b)["comparisons"]}
+    assert got["uvloop"]["verdict"] == "faster"
+    assert got["uvloop"]["ratio"] == pytest.approx(1.2, rel=0.01)
+    assert got["asyncio"]["verdict"] == "not significant"
+    assert got["trio"]["verdict"] == "not significant"
+    assert got["threads"]["verdict"].startswith("too few repeats")
+    result = compare_docs(a, b)
+    assert result["only_in_a"] == ["sync · raw · http · 100 clients"]
+    assert result["only_in_b"] == ["processes · raw · http · 100 clients"]
+    slower = compare_docs(b, a)["comparisons"][0]
+    assert slower["verdict"] == "slower"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", "compare", *args],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_compare_command(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(_doc(_row("uvloop", [100, 101, 99, 100]))))
+    b.write_text(json.dumps(_doc(_row("uvloop", [130, 131, 129, 132]))))
+    proc = _cli(str(a), str(b))
+    assert proc.returncode == 0, proc.stderr
+    assert "faster" in proc.stdout
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({**_doc(), "schema_version": 0}))
+    proc = _cli(str(old), str(b))
+    assert proc.returncode == 2
+    assert "schema version 0" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    gil = tmp_path / "gil.json"
+    gil.write_text(json.dumps({**_doc(), "kind": "gil"}))
+    proc = _cli(str(gil), str(b))
+    assert proc.returncode == 2
+    assert "GIL lab run" in proc.stderr

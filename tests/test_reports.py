@@ -1,0 +1,78 @@
+"""Sweeps and reports: the files a sweep writes, and the HTML page as a browser renders it."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.report.plots import series
+from workbench.report.results_file import read_json
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sweep")
+    proc = _cli(
+        "sweep", "--clients", "1,5", "--models", "uvloop,threads", "--libs", "raw",
+        "--duration", "0.3", "--warmup", "0.1", "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_sweep_writes_json_csv_and_plots(sweep_dir: Path) -> None:
+    names = {p.name for p in sweep_dir.iterdir()}
+    assert names >= {"sweep.json", "sweep.csv", "throughput.png", "throughput.svg",
+                     "p99.png", "p99.svg"}  # fmt: skip
+    doc = read_json(sweep_dir / "sweep.json")
+    assert doc["kind"] == "sweep"
+    lines = series(doc)
+    assert set(lines) == {"uvloop · raw", "threads · raw"}  # one series per model
+    assert all([p[0] for p in pts] == [1, 5] for pts in lines.values())
+    with open(sweep_dir / "sweep.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4
+    assert all(float(r["ops_per_s"]) > 0 for r in rows)
+    assert (sweep_dir / "throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in (sweep_dir / "p99.svg").read_bytes()[:500]
+
+
+def test_html_report_renders_in_a_browser(sweep_dir: Path, tmp_path: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    page = tmp_path / "report.html"
+    proc = _cli("report", str(sweep_dir / "sweep.json"), "--html", str(page))
+    assert proc.returncode == 0, proc.stderr
+    text = page.read_text()
+    # Self-contained: no URL to fetch (metadata quotes the mock server's address, not a fetch).
+    assert not re.search(r"(src|href)=[\"']https?:", text)
+    dom = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=90, check=False,
+    ).stdout  # fmt: skip
+    assert 'data-images-rendered="2"' in dom  # both plots decoded and laid out
+    assert len(re.findall(r"<tr>", dom)) == 1 + 4  # the header and one row per cell
+    assert "uvloop" in dom
+
+
+def test_report_prints_a_saved_run(sweep_dir: Path) -> None:
+    proc = _cli("report", str(sweep_dir / "sweep.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert "uvloop" in proc.stdout

@@ -1,0 +1,52 @@
+"""A sweep: the same cells at several client counts, one `run_io` per count (each with its own
+fresh servers and workers), merged into one document. Stops, keeping what it has, like `io`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from typing import Any
+
+from workbench.errors import UsageError
+from workbench.harness.runner import IoSettings, Observer, run_io
+
+CSV_FIELDS = (
+    "model", "client", "workload", "clients_requested", "clients", "ops_per_s", "errors",
+    "error_rate", "p50_ms", "p99_ms", "p999_ms", "cpu_us_per_op", "server_cpu_util",
+    "peak_rss_mb", "flags",
+)  # fmt: skip
+
+
+def run_sweep(
+    base: IoSettings, counts: list[int], observer: Observer | None = None
+) -> dict[str, Any]:
+    if not counts or any(n < 1 for n in counts):
+        raise UsageError("--clients for a sweep is a list of counts of at least 1, e.g. 1,10,100")
+    rows: list[dict[str, Any]] = []
+    doc: dict[str, Any] = {}
+    for n in sorted(set(counts)):
+        doc = run_io(replace(base, clients=n), observer)
+        rows += doc["results"]
+        if doc["partial"]:
+            break
+    return {
+        **doc,
+        "kind": "sweep",
+        "metadata": {**doc["metadata"], "sweep_clients": sorted(set(counts))},
+        "results": rows,
+    }
+
+
+def csv_text(doc: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for r in doc["results"]:
+        lat = r["latency_ms"]
+        writer.writerow({
+            **{k: r.get(k) for k in CSV_FIELDS},
+            "p50_ms": lat["p50"], "p99_ms": lat["p99"], "p999_ms": lat["p999"],
+            "flags": ";".join(r["flags"]),
+        })  # fmt: skip
+    return out.getvalue()

@@ -1,0 +1,122 @@
+"""Compare two runs cell by cell (pyperf's compare_to): the ratio of medians, and whether it is
+significant, from a Mann-Whitney U test over each cell's repeats (asv's choice: no assumption of
+normality) plus a minimum effect below which a difference is "not significant" anyway.
+
+Pure functions: no I/O, no third-party statistics package.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+ALPHA = 0.05
+MIN_EFFECT = 0.05  # differences under 5% are "not significant", whatever the test says
+# Per side: with 3 and 3 the exact two-sided test's smallest p is 2/20 = 0.1, so no difference
+# could ever reach ALPHA; 4 and 4 allow 2/70 = 0.029.
+MIN_REPEATS = 4
+
+KEY_FIELDS = ("model", "client", "workload", "clients", "file_size", "cache", "work", "rate_target")
+
+
+def cell_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row.get(k) for k in KEY_FIELDS)
+
+
+def cell_label(row: dict[str, Any]) -> str:
+    parts = [row["model"], row["client"], row["workload"], f"{row['clients']} clients"]
+    parts += [str(row[k]) for k in ("file_size", "cache", "work") if row.get(k)]
+    return " · ".join(parts)
+
+
+def mann_whitney_p(a: list[float], b: list[float]) -> float:
+    """Two-sided p-value of the Mann-Whitney U test: exact (all splits of the pooled ranks) for
+    small samples, the normal approximation with tie correction for larger ones."""
+    n1, n2 = len(a), len(b)
+    pooled = sorted([(v, 0) for v in a] + [(v, 1) for v in b])
+    ranks = [0.0] * len(pooled)
+    i = 0
+    while i < len(pooled):  # average ranks over ties
+        j = i
+        while j + 1 < len(pooled) and pooled[j + 1][0] == pooled[i][0]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[k] = (i + j) / 2 + 1
+        i = j + 1
+    r1 = sum(r for r, (_, side) in zip(ranks, pooled, strict=True) if side == 0)
+    u = r1 - n1 * (n1 + 1) / 2
+    mean_u = n1 * n2 / 2
+    if math.comb(n1 + n2, n1) <= 20_000:
+        extreme = abs(u - mean_u)
+        count = total = 0
+        for chosen in itertools.combinations(range(n1 + n2), n1):
+            total += 1
+            u_c = sum(ranks[c] for c in chosen) - n1 * (n1 + 1) / 2
+            if abs(u_c - mean_u) >= extreme - 1e-9:
+                count += 1
+        return count / total
+    ties = _tie_term(ranks)
+    sd = math.sqrt(n1 * n2 / 12 * ((n1 + n2 + 1) - ties / ((n1 + n2) * (n1 + n2 - 1))))
+    if sd == 0:
+        return 1.0
+    z = (abs(u - mean_u) - 0.5) / sd
+    return math.erfc(z / math.sqrt(2))
+
+
+def _tie_term(ranks: list[float]) -> float:
+    counts: dict[float, int] = {}
+    for r in ranks:
+        counts[r] = counts.get(r, 0) + 1
+    return sum(t**3 - t for t in counts.values())
+
+
+@dataclass(frozen=True)
+class Comparison:
+    label: str
+    a: float  # median ops/s in A
+    b: float  # median ops/s in B
+    ratio: float  # b / a
+    p: float | None
+    verdict: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cell": self.label,
+            "a_ops_per_s": self.a,
+            "b_ops_per_s": self.b,
+            "ratio": round(self.ratio, 4),
+            "p_value": None if self.p is None else round(self.p, 4),
+            "verdict": self.verdict,
+        }
+
+
+def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> Comparison:
+    xs, ys = a["repeats"]["ops_per_s"], b["repeats"]["ops_per_s"]
+    ma, mb = statistics.median(xs), statistics.median(ys)
+    ratio = mb / ma if ma else math.inf
+    if len(xs) < MIN_REPEATS or len(ys) < MIN_REPEATS:
+        needed = f"too few repeats (run both with --repeat {MIN_REPEATS} or more)"
+        return Comparison(cell_label(a), ma, mb, ratio, None, needed)
+    p = mann_whitney_p(xs, ys)
+    if p >= ALPHA or abs(ratio - 1) < MIN_EFFECT:
+        verdict = "not significant"
+    else:
+        verdict = "faster" if ratio > 1 else "slower"
+    return Comparison(cell_label(a), ma, mb, ratio, p, verdict)
+
+
+def compare_docs(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Every cell present in both runs, compared; cells in only one run listed apart."""
+    rows_a = {cell_key(r): r for r in a["results"]}
+    rows_b = {cell_key(r): r for r in b["results"]}
+    both = [k for k in rows_a if k in rows_b]
+    return {
+        "comparisons": [compare_rows(rows_a[k], rows_b[k]).as_dict() for k in both],
+        "only_in_a": [cell_label(rows_a[k]) for k in rows_a if k not in rows_b],
+        "only_in_b": [cell_label(rows_b[k]) for k in rows_b if k not in rows_a],
+        "alpha": ALPHA,
+        "min_effect": MIN_EFFECT,
+    }
