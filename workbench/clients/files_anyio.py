@@ -8,12 +8,12 @@ import os
 import anyio
 import anyio.to_thread
 
-from workbench.clients.files_base import AsyncFileClient, _noop, read_async
+from workbench.clients.files_base import AsyncFileClient, noop, read_async
 
 
 class AnyioFileClient(AsyncFileClient):
     async def hop(self) -> None:
-        await anyio.to_thread.run_sync(_noop)
+        await anyio.to_thread.run_sync(noop)
 
     async def read(self, path: str, chunk: int | None) -> bytes:
         async with await anyio.open_file(path, "rb", buffering=0) as f:

@@ -11,7 +11,7 @@ import aiofiles.os
 
 from workbench.clients.files_base import (
     AsyncFileClient,
-    _noop,
+    noop,
     read_async,
     read_file,
     write_file,
@@ -21,7 +21,7 @@ from workbench.clients.files_base import (
 class AiofilesClient(AsyncFileClient):
     async def hop(self) -> None:
         # aiofiles runs each call with loop.run_in_executor(None, ...): the same hop.
-        await asyncio.get_running_loop().run_in_executor(None, _noop)
+        await asyncio.get_running_loop().run_in_executor(None, noop)
 
     async def read(self, path: str, chunk: int | None) -> bytes:
         async with aiofiles.open(path, "rb", buffering=0) as f:
@@ -38,7 +38,7 @@ class ToThreadClient(AsyncFileClient):
     opens_file = False
 
     async def hop(self) -> None:
-        await asyncio.to_thread(_noop)
+        await asyncio.to_thread(noop)
 
     async def read(self, path: str, chunk: int | None) -> bytes:
         return await asyncio.to_thread(read_file, path, chunk)

@@ -36,7 +36,7 @@ def hops_per_read(opens_file: bool, size: int, chunk: int | None) -> int:
     return 2 + reads
 
 
-def _noop() -> None:
+def noop() -> None:
     return None
 
 

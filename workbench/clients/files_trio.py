@@ -8,12 +8,12 @@ import os
 import trio
 
 from workbench.clients.files_anyio import _fsync_path
-from workbench.clients.files_base import AsyncFileClient, _noop, read_async
+from workbench.clients.files_base import AsyncFileClient, noop, read_async
 
 
 class TrioFileClient(AsyncFileClient):
     async def hop(self) -> None:
-        await trio.to_thread.run_sync(_noop)
+        await trio.to_thread.run_sync(noop)
 
     async def read(self, path: str, chunk: int | None) -> bytes:
         async with await trio.open_file(path, "rb", buffering=0) as f:

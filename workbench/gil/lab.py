@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import time
@@ -51,7 +52,7 @@ def check_python(python: str) -> dict[str, Any]:
 
 def run_experiment(python: str, number: int) -> dict[str, Any]:
     """One experiment in a fresh process of `python`; its JSON document."""
-    env = {**_environ(), "PYTHONPATH": PACKAGE_ROOT}
+    env = {**os.environ, "PYTHONPATH": PACKAGE_ROOT}
     cmd = [python, "-m", "workbench.gil.probe", str(number)]
     with owned_process(cmd, env=env, stdin=subprocess.DEVNULL, cwd=PACKAGE_ROOT) as proc:
         assert proc.stdout is not None
@@ -69,12 +70,6 @@ def run_experiment(python: str, number: int) -> dict[str, Any]:
             if line.startswith(b"{"):
                 doc: dict[str, Any] = json.loads(line)
                 return doc
-
-
-def _environ() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
 
 
 def run_lab(
