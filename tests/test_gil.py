@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from workbench.gil import measure
 from workbench.gil.verdicts import FAILS, HOLDS, UNSURE, Ratio, judge, percentile
+from workbench.metadata import gil_enabled
 
 
 def test_unlocked_read_modify_write_loses_updates_and_locked_never_does() -> None:
@@ -39,17 +41,25 @@ def test_responsiveness_probe_sees_the_lag_it_is_given() -> None:
     assert max(ui) < 0.03  # a sleeping main thread holds no GIL: the UI thread is not delayed
 
 
-def test_gil_releasing_work_scales_and_python_work_does_not() -> None:
-    if measure.cpu_count() < 2:
-        pytest.skip("needs two CPUs to show parallel hashing")
+def _cores_busy(work: Callable[[], object]) -> float:
+    """CPU time over wall time while two threads run `work`: how many cores they kept busy."""
+    cpu0 = time.process_time()
+    wall = measure.in_threads(work, 2)
+    return (time.process_time() - cpu0) / wall
+
+
+def test_gil_releasing_work_overlaps_and_python_work_does_not() -> None:
+    # CPU over wall time rather than speed-ups: other load on a shared machine can only lower
+    # it, so the pure-Python bound holds under any load and the best of three shows overlap.
+    if not gil_enabled():
+        pytest.skip("this interpreter runs without a GIL: pure Python may use both cores")
     n = measure.calibrate(measure.burn, 0.05)
-    h = 2 * max(2, measure.calibrate(measure._hash_work, 0.05, start=1))
-    one = measure.in_threads(lambda: measure._hash_work(h), 1)
-    two = measure.in_threads(lambda: measure._hash_work(h // 2), 2)
-    assert two < one * 0.8  # hashing 1 MiB buffers releases the GIL: both cores work
-    py1 = measure.in_threads(lambda: measure.burn(n), 1)
-    py2 = measure.in_threads(lambda: measure.burn(n // 2), 2)
-    assert py2 > py1 * 0.75  # nowhere near 2x: one thread runs bytecode at a time
+    h = max(2, measure.calibrate(measure._hash_work, 0.05, start=1))
+    python = [_cores_busy(lambda: measure.burn(n)) for _ in range(3)]
+    hashing = [_cores_busy(lambda: measure._hash_work(h)) for _ in range(3)]
+    assert max(python) < 1.3  # one thread runs bytecode at a time: never two cores' worth
+    if measure.cpu_count() >= 2:
+        assert max(hashing) > 1.5  # sha256 on 1 MiB buffers releases the GIL: both cores work
 
 
 def test_ratio_interval_pairs_interleaved_rounds() -> None:

@@ -55,6 +55,10 @@ def _add_io_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--procs", default=None, help="worker processes for the processes models")
     g.add_argument(
+        "--client-file", action="append", default=[], metavar="PATH",
+        help="measure your own client (a file in the shape of `workbench template`), repeatable",
+    )  # fmt: skip
+    g.add_argument(
         "--work", default=None, metavar="KIND:DURATION",
         help="work per request: python:200us (holds the GIL), hashlib:200us or zlib:200us",
     )  # fmt: skip
@@ -183,6 +187,7 @@ def _io_settings(a: argparse.Namespace) -> Any:
         procs=None if a.procs is None else parse_count(a.procs, "--procs"),
         env=_env(a.env),
         work=a.work,
+        client_files=[os.path.abspath(p) for p in a.client_file],
         rate=None if a.rate is None else parse_rate(a.rate),
         python=a.python or sys.executable,
     )
@@ -233,6 +238,27 @@ def _stopped(doc: dict[str, Any]) -> int:
         f"workbench: stopped: {stopped['reason']} (partial results: {done} kept)", file=sys.stderr
     )
     return int(stopped["exit_code"])
+
+
+def cmd_template(a: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from workbench.report.results_file import write_atomic
+    from workbench.templates import summary, template_names, template_path
+
+    if a.name == "list":
+        for name in template_names():
+            print(f"{name:<20} {summary(name)}")
+        return 0
+    text = template_path(a.name).read_text()
+    if a.out is None:
+        sys.stdout.write(text)
+        return 0
+    out = Path(a.out)
+    if out.exists() and not a.force:
+        raise UsageError(f"{out} exists; pass --force to overwrite it")
+    print(f"{a.name} written to {write_atomic(out, text)}")
+    return 0
 
 
 def cmd_report(a: argparse.Namespace) -> int:
@@ -456,6 +482,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.set_defaults(
         clients="1,10,100,500,2000", only="net", models="uvloop,asyncio,trio,threads"
     )
+    tpl = sub.add_parser("template", help="copy-ready example clients: list, or print/write one")
+    tpl.add_argument("name", help="`list`, or a template's name")
+    tpl.add_argument("--out", default=None, metavar="FILE", help="write it here instead of stdout")
+    tpl.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     rep = sub.add_parser("report", help="show a saved run, or write it as one HTML file")
     rep.add_argument("run", help="a JSON file written with --json")
     rep.add_argument("--html", default=None, metavar="PATH", help="write a self-contained page")
@@ -501,6 +531,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_sweep(a)
         if a.command == "report":
             return cmd_report(a)
+        if a.command == "template":
+            return cmd_template(a)
         if a.command == "list":
             return cmd_list(a)
         raise UsageError(f"unknown command {a.command!r}")

@@ -149,6 +149,10 @@ def fits(client: str, family: str, workload: str) -> bool:
 
 
 def load_client(name: str, family: str) -> type[BlockingClient] | type[AsyncClient]:
+    if name.startswith("file:"):  # a user's own client file (io --client-file)
+        from workbench.clients.client_file import client_class
+
+        return client_class(name.removeprefix("file:"), family)
     entry = client_entry(name)
     path = entry.implementations.get(family)
     if path is None:

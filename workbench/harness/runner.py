@@ -84,6 +84,7 @@ class IoSettings:
     env: dict[str, str] = field(default_factory=dict)
     work: str | None = None  # per-request work in network cells, e.g. python:200us
     rate: float | None = None  # open loop: operations per second in total (None: closed loop)
+    client_files: list[str] = field(default_factory=list)  # users' clients, in the templates' shape
     # Disk cells (workloads file-*).
     disk_clients: int = 8  # concurrency of every disk model but threads
     pool_sizes: list[int] = field(default_factory=lambda: [8, 32])  # threads on disk cells
@@ -245,6 +246,11 @@ def plan_cells(settings: IoSettings) -> list[Cell]:
                 for m, lib in DEFAULT_LIBRARY_CELLS:
                     if m == model and fits(lib, family, workload):
                         cells.append(Cell(model, lib, workload))
+        if WORKLOAD_PROTOCOLS[workload] == "http":
+            from workbench.clients.client_file import check_shape
+
+            for path in settings.client_files:
+                cells.append(Cell(check_shape(path), f"file:{path}", workload))
     if not cells:
         raise UsageError("no (model, client, workload) combination fits the selection")
     return cells

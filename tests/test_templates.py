@@ -1,0 +1,116 @@
+"""Templates: each runs on its own against the mock server, and unchanged under the harness."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import skip_if_missing
+from workbench.server_process import ServerHandle
+from workbench.templates import template_names, template_path
+
+NETWORK = [n for n in template_names() if "MODEL = " in template_path(n).read_text()]
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args],
+        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", NETWORK)
+def test_template_runs_on_its_own(name: str, http_server: ServerHandle, tmp_path: Path) -> None:
+    copy = tmp_path / f"{name}.py"
+    assert _cli("template", name, "--out", str(copy)).returncode == 0
+    proc = subprocess.run(
+        [sys.executable, str(copy), http_server.url, "--requests", "500", "--concurrency", "10"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    summary = re.search(r"summary: (\d+) ok, (\d+) failed", proc.stdout)
+    assert summary is not None, proc.stdout
+    assert summary.groups() == ("500", "0")
+
+
+@pytest.mark.parametrize("name", NETWORK)
+def test_template_copied_out_runs_under_the_harness(name: str, tmp_path: Path) -> None:
+    model = re.search(r'MODEL = "([^"]+)"', template_path(name).read_text())
+    assert model is not None
+    skip_if_missing(model.group(1), "raw")
+    copy = tmp_path / "my_client.py"
+    _cli("template", name, "--out", str(copy))
+    out = tmp_path / "run.json"
+    proc = _cli(
+        "io", "--only", "net", "--models", "sync", "--libs", "raw", "--clients", "10",
+        "--client-file", str(copy), "--duration", "0.3", "--warmup", "0.1", "--json", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    rows = {r["client"]: r for r in json.loads(out.read_text())["results"]}
+    mine = rows[f"file:{copy}"]
+    assert mine["model"] == model.group(1)
+    assert mine["ops"] > 0
+    assert mine["errors"] == 0
+    assert "raw" in rows  # beside the built-in cells
+
+
+def test_template_command_lists_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    listing = _cli("template", "list").stdout
+    assert all(name in listing for name in template_names())
+    target = tmp_path / "t.py"
+    target.write_text("mine")
+    proc = _cli("template", NETWORK[0], "--out", str(target))
+    assert proc.returncode == 2
+    assert "pass --force" in proc.stderr
+    assert target.read_text() == "mine"
+    assert _cli("template", NETWORK[0], "--out", str(target), "--force").returncode == 0
+    assert "MODEL" in target.read_text()
+    assert "no template" in _cli("template", "cobol").stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("MODEL = 'asyncio'\nasync def setup(u, c, t): ...\n", "has no request, teardown"),
+        ("MODEL = 'fibers'\ndef setup(u, c, t): ...\ndef request(s): ...\n"
+         "def teardown(s): ...\n", "is not one of"),
+        ("MODEL = 'asyncio'\ndef setup(u, c, t): ...\ndef request(s): ...\n"
+         "def teardown(s): ...\n", "needs async functions"),
+        ("import no_such_module\n", "pip install no_such_module"),
+    ],
+)  # fmt: skip
+def test_client_file_of_the_wrong_shape_is_a_clear_error(
+    source: str, message: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(source)
+    proc = _cli("io", "--only", "net", "--models", "sync", "--client-file", str(bad))
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+FILES = [n for n in template_names() if n not in NETWORK]
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_file_template_reads_every_file(name: str, tmp_path: Path) -> None:
+    from workbench import fileset
+
+    fs = fileset.generate(tmp_path, 40, (4096, 65536))
+    proc = subprocess.run(
+        [sys.executable, str(template_path(name)), str(fs.directory)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    summary = re.search(r"summary: (\d+) ok, (\d+) failed", proc.stdout)
+    assert summary is not None, proc.stdout
+    # Every file of the set, the manifest and the marker: all read, none failed.
+    assert summary.groups() == (str(len(fs.files) + 2), "0")
