@@ -49,13 +49,22 @@ def _wait_for_child(pid: int, needle: str, timeout: float = 20.0) -> psutil.Proc
     raise AssertionError(f"no child process running {needle!r}")
 
 
+def _running(p: psutil.Process) -> bool:
+    try:
+        return p.status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _finish(proc: subprocess.Popen[str], seen: list[psutil.Process], within: float) -> str:
     """Wait for the CLI to exit within `within` s; every process it started gone 2 s later."""
     t0 = time.monotonic()
     _, err = proc.communicate(timeout=within + 5)
     assert time.monotonic() - t0 <= within, f"took {time.monotonic() - t0:.1f}s"
-    _, alive = psutil.wait_procs(seen, timeout=2)
-    alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    # Exited within 2 s: gone, or a zombie (exited, waiting for init to reap an orphan).
+    deadline = time.monotonic() + 2.0
+    while (alive := [p for p in seen if _running(p)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
     for p in alive:
         p.kill()
     assert not alive, f"left behind: {[p.pid for p in alive]}"
