@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -58,3 +60,12 @@ def run_one(
     )
     run = run_cell(spec, settings, server, None, Observer())
     return summarise(Cell(model, client, workload), [run], settings, clients, 1)
+
+
+def run_cli(*args: str, timeout: float = 60, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """`python -m workbench ARGS` as a user runs it; output captured, exit code not checked."""
+    proc: subprocess.CompletedProcess[str] = subprocess.run(
+        [sys.executable, "-m", "workbench", *args],
+        capture_output=True, text=True, timeout=timeout, check=False, **kwargs,
+    )  # fmt: skip
+    return proc

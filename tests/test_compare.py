@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers import run_cli
 from workbench.report.compare import compare_docs, mann_whitney_p
 
 
@@ -59,28 +58,21 @@ def test_compare_verdicts_follow_the_repeats() -> None:
     assert slower["verdict"] == "slower"
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", "compare", *args],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-
-
 def test_compare_command(tmp_path: Path) -> None:
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(json.dumps(_doc(_row("uvloop", [100, 101, 99, 100]))))
     b.write_text(json.dumps(_doc(_row("uvloop", [130, 131, 129, 132]))))
-    proc = _cli(str(a), str(b))
+    proc = run_cli("compare", str(a), str(b))
     assert proc.returncode == 0, proc.stderr
     assert "faster" in proc.stdout
     old = tmp_path / "old.json"
     old.write_text(json.dumps({**_doc(), "schema_version": 0}))
-    proc = _cli(str(old), str(b))
+    proc = run_cli("compare", str(old), str(b))
     assert proc.returncode == 2
     assert "schema version 0" in proc.stderr
     assert "Traceback" not in proc.stderr
     gil = tmp_path / "gil.json"
     gil.write_text(json.dumps({**_doc(), "kind": "gil"}))
-    proc = _cli(str(gil), str(b))
+    proc = run_cli("compare", str(gil), str(b))
     assert proc.returncode == 2
     assert "GIL lab run" in proc.stderr

@@ -8,14 +8,13 @@ import resource
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import all_cells, skip_if_missing
+from tests.helpers import all_cells, run_cli, skip_if_missing
 from workbench import fileset
 from workbench.errors import UsageError
 from workbench.harness.runner import IoSettings, run_io
@@ -112,14 +111,6 @@ def test_generator_reuses_and_refuses(tmp_path: Path) -> None:
     assert not first.directory.exists()
 
 
-def _cli(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    proc: subprocess.CompletedProcess[str] = subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        capture_output=True, text=True, timeout=60, check=False, **kwargs,
-    )  # fmt: skip
-    return proc
-
-
 def _one_clear_line(proc: subprocess.CompletedProcess[str], message: str) -> None:
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
@@ -133,7 +124,7 @@ def _cap_file_size() -> None:
 
 
 def test_file_size_cap_while_generating_is_a_clear_error(tmp_path: Path) -> None:
-    proc = _cli(
+    proc = run_cli(
         "files", "generate", "--dir", str(tmp_path), "--count", "4", "--size", "1MiB",
         preexec_fn=_cap_file_size,
     )  # fmt: skip
@@ -158,7 +149,7 @@ def _mounted_tmpfs(path: Path, options: str) -> Iterator[None]:
 def test_disk_full_while_generating_is_a_clear_error(tmp_path: Path) -> None:
     tiny = tmp_path / "tiny"
     with _mounted_tmpfs(tiny, "size=256k"):
-        proc = _cli("files", "generate", "--dir", str(tiny), "--count", "4", "--size", "1MiB")
+        proc = run_cli("files", "generate", "--dir", str(tiny), "--count", "4", "--size", "1MiB")
         _one_clear_line(proc, "no space left")
 
 
@@ -166,9 +157,9 @@ def test_unwritable_directory_is_a_clear_error(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     if os.geteuid() == 0:  # root ignores permission bits: use a read-only filesystem instead
         with _mounted_tmpfs(locked, "size=1m,ro"):
-            proc = _cli("files", "generate", "--dir", str(locked / "sets"), "--count", "2")
+            proc = run_cli("files", "generate", "--dir", str(locked / "sets"), "--count", "2")
             _one_clear_line(proc, "cannot create")
     else:
         locked.mkdir(mode=0o500)
-        proc = _cli("files", "generate", "--dir", str(locked / "sets"), "--count", "2")
+        proc = run_cli("files", "generate", "--dir", str(locked / "sets"), "--count", "2")
         _one_clear_line(proc, "cannot create")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import run_cli
 from workbench.gil import measure
 from workbench.gil.verdicts import FAILS, HOLDS, UNSURE, Ratio, judge, percentile
 from workbench.metadata import gil_enabled
@@ -98,10 +99,7 @@ def test_claim_5_verdicts_follow_the_numbers() -> None:
 
 
 def _gil(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", "gil", *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    return run_cli("gil", *args, timeout=120)
 
 
 def test_gil_command_writes_claims_with_verdicts(tmp_path: Path) -> None:

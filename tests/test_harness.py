@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import open_fds
-from tests.helpers import QUICK, run_one
+from tests.helpers import QUICK, run_cli, run_one
 from workbench.clients import load_client
 from workbench.errors import MissingDependency, UsageError
 from workbench.harness.runner import IoSettings, plan_cells, run_io
@@ -174,12 +173,6 @@ def test_default_plan_has_raw_for_every_model_and_the_library_cells() -> None:
     }
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=60
-    )
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -210,7 +203,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
-    proc = _cli(*args, "--duration" if "--duration" not in args else "--warmup", "0.1")
+    proc = run_cli(*args, "--duration" if "--duration" not in args else "--warmup", "0.1")
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -218,16 +211,16 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None
 
 
 def test_version_and_help() -> None:
-    assert _cli("--version").stdout.startswith("workbench ")
-    assert "io" in _cli("--help").stdout
-    listing = _cli("list").stdout
+    assert run_cli("--version").stdout.startswith("workbench ")
+    assert "io" in run_cli("--help").stdout
+    listing = run_cli("list").stdout
     assert "processes-uvloop" in listing
     assert "http.client" in listing
 
 
 def test_io_command_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    proc = _cli(
+    proc = run_cli(
         "io", "--clients", "20", "--models", "uvloop,sync", "--duration", "0.3",
         "--warmup", "0.2", "--json", str(out),
     )  # fmt: skip

@@ -6,26 +6,22 @@ import csv
 import re
 import shutil
 import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import run_cli
 from workbench.report.plots import series
 from workbench.report.results_file import read_json
 
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+cli = partial(run_cli, timeout=120)  # sweeps and templates run servers: 120 s
 
 
 @pytest.fixture(scope="module")
 def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sweep")
-    proc = _cli(
+    proc = cli(
         "sweep", "--clients", "1,5", "--models", "uvloop,threads", "--libs", "raw",
         "--duration", "0.3", "--warmup", "0.1", "--out", str(out), "--quiet",
     )  # fmt: skip
@@ -55,7 +51,7 @@ def test_html_report_renders_in_a_browser(sweep_dir: Path, tmp_path: Path) -> No
     if browser is None:
         pytest.skip("chromium is not installed (apt-get install chromium)")
     page = tmp_path / "report.html"
-    proc = _cli("report", str(sweep_dir / "sweep.json"), "--html", str(page))
+    proc = cli("report", str(sweep_dir / "sweep.json"), "--html", str(page))
     assert proc.returncode == 0, proc.stderr
     text = page.read_text()
     # Self-contained: no URL to fetch (metadata quotes the mock server's address, not a fetch).
@@ -73,6 +69,6 @@ def test_html_report_renders_in_a_browser(sweep_dir: Path, tmp_path: Path) -> No
 
 
 def test_report_prints_a_saved_run(sweep_dir: Path) -> None:
-    proc = _cli("report", str(sweep_dir / "sweep.json"))
+    proc = cli("report", str(sweep_dir / "sweep.json"))
     assert proc.returncode == 0, proc.stderr
     assert "uvloop" in proc.stdout

@@ -5,28 +5,24 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import skip_if_missing
+from tests.helpers import run_cli, skip_if_missing
 from workbench.server_process import ServerHandle
 from workbench.templates import template_names, template_path
 
 NETWORK = [n for n in template_names() if "MODEL = " in template_path(n).read_text()]
 
-
-def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
-    )  # fmt: skip
+cli = partial(run_cli, timeout=120)  # sweeps and templates run servers: 120 s
 
 
 @pytest.mark.parametrize("name", NETWORK)
 def test_template_runs_on_its_own(name: str, http_server: ServerHandle, tmp_path: Path) -> None:
     copy = tmp_path / f"{name}.py"
-    assert _cli("template", name, "--out", str(copy)).returncode == 0
+    assert cli("template", name, "--out", str(copy)).returncode == 0
     proc = subprocess.run(
         [sys.executable, str(copy), http_server.url, "--requests", "500", "--concurrency", "10"],
         capture_output=True, text=True, timeout=120, check=False,
@@ -43,9 +39,9 @@ def test_template_copied_out_runs_under_the_harness(name: str, tmp_path: Path) -
     assert model is not None
     skip_if_missing(model.group(1), "raw")
     copy = tmp_path / "my_client.py"
-    _cli("template", name, "--out", str(copy))
+    cli("template", name, "--out", str(copy))
     out = tmp_path / "run.json"
-    proc = _cli(
+    proc = cli(
         "io", "--only", "net", "--models", "sync", "--libs", "raw", "--clients", "10",
         "--client-file", str(copy), "--duration", "0.3", "--warmup", "0.1", "--json", str(out),
     )  # fmt: skip
@@ -61,17 +57,17 @@ def test_template_copied_out_runs_under_the_harness(name: str, tmp_path: Path) -
 
 
 def test_template_command_lists_and_refuses_to_overwrite(tmp_path: Path) -> None:
-    listing = _cli("template", "list").stdout
+    listing = cli("template", "list").stdout
     assert all(name in listing for name in template_names())
     target = tmp_path / "t.py"
     target.write_text("mine")
-    proc = _cli("template", NETWORK[0], "--out", str(target))
+    proc = cli("template", NETWORK[0], "--out", str(target))
     assert proc.returncode == 2
     assert "pass --force" in proc.stderr
     assert target.read_text() == "mine"
-    assert _cli("template", NETWORK[0], "--out", str(target), "--force").returncode == 0
+    assert cli("template", NETWORK[0], "--out", str(target), "--force").returncode == 0
     assert "MODEL" in target.read_text()
-    assert "no template" in _cli("template", "cobol").stderr
+    assert "no template" in cli("template", "cobol").stderr
 
 
 @pytest.mark.parametrize(
@@ -90,7 +86,7 @@ def test_client_file_of_the_wrong_shape_is_a_clear_error(
 ) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text(source)
-    proc = _cli("io", "--only", "net", "--models", "sync", "--client-file", str(bad))
+    proc = cli("io", "--only", "net", "--models", "sync", "--client-file", str(bad))
     assert proc.returncode == 2
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
