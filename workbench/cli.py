@@ -10,10 +10,14 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from workbench import __version__
 from workbench.errors import RunFailed, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
 from workbench.units import parse_count, parse_duration, parse_rate, parse_size
 
 
@@ -220,12 +224,18 @@ def cmd_io(a: argparse.Namespace) -> int:
     if a.json:
         path = write_json(a.json, doc)
         err.print(f"results written to {path}", highlight=False)
-    out = Console()
-    if not out.is_terminal:
-        out = Console(width=200)  # a file or pipe gets the whole table, not an 80-column squeeze
+    out = _stdout(200)
     if doc["results"]:
         print_io(doc, out)
     return _stopped(doc)
+
+
+def _stdout(width: int) -> Console:
+    """The terminal as it is; a file or pipe gets `width` columns, not an 80-column squeeze."""
+    from rich.console import Console
+
+    out = Console()
+    return out if out.is_terminal else Console(width=width)
 
 
 def _stopped(doc: dict[str, Any]) -> int:
@@ -262,7 +272,6 @@ def cmd_template(a: argparse.Namespace) -> int:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
-    from rich.console import Console
 
     from workbench.report.results_file import read_json, write_atomic
 
@@ -272,7 +281,7 @@ def cmd_report(a: argparse.Namespace) -> int:
 
         print(f"report written to {write_atomic(a.html, render(doc))}")
         return 0
-    out = Console() if Console().is_terminal else Console(width=200)
+    out = _stdout(200)
     if doc.get("kind") == "gil":
         from workbench.report.gil_table import print_gil
 
@@ -322,7 +331,6 @@ def cmd_sweep(a: argparse.Namespace) -> int:
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -347,7 +355,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
             c["cell"], f"{c['a_ops_per_s']:,.0f}", f"{c['b_ops_per_s']:,.0f}",
             f"{c['ratio']:.3f}", p, Text(c["verdict"], style=styles.get(c["verdict"], "")),
         )  # fmt: skip
-    out = Console() if Console().is_terminal else Console(width=160)
+    out = _stdout(160)
     out.print(table)
     out.print(
         f"  significant: Mann-Whitney U p < {result['alpha']} over the repeats and a difference "
@@ -381,7 +389,7 @@ def cmd_gil(a: argparse.Namespace) -> int:
     doc = run_lab(numbers, a.python or [sys.executable], progress)
     if a.json:
         err.print(f"results written to {write_json(a.json, doc)}", highlight=False)
-    out = Console() if Console().is_terminal else Console(width=160)
+    out = _stdout(160)
     if doc["claims"]:
         print_gil(doc, out)
     return _stopped(doc)

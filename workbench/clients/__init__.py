@@ -22,6 +22,7 @@ class ClientEntry:
 
 _RAW = "workbench.clients.raw_"
 _FILES = "workbench.clients.files_"
+FILE_PREFIX = "file:"  # client names for users' client files: file:/path/to/client.py
 CLIENTS: dict[str, ClientEntry] = {
     e.name: e
     for e in (
@@ -149,10 +150,10 @@ def fits(client: str, family: str, workload: str) -> bool:
 
 
 def load_client(name: str, family: str) -> type[BlockingClient] | type[AsyncClient]:
-    if name.startswith("file:"):  # a user's own client file (io --client-file)
+    if name.startswith(FILE_PREFIX):  # a user's own client file (io --client-file)
         from workbench.clients.client_file import client_class
 
-        return client_class(name.removeprefix("file:"), family)
+        return client_class(name.removeprefix(FILE_PREFIX), family)
     entry = client_entry(name)
     path = entry.implementations.get(family)
     if path is None:

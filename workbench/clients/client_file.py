@@ -22,7 +22,6 @@ from workbench.clients.base import (
 )
 from workbench.errors import UsageError
 
-PREFIX = "file:"
 SHAPE = "a client file defines MODEL, setup(url, concurrency, timeout_s), request, teardown"
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from servers.lifetime import raise_nofile_limit
 from workbench import __version__, fileset
-from workbench.clients import CLIENTS, client_entry, fits
+from workbench.clients import CLIENTS, FILE_PREFIX, client_entry, fits
 from workbench.errors import RunFailed, UsageError
 from workbench.harness.channel import start_worker
 from workbench.harness.spec import CellSpec
@@ -250,7 +250,7 @@ def plan_cells(settings: IoSettings) -> list[Cell]:
             from workbench.clients.client_file import check_shape
 
             for path in settings.client_files:
-                cells.append(Cell(check_shape(path), f"file:{path}", workload))
+                cells.append(Cell(check_shape(path), f"{FILE_PREFIX}{path}", workload))
     if not cells:
         raise UsageError("no (model, client, workload) combination fits the selection")
     return cells
