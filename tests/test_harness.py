@@ -48,6 +48,9 @@ def test_run_io_document_matches_schema_and_round_trips(tmp_path: Path) -> None:
     row = doc["results"][0]
     assert row["metadata"]["libraries"]["uvloop"]
     assert "allocator_env" in row["metadata"]
+    # Each row says what its workload was and how its answers were checked.
+    described = {(r["workload"], r["metadata"]["workload"].get("verify")) for r in doc["results"]}
+    assert described == {("http", "body"), ("echo", "bytes")}
     assert row["server_cpu_s"] > 0
     path = write_json(tmp_path / "run.json", doc)
     assert read_json(path)["results"] == json.loads(json.dumps(doc["results"]))

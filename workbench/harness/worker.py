@@ -78,7 +78,9 @@ def run(stdin: TextIO, stdout: TextIO) -> int:
         traceback.print_exc()
         return 1
     try:
-        emit(stdout, "ready", {"metadata": {**process_metadata(), "loop": model.loop_name()}})
+        # What the cell does and how its answers are checked travels with every result.
+        about = {"loop": model.loop_name(), "workload": workload.describe()}
+        emit(stdout, "ready", {"metadata": {**process_metadata(), **about}})
         line = stdin.readline()
         if not line:
             return 1  # the parent went away
