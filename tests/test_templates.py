@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import run_cli, skip_if_missing
-from workbench.server_process import ServerHandle
+from workbench.server_process import ServerHandle, run_server
 from workbench.templates import template_names, template_path
 
 NETWORK = [n for n in template_names() if "MODEL = " in template_path(n).read_text()]
@@ -31,6 +34,68 @@ def test_template_runs_on_its_own(name: str, http_server: ServerHandle, tmp_path
     summary = re.search(r"summary: (\d+) ok, (\d+) failed", proc.stdout)
     assert summary is not None, proc.stdout
     assert summary.groups() == ("500", "0")
+
+
+def run_template(name: str, url: str, *args: str) -> tuple[int, int]:
+    proc = subprocess.run(
+        [sys.executable, str(template_path(name)), url, *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    summary = re.search(r"summary: (\d+) ok, (\d+) failed", proc.stdout)
+    assert summary is not None, proc.stdout
+    return int(summary[1]), int(summary[2])
+
+
+@pytest.fixture(scope="module")
+def faulty_server() -> Iterator[ServerHandle]:
+    """One answer in five is a 500, one in fifty a reset, one in a hundred a stall."""
+    from tests.conftest import _SHARED
+
+    with run_server("http", faults=["500:0.2", "reset:0.02", "stall:0.01"]) as server:
+        _SHARED.add(server.pid)
+        yield server
+
+
+@pytest.mark.parametrize("name", NETWORK)
+def test_template_counts_failures_and_times_out(name: str, faulty_server: ServerHandle) -> None:
+    ok, failed = run_template(
+        name, faulty_server.url, "--requests", "400", "--concurrency", "8", "--timeout", "0.5"
+    )
+    assert ok + failed == 400  # every request is accounted for: none lost, none hung
+    # 20% + 2% + 1% of answers fail: far from both 0 and all of them.
+    assert 0.1 < failed / 400 < 0.4, (ok, failed)
+
+
+# httpx_async again on trio, where Ctrl-C arrives as an exception group.
+CTRL_C = [(n, []) for n in NETWORK] + [("httpx_async", ["--backend", "trio"])]
+
+
+@pytest.mark.parametrize(("name", "extra"), CTRL_C)
+def test_template_stops_cleanly_on_ctrl_c(
+    name: str, extra: list[str], http_server: ServerHandle
+) -> None:
+    import psutil
+
+    proc = subprocess.Popen(
+        [sys.executable, str(template_path(name)), http_server.url,
+         "--requests", "100000000", "--concurrency", "8", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(1.5)  # imports done, requests flowing
+    family = [proc.pid, *(c.pid for c in psutil.Process(proc.pid).children(recursive=True))]
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail(f"{name} ignored Ctrl-C")
+    assert proc.returncode == 1
+    assert err.strip().splitlines()[-1] == "interrupted", err  # one line, not a traceback
+    assert "Traceback" not in err, err
+    _, alive = psutil.wait_procs([psutil.Process(p) for p in family if psutil.pid_exists(p)], 3)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
 
 
 @pytest.mark.parametrize("name", NETWORK)

@@ -35,27 +35,28 @@ async def teardown(state: dict[str, Any]) -> None:
     await state["session"].close()
 
 
-async def main(url: str, total: int, concurrency: int, timeout_s: float) -> tuple[int, int]:
-    state = await setup(url, concurrency, timeout_s)
-    done = failed = started = 0
+async def main(a: argparse.Namespace) -> None:
+    state, t0 = await setup(a.url, a.concurrency, a.timeout), time.perf_counter()
+    ok = failed = started = 0
 
-    async def worker() -> None:  # N workers pull from one counter: bounded, and no task per request
-        nonlocal done, failed, started
-        while started < total:
+    async def worker() -> None:  # N workers pull from one counter: no task per request
+        nonlocal ok, failed, started
+        while started < a.requests:
             started += 1
             try:
                 await request(state)
-                done += 1
+                ok += 1
             except (TimeoutError, aiohttp.ClientError):
                 failed += 1
 
     try:
         async with asyncio.TaskGroup() as tg:  # Ctrl-C cancels every worker, then we clean up
-            for _ in range(concurrency):
+            for _ in range(a.concurrency):
                 tg.create_task(worker())
     finally:
         await teardown(state)
-    return done, failed
+    took = time.perf_counter() - t0
+    print(f"summary: {ok} ok, {failed} failed, {ok / took:.0f} requests/s in {took:.2f}s")
 
 
 if __name__ == "__main__":
@@ -64,11 +65,7 @@ if __name__ == "__main__":
     p.add_argument("--requests", type=int, default=1000)
     p.add_argument("--concurrency", type=int, default=100)
     p.add_argument("--timeout", type=float, default=10.0)
-    a = p.parse_args()
-    t0 = time.perf_counter()
     try:
-        ok, bad = asyncio.run(main(a.url, a.requests, a.concurrency, a.timeout))
+        asyncio.run(main(p.parse_args()))
     except KeyboardInterrupt:
         raise SystemExit("interrupted") from None
-    took = time.perf_counter() - t0
-    print(f"summary: {ok} ok, {bad} failed, {ok / took:.0f} requests/s in {took:.2f}s")

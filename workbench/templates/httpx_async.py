@@ -34,27 +34,29 @@ async def teardown(state: dict[str, Any]) -> None:
     await state["client"].aclose()
 
 
-async def main(url: str, total: int, concurrency: int, timeout_s: float) -> tuple[int, int]:
-    state = await setup(url, concurrency, timeout_s)
-    counts = {"ok": 0, "failed": 0, "started": 0}
+async def main(a: argparse.Namespace) -> None:
+    state, t0 = await setup(a.url, a.concurrency, a.timeout), time.perf_counter()
+    ok = failed = started = 0
 
-    async def worker() -> None:  # N workers pull from one counter: bounded concurrency
-        while counts["started"] < total:
-            counts["started"] += 1
+    async def worker() -> None:  # N workers pull from one counter: no task per request
+        nonlocal ok, failed, started
+        while started < a.requests:
+            started += 1
             try:
                 await request(state)
-                counts["ok"] += 1
+                ok += 1
             except httpx.HTTPError:
-                counts["failed"] += 1
+                failed += 1
 
     try:
         async with anyio.create_task_group() as tg:  # Ctrl-C cancels them all, then we close
-            for _ in range(concurrency):
+            for _ in range(a.concurrency):
                 tg.start_soon(worker)
     finally:
         with anyio.CancelScope(shield=True):  # close the pool even while being cancelled
             await teardown(state)
-    return counts["ok"], counts["failed"]
+    took = time.perf_counter() - t0
+    print(f"summary: {ok} ok, {failed} failed, {ok / took:.0f} requests/s in {took:.2f}s")
 
 
 if __name__ == "__main__":
@@ -65,10 +67,7 @@ if __name__ == "__main__":
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     a = p.parse_args()
-    t0 = time.perf_counter()
     try:
-        ok, bad = anyio.run(main, a.url, a.requests, a.concurrency, a.timeout, backend=a.backend)
-    except KeyboardInterrupt:
+        anyio.run(main, a, backend=a.backend)
+    except* KeyboardInterrupt:  # trio delivers it inside an exception group
         raise SystemExit("interrupted") from None
-    took = time.perf_counter() - t0
-    print(f"summary: {ok} ok, {bad} failed, {ok / took:.0f} requests/s in {took:.2f}s")

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import multiprocessing
 import os
+import signal
 import threading
 import time
 import urllib.parse
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 MODEL = "processes"
@@ -49,32 +51,37 @@ def teardown(state: dict[str, Any]) -> None:
     pass  # each thread's connection closes with its process
 
 
-def share(url: str, count: int, threads: int, timeout_s: float) -> tuple[int, int]:
-    """One process's part: `count` requests over `threads` threads."""
+def share(url: str, count: int, threads: int, timeout_s: float) -> int:
+    """One process's part: `count` requests over `threads` threads; how many succeeded."""
     state = setup(url, threads, timeout_s)
 
-    def one(_: int) -> bool:
-        try:
-            request(state)
-            return True
-        except (OSError, http.client.HTTPException):
-            return False
+    def worker(n: int) -> int:  # one thread's part: how many succeeded
+        ok = 0
+        for _ in range(n):
+            try:
+                request(state)
+            except (OSError, http.client.HTTPException):
+                continue  # a failure: the parent counts requests - ok
+            ok += 1
+        return ok
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        results = list(pool.map(one, range(count)))
-    teardown(state)
-    return sum(results), len(results) - sum(results)
+        return sum(
+            pool.map(worker, [count // threads + (i < count % threads) for i in range(threads)])
+        )
 
 
-def main(url: str, total: int, concurrency: int, timeout_s: float, procs: int) -> tuple[int, int]:
-    procs = max(1, min(procs, concurrency, total))
-    counts = [total // procs + (i < total % procs) for i in range(procs)]
-    with ProcessPoolExecutor(max_workers=procs) as pool:
-        parts = [
-            pool.submit(share, url, n, max(1, concurrency // procs), timeout_s) for n in counts
-        ]
-        done = [f.result() for f in parts]
-    return sum(d[0] for d in done), sum(d[1] for d in done)
+def main(a: argparse.Namespace) -> None:
+    t0, procs = time.perf_counter(), max(1, min(a.procs, a.concurrency, a.requests))
+    shares = [a.requests // procs + (i < a.requests % procs) for i in range(procs)]
+    jobs = [(a.url, n, a.concurrency // procs, a.timeout) for n in shares]
+    # Workers ignore Ctrl-C; the parent gets it, and leaving the `with` terminates them.
+    quiet = (signal.SIGINT, signal.SIG_IGN)
+    with multiprocessing.Pool(procs, initializer=signal.signal, initargs=quiet) as pool:
+        ok = sum(pool.starmap(share, jobs))
+    failed = a.requests - ok
+    took = time.perf_counter() - t0
+    print(f"summary: {ok} ok, {failed} failed, {ok / took:.0f} requests/s in {took:.2f}s")
 
 
 if __name__ == "__main__":
@@ -84,11 +91,7 @@ if __name__ == "__main__":
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--procs", type=int, default=os.cpu_count() or 2)
-    a = p.parse_args()
-    t0 = time.perf_counter()
     try:
-        ok, bad = main(a.url, a.requests, a.concurrency, a.timeout, a.procs)
+        main(p.parse_args())
     except KeyboardInterrupt:
-        raise SystemExit("interrupted") from None  # the pool's workers exit with us
-    took = time.perf_counter() - t0
-    print(f"summary: {ok} ok, {bad} failed, {ok / took:.0f} requests/s in {took:.2f}s")
+        raise SystemExit("interrupted") from None

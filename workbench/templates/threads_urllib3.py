@@ -37,33 +37,34 @@ def teardown(state: dict[str, Any]) -> None:
     state["pool"].clear()
 
 
-def main(url: str, total: int, concurrency: int, timeout_s: float) -> tuple[int, int]:
-    state = setup(url, concurrency, timeout_s)
-    counts = {"ok": 0, "failed": 0}
-    lock = threading.Lock()  # the counters are shared: += from many threads needs it
-    stop = threading.Event()
+def main(a: argparse.Namespace) -> None:
+    state, t0, stop = setup(a.url, a.concurrency, a.timeout), time.perf_counter(), threading.Event()
 
-    def one(_: int) -> None:
-        if stop.is_set():
-            return
-        try:
-            request(state)
-            key = "ok"
-        except urllib3.exceptions.HTTPError:
-            key = "failed"
-        with lock:
-            counts[key] += 1
-
-    try:
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:  # the bound on concurrency
+    def worker(share: int) -> tuple[int, int]:  # one thread's share, one request at a time
+        ok = failed = 0
+        for _ in range(share):
+            if stop.is_set():  # Ctrl-C: finish the request in hand, start no other
+                break
             try:
-                list(pool.map(one, range(total)))
-            except KeyboardInterrupt:
-                stop.set()  # queued requests return at once; running ones finish, then we exit
-                raise
+                request(state)
+                ok += 1
+            except urllib3.exceptions.HTTPError:
+                failed += 1
+        return ok, failed
+
+    n = a.concurrency
+    shares = [a.requests // n + (i < a.requests % n) for i in range(n)]
+    try:
+        with ThreadPoolExecutor(max_workers=n) as pool:  # the bound on concurrency
+            try:
+                done = list(pool.map(worker, shares))
+            finally:
+                stop.set()
     finally:
         teardown(state)
-    return counts["ok"], counts["failed"]
+    ok, failed = sum(d[0] for d in done), sum(d[1] for d in done)
+    took = time.perf_counter() - t0
+    print(f"summary: {ok} ok, {failed} failed, {ok / took:.0f} requests/s in {took:.2f}s")
 
 
 if __name__ == "__main__":
@@ -72,11 +73,7 @@ if __name__ == "__main__":
     p.add_argument("--requests", type=int, default=1000)
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--timeout", type=float, default=10.0)
-    a = p.parse_args()
-    t0 = time.perf_counter()
     try:
-        ok, bad = main(a.url, a.requests, a.concurrency, a.timeout)
+        main(p.parse_args())
     except KeyboardInterrupt:
         raise SystemExit("interrupted") from None
-    took = time.perf_counter() - t0
-    print(f"summary: {ok} ok, {bad} failed, {ok / took:.0f} requests/s in {took:.2f}s")
