@@ -14,7 +14,6 @@ workbench evicts before every read. `python -m workbench disk --cache cold` meas
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -22,10 +21,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _script
 from _bench import fmt, require_tool
 
 from workbench import fileset
 from workbench.harness.runner import IoSettings, run_io
+from workbench.report.plots import plot_bars
 from workbench.units import parse_size, size_label
 
 TARGET = 1.0
@@ -53,49 +54,72 @@ def fio_mb_per_s(fs: fileset.FileSet, size: int, seconds: float) -> float:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = _script.parser(__doc__ or "")
     p.add_argument("--sizes", default="16KiB,1MiB")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=2.0)
     p.add_argument("--models", default="sync,threads,processes,asyncio,trio,anyio-asyncio")
-    p.add_argument("--quick", action="store_true", help="1 round of 0.5 s, 1 MiB only (smoke)")
     a = p.parse_args()
     sizes = [parse_size(s, "--sizes") for s in a.sizes.split(",")]
     models = a.models.split(",")
-    if a.quick:
-        a.rounds, a.seconds, sizes, models = 1, 0.5, [1 << 20], ["threads", "asyncio"]
+    set_bytes = SET_BYTES
+    if a.quick:  # 1 round of 0.5 s, 1 MiB files only, two models, a small set
+        a.rounds, a.seconds, sizes, models, set_bytes = (
+            1,
+            0.5,
+            [1 << 20],
+            ["threads", "asyncio"],
+            32 << 20,
+        )
+    out = _script.out_dir(a, "bench-disk")
     require_tool("fio", "fio")
     root = fileset.default_dir()
     threads_ratio: float | None = None
+    plot: dict[str, dict[str, list[float]]] = {}
+    figures: dict[str, dict[str, list[float]]] = {}
     for size in sizes:
-        fs = fileset.generate(root, max(16, SET_BYTES // size), (size,))
+        fs = fileset.generate(root, max(16, set_bytes // size), (size,))
         settings = IoSettings(
             models=models, workloads=["file-read"], duration=a.seconds, warmup=0.5,
-            file_sizes=[size], file_set_bytes=SET_BYTES, every_disk_cell=True, pool_sizes=[8, 32],
+            file_sizes=[size], file_set_bytes=set_bytes, every_disk_cell=True, pool_sizes=[8, 32],
         )  # fmt: skip
         ref: list[float] = []
         cells: dict[str, list[float]] = {}
         for _ in range(a.rounds):  # interleaved, so drift hits fio and the models alike
             ref.append(fio_mb_per_s(fs, size, a.seconds))
             for row in run_io(settings)["results"]:
-                key = f"{row['model']} {row['client']} ({row['clients']})"
+                key = f"{row['client']} on {row['model']} ({row['clients']})"
                 cells.setdefault(key, []).append(row["mb_per_s"])
         ref_med = statistics.median(ref)
         where = fileset.filesystem_of(fs.directory)
-        print(f"\n{size_label(size)} files, warm cache, {len(fs.files)} files on {where}; "
-              f"{a.rounds} rounds of {a.seconds:g}s")  # fmt: skip
-        print(f"  {'fio psync, 1 job':<32} {fmt(ref)} MB/s")
+        rows = [["fio psync, 1 job", fmt(ref), "1.00"]]
         for key, rates in sorted(cells.items(), key=lambda kv: -statistics.median(kv[1])):
             ratio = statistics.median(rates) / ref_med
-            print(f"  {key:<32} {fmt(rates)} MB/s  = {ratio:.2f}x fio")
-            if size == 1 << 20 and key.startswith("threads os"):
+            rows.append([key, fmt(rates), f"{ratio:.2f}"])
+            plot.setdefault(key, {})[size_label(size)] = [r / ref_med for r in rates]
+            if size == 1 << 20 and key.startswith("os on threads"):
                 threads_ratio = max(threads_ratio or 0.0, ratio)
+        figures[size_label(size)] = {"fio": ref, **cells}
+        _script.table(
+            f"{size_label(size)} files, warm cache, {len(fs.files)} files on {where}; "
+            f"{a.rounds} round(s) of {a.seconds:g}s",
+            ["file API on model (concurrency)", "MB/s: median ±spread (rounds)", "× fio"], rows,
+        )  # fmt: skip
     if threads_ratio is not None:
         verdict = "meets" if threads_ratio >= TARGET else "MISSES"
-        print(f"\nbest threads pool vs fio on 1 MiB warm reads: {threads_ratio:.2f}x "
+        print(f"best thread pool vs fio on 1 MiB warm reads: {threads_ratio:.2f}x "
               f"({verdict} the {TARGET:g}x target)")  # fmt: skip
+    plots = plot_bars(
+        plot, out / "bench-disk", log=True,
+        xlabel="MB/s as a multiple of fio's on the same files (log scale; whiskers: rounds)",
+        title="file APIs against fio (psync, one job, bs = file size), warm page cache",
+        lines={"fio = 1": 1.0},
+    )  # fmt: skip
+    doc = {"kind": "bench-disk", "mb_per_s": figures, "threads_vs_fio_1mib": threads_ratio,
+           "metadata": _script.run_metadata(["fio"])}  # fmt: skip
+    _script.save(out, "bench-disk", doc, plots)
     return 0 if a.quick or threads_ratio is None or threads_ratio >= TARGET else 1
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    _script.main(main)

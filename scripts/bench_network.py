@@ -8,21 +8,22 @@ Part 2 (Little's law): the server waits --latency (default 20 ms) per response; 
 cannot exceed N/d = 25,000 ops/s. Prints each model's share of that bound (wrk's too).
 Target: the best model >= 0.95 of the bound.
 
-    python scripts/bench_network.py [--clients 100] [--rounds 3] [--seconds 3] [--quick]
+    python scripts/bench_network.py [--clients 100] [--rounds 3] [--seconds 3] [--quick] [--out DIR]
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _script
 from _bench import cpus, fmt, median_spread, require_tool, wrk
 
 from workbench.harness.runner import IoSettings, run_io
 from workbench.models import MODEL_NAMES
+from workbench.report.plots import plot_bars
 from workbench.server_process import run_server
 
 CAPACITY_TARGET = 0.85
@@ -30,17 +31,17 @@ BOUND_TARGET = 0.95
 
 
 def measure(
-    models: list[str], clients: int, seconds: float, rounds: int, latency: float, body: int
+    models: list[str], clients: int, seconds: float, rounds: int, latency: float, warmup: float
 ) -> tuple[list[float], dict[str, list[float]], dict[str, float]]:
     server_cpus, load_cpus = cpus()
     ref: list[float] = []
     by_model: dict[str, list[float]] = {m: [] for m in models}
     server_util: dict[str, float] = {}
     settings = IoSettings(
-        models=models, libs=["raw"], clients=clients, duration=seconds, warmup=1.0,
-        latency=latency, body_size=body,
+        models=models, libs=["raw"], clients=clients, duration=seconds, warmup=warmup,
+        latency=latency, body_size=64,
     )  # fmt: skip
-    with run_server("http", cpus=server_cpus, latency=latency, body_size=body) as server:
+    with run_server("http", cpus=server_cpus, latency=latency, body_size=64) as server:
         for _ in range(rounds):
             ref.append(wrk(server.url, clients, seconds, load_cpus))
             doc = run_io(settings, servers={"http": server})
@@ -50,59 +51,81 @@ def measure(
     return ref, by_model, server_util
 
 
-def report(title: str, ref: list[float], by_model: dict[str, list[float]],
-           util: dict[str, float], bound: float | None) -> float:  # fmt: skip
+def report(
+    title: str, ref: list[float], by_model: dict[str, list[float]], util: dict[str, float],
+    bound: float | None, plot: dict[str, dict[str, list[float]]], series: str,
+) -> float:  # fmt: skip
+    """Print one part as a table, add its per-round ratios to `plot`; return the best ratio."""
     ref_med = median_spread(ref)[0]
-    print(f"\n{title}")
-    print(
-        f"  {'wrk':<18} {fmt(ref)} ops/s" + (f"  = {ref_med / bound:.3f} of N/d" if bound else "")
-    )
+    scale = bound or ref_med  # each model's rate as a share of N/d, or as a multiple of wrk
+    what = "of N/d" if bound else "× wrk"
+    rows = [["wrk", f"{fmt(ref)}", f"{ref_med / scale:.3f}", "-"]]
+    plot.setdefault("wrk", {})[series] = [r / scale for r in ref]
     best = 0.0
-    ranked = sorted(by_model.items(), key=lambda kv: -statistics.median(kv[1]))
-    for model, rates in ranked:
-        med = statistics.median(rates)
-        share = med / bound if bound else med / ref_med
+    for model, rates in sorted(by_model.items(), key=lambda kv: -statistics.median(kv[1])):
+        share = statistics.median(rates) / scale
         best = max(best, share)
-        what = "of N/d" if bound else "x wrk"
-        print(f"  {model:<18} {fmt(rates)} ops/s  = {share:.3f} {what}"
-              f"  (server CPU {util[model] * 100:.0f}%)")  # fmt: skip
+        rows.append([model, fmt(rates), f"{share:.3f}", f"{util[model] * 100:.0f}%"])
+        plot.setdefault(model, {})[series] = [r / scale for r in rates]
+    _script.table(title, ["client", "ops/s: median ±spread (rounds)", what, "server CPU"], rows)
     return best
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = _script.parser(__doc__ or "")
     p.add_argument("--clients", type=int, default=100)
     p.add_argument("--bound-clients", type=int, default=500)
     p.add_argument("--latency", type=float, default=0.02)
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--models", default=",".join(MODEL_NAMES))
-    p.add_argument("--quick", action="store_true", help="1 round of 1 s, three models (smoke)")
     a = p.parse_args()
     models = a.models.split(",")
-    if a.quick:
-        a.seconds, a.rounds, models = 1.0, 1, ["uvloop", "asyncio", "threads"]
+    warmup = 1.0
+    if a.quick:  # 1 round of 1 s (wrk's shortest), two models
+        a.seconds, a.rounds, models, a.bound_clients, warmup = (
+            1.0,
+            1,
+            ["uvloop", "threads"],
+            100,
+            0.2,
+        )
+    out = _script.out_dir(a, "bench-network")
     require_tool("wrk", "wrk")
-    ref, by_model, util = measure(models, a.clients, a.seconds, a.rounds, 0.0, 64)
+    plot: dict[str, dict[str, list[float]]] = {}
+    ref, by_model, util = measure(models, a.clients, a.seconds, a.rounds, 0.0, warmup)
+    capacity = f"c={a.clients}: × wrk"
     best_cap = report(
         f"capacity: c={a.clients}, no latency, {a.rounds} rounds of {a.seconds:g}s, medians",
-        ref, by_model, util, None,
+        ref, by_model, util, None, plot, capacity,
     )  # fmt: skip
-    ref, by_model, util = measure(models, a.bound_clients, a.seconds, a.rounds, a.latency, 64)
+    figures = {"capacity": {"wrk": ref, **by_model}}
+    ref, by_model, util = measure(models, a.bound_clients, a.seconds, a.rounds, a.latency, warmup)
     bound = a.bound_clients / a.latency
     best_bound = report(
         f"Little's law: c={a.bound_clients}, latency {a.latency * 1000:g} ms, "
         f"bound N/d = {bound:,.0f} ops/s",
-        ref, by_model, util, bound,
+        ref, by_model, util, bound, plot, f"c={a.bound_clients}, {a.latency * 1000:g} ms: of N/d",
     )  # fmt: skip
+    figures["littles_law"] = {"wrk": ref, **by_model}
     ok_cap = best_cap >= CAPACITY_TARGET
     ok_bound = best_bound >= BOUND_TARGET
-    print(f"\nbest model vs wrk: {best_cap:.3f}x "
+    print(f"best model vs wrk: {best_cap:.3f}x "
           f"({'meets' if ok_cap else 'MISSES'} the {CAPACITY_TARGET}x target)")  # fmt: skip
     print(f"best model vs N/d: {best_bound:.3f} "
           f"({'meets' if ok_bound else 'MISSES'} the {BOUND_TARGET} target)")  # fmt: skip
+    plots = plot_bars(
+        plot, out / "bench-network",
+        xlabel="ratio (whiskers: range over rounds)",
+        title="raw clients against wrk (capacity) and against N/d (Little's law)",
+        lines={f"target {CAPACITY_TARGET}x wrk": CAPACITY_TARGET,
+               f"target {BOUND_TARGET} of N/d": BOUND_TARGET, "wrk / N/d = 1": 1.0},
+    )  # fmt: skip
+    doc = {"kind": "bench-network", "ops_per_s": figures, "best_vs_wrk": best_cap,
+           "best_vs_bound": best_bound, "metadata": _script.run_metadata(["wrk"])}  # fmt: skip
+    _script.save(out, "bench-network", doc, plots)
     return 0 if a.quick or (ok_cap and ok_bound) else 1
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    _script.main(main)

@@ -17,7 +17,6 @@ Target: recording <= 5% of the client's CPU per operation.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import statistics
@@ -27,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _script
 from _bench import cpus
 
 from workbench.clients.base import (
@@ -40,6 +40,7 @@ from workbench.clients.raw_asyncio import RawProtocolClient
 from workbench.clients.raw_blocking import RawSocketClient
 from workbench.metrics import ClientRecorder, Recording
 from workbench.models.base import NEVER_NS, Window, async_closed_loop, blocking_closed_loop
+from workbench.report.plots import plot_bars
 from workbench.server_process import run_server
 from workbench.workloads.base import Target
 from workbench.workloads.http import HttpGet
@@ -156,14 +157,14 @@ def histogram_cost(n: int) -> float:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = _script.parser(__doc__ or "")
     p.add_argument("--users", type=int, default=100)
     p.add_argument("--ops", type=int, default=300, help="operations per user per round")
     p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--quick", action="store_true", help="2 rounds, fewer operations (smoke)")
     a = p.parse_args()
-    if a.quick:
+    if a.quick:  # 2 rounds, fewer operations
         a.rounds, a.ops = 2, 50
+    out = _script.out_dir(a, "bench-overhead")
     server_cpus, client_cpus = cpus()
     os.sched_setaffinity(0, client_cpus)
     families: dict[str, tuple[bool, RoundFn]] = {
@@ -172,10 +173,11 @@ def main() -> int:
     }
     null_n = 200_000 if a.quick else 1_000_000
     worst = 0.0
+    rows: list[list[str]] = []
+    plot: dict[str, dict[str, list[float]]] = {}
+    figures: dict[str, dict[str, list[float]]] = {}
     with run_server("http", cpus=server_cpus, body_size=64) as server:
         ctx = ClientContext(HttpGet(Target("http", server.host, server.port), 64), a.users, 10.0)
-        print(f"{a.rounds} interleaved rounds; real ops: {a.users} users x {a.ops} ops; "
-              f"client CPU {sorted(client_cpus)}, server CPU {sorted(server_cpus)}")  # fmt: skip
         for name, (is_async, fn) in families.items():
             null: dict[bool, list[float]] = {False: [], True: []}
             real: dict[bool, list[float]] = {False: [], True: []}
@@ -188,16 +190,38 @@ def main() -> int:
             real_bare, real_rec = (statistics.median(real[k]) for k in (False, True))
             share = cost / real_rec
             worst = max(worst, share)
-            print(f"  {name}")
-            print(f"    recording cost (null op): {cost:.3f} µs/op "
-                  f"(bare {_spread(null[False])}, recorded {_spread(null[True])})")  # fmt: skip
-            print(f"    real op CPU: bare {_spread(real[False])}, recorded {_spread(real[True])} "
-                  f"(A/B difference {real_rec - real_bare:+.2f} µs/op)")  # fmt: skip
-            print(f"    recording share of a real op: {share * 100:.2f}%")
-    print(f"  histogram build after the window: {histogram_cost(200_000) * 1e6:.3f} µs/op "
+            rows.append([
+                name, f"{cost:.3f}", _spread(null[False]), _spread(null[True]),
+                _spread(real[False]), _spread(real[True]), f"{real_rec - real_bare:+.2f}",
+                f"{share * 100:.2f}%",
+            ])  # fmt: skip
+            # Per round: that round's recorded-minus-bare null cost over the real op's median.
+            plot[name] = {"recording, % of a real op": [
+                (r - b) / real_rec * 100 for r, b in zip(null[True], null[False], strict=True)
+            ]}  # fmt: skip
+            figures[name] = {
+                "null_bare_us": null[False], "null_recorded_us": null[True],
+                "real_bare_us": real[False], "real_recorded_us": real[True],
+            }  # fmt: skip
+    _script.table(
+        f"{a.rounds} interleaved rounds; null ops: {null_n:,}; real ops: {a.users} users x "
+        f"{a.ops} ops; client CPU {sorted(client_cpus)}, server CPU {sorted(server_cpus)}",
+        ["loop", "recording µs/op", "null bare", "null recorded", "real bare", "real recorded",
+         "real A/B µs", "share of a real op"],
+        rows,
+    )  # fmt: skip
+    print(f"histogram build after the window: {histogram_cost(200_000) * 1e6:.3f} µs/op "
           "(outside the measured CPU)")  # fmt: skip
     verdict = "meets" if worst <= TARGET else "MISSES"
     print(f"worst recording share: {worst * 100:.2f}% ({verdict} the {TARGET * 100:.0f}% target)")
+    plots = plot_bars(
+        plot, out / "bench-overhead", lines={f"target {TARGET * 100:.0f}%": TARGET * 100},
+        xlabel="CPU the recording adds, % of a real operation's (whiskers: range over rounds)",
+        title="what recording latencies costs, per operation",
+    )  # fmt: skip
+    doc = {"kind": "bench-overhead", "cpu_us_per_op": figures, "worst_share": worst,
+           "metadata": _script.run_metadata()}  # fmt: skip
+    _script.save(out, "bench-overhead", doc, plots)
     return 0 if a.quick or worst <= TARGET else 1
 
 
@@ -206,4 +230,4 @@ def _spread(values: list[float]) -> str:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    _script.main(main)

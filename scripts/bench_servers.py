@@ -10,7 +10,6 @@ Target: mock server >= 1.5x nginx.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import shutil
 import subprocess
@@ -21,9 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _script
 from _bench import cpus, fmt, median_spread, require_tool, wrk
 
 from workbench.children import owned_process
+from workbench.errors import UsageError
+from workbench.report.plots import plot_bars
 from workbench.server_process import run_server
 
 TARGET = 1.5
@@ -45,7 +47,7 @@ http {{
 def nginx(server_cpus: set[int]) -> Iterator[str]:
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(binary).exists():
-        raise SystemExit("nginx is not installed: apt-get install nginx-light")
+        raise UsageError("nginx is not installed: apt-get install nginx-light")
     import socket
 
     with socket.socket() as s:
@@ -66,15 +68,15 @@ def nginx(server_cpus: set[int]) -> Iterator[str]:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = _script.parser(__doc__ or "")
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--connections", type=int, default=100)
     p.add_argument("--loop", default="uvloop", choices=("uvloop", "asyncio"))
-    p.add_argument("--quick", action="store_true", help="one 1-second run each (smoke test)")
     a = p.parse_args()
-    if a.quick:
+    if a.quick:  # one 1-second run each
         a.seconds, a.runs = 1.0, 1
+    out = _script.out_dir(a, "bench-servers")
     require_tool("wrk", "wrk")
     server_cpus, load_cpus = cpus()
     mock: list[float] = []
@@ -87,14 +89,28 @@ def main() -> int:
             mock.append(wrk(server.url, a.connections, a.seconds, load_cpus))
             ref.append(wrk(nginx_url, a.connections, a.seconds, load_cpus))
     ratio = median_spread(mock)[0] / median_spread(ref)[0]
-    print(f"wrk -t1 -c{a.connections} -d{a.seconds:g}s, server on CPU {sorted(server_cpus)}, "
-          f"wrk on CPU {sorted(load_cpus)}, {a.runs} runs each")  # fmt: skip
-    print(f"mock server ({a.loop}): {fmt(mock)} req/s")
-    print(f"nginx (1 worker):      {fmt(ref)} req/s")
+    _script.table(
+        f"wrk -t1 -c{a.connections} -d{a.seconds:g}s, server on CPU {sorted(server_cpus)}, "
+        f"wrk on CPU {sorted(load_cpus)}, {a.runs} run(s) each",
+        ["server", "req/s: median ±spread (runs)", "× nginx"],
+        [[f"mock server ({a.loop})", fmt(mock), f"{ratio:.2f}"],
+         ["nginx (1 worker)", fmt(ref), "1.00"]],
+    )  # fmt: skip
     verdict = "meets" if ratio >= TARGET else "MISSES"
     print(f"ratio mock/nginx: {ratio:.2f}x ({verdict} the {TARGET}x target)")
+    nginx_med = median_spread(ref)[0]
+    plots = plot_bars(
+        {f"mock server ({a.loop})": {"× nginx": [m / nginx_med for m in mock]},
+         "nginx (1 worker)": {"× nginx": [r / nginx_med for r in ref]}},
+        out / "bench-servers", lines={f"target {TARGET}x nginx": TARGET},
+        xlabel="requests per second as a multiple of nginx's (whiskers: range over runs)",
+        title=f"mock HTTP server against nginx under wrk -c{a.connections}",
+    )  # fmt: skip
+    doc = {"kind": "bench-servers", "req_per_s": {"mock": mock, "nginx": ref}, "ratio": ratio,
+           "metadata": _script.run_metadata(["wrk", "nginx"])}  # fmt: skip
+    _script.save(out, "bench-servers", doc, plots)
     return 0 if a.quick or ratio >= TARGET else 1
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    _script.main(main)

@@ -4,7 +4,10 @@ decades, axes labelled with their units. PNG for the HTML report, SVG for papers
 
 from __future__ import annotations
 
+import os
+import statistics
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,18 @@ METRICS = {
     "throughput": ("ops_per_s", "throughput (operations per second)"),
     "p99": ("p99", "p99 latency (ms)"),
 }
+
+
+def save(fig: Any, path: Path) -> Path:
+    """Write a figure atomically (a temporary file renamed over the target), like the JSON."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=110)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def series(doc: dict[str, Any]) -> dict[str, list[tuple[int, float, float | None]]]:
@@ -48,6 +63,10 @@ def plot_sweep(doc: dict[str, Any], out_dir: Path) -> list[Path]:
             pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if y]
             if pairs:
                 ax.plot(*zip(*pairs, strict=True), marker="o", label=key)
+        bounds = sorted({(r["clients_requested"], r["bound_ops_per_s"])
+                         for r in doc["results"] if r.get("bound_ops_per_s")})  # fmt: skip
+        if field == "ops_per_s" and bounds:  # with injected latency nothing can pass N/d
+            ax.plot(*zip(*bounds, strict=True), "k--", alpha=0.5, label="N/d (Little's law)")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.xaxis.set_major_formatter(PLAIN)
@@ -60,7 +79,7 @@ def plot_sweep(doc: dict[str, Any], out_dir: Path) -> list[Path]:
         fig.tight_layout()
         for ext in ("png", "svg"):
             path = out_dir / f"{name}.{ext}"
-            fig.savefig(path)
+            save(fig, path)
             written.append(path)
         plt.close(fig)
     return written
@@ -78,6 +97,66 @@ def plot_rows(doc: dict[str, Any], path: Path) -> Path:
     ax.tick_params(axis="y", labelsize=8)
     ax.grid(True, axis="x", which="both", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
+    save(fig, path)
     plt.close(fig)
     return path
+
+
+def plot_bars(
+    groups: Mapping[str, Mapping[str, Sequence[float]]],
+    stem: Path,
+    *,
+    xlabel: str,
+    title: str,
+    log: bool = False,
+    lines: Mapping[str, float] | None = None,
+) -> list[Path]:
+    """Grouped horizontal bars, written as `stem`.png and .svg (see `bars`)."""
+    series = len({s for g in groups.values() for s in g})
+    fig, ax = plt.subplots(figsize=(9, max(2.5, 0.4 * len(groups) * max(1, series) + 1.2)))
+    bars(ax, groups, xlabel=xlabel, title=title, log=log, lines=lines)
+    fig.tight_layout()
+    written = [save(fig, stem.with_suffix(f".{ext}")) for ext in ("png", "svg")]
+    plt.close(fig)
+    return written
+
+
+def bars(
+    ax: Any,
+    groups: Mapping[str, Mapping[str, Sequence[float]]],
+    *,
+    xlabel: str,
+    title: str,
+    log: bool = False,
+    lines: Mapping[str, float] | None = None,
+) -> None:
+    """One row per group, one colour per series. A bar is the median of its values and its
+    whisker their range (the spread over repeats), so a reader sees at once whether two bars
+    differ by more than their noise. `lines` draws labelled vertical references (a target, the
+    reference tool at 1.0)."""
+    names = list(dict.fromkeys(s for series in groups.values() for s in series))
+    height = 0.8 / max(1, len(names))
+    for j, name in enumerate(names):
+        ys, meds, lows, highs = [], [], [], []
+        for i, series in enumerate(groups.values()):
+            values = series.get(name)
+            if not values:
+                continue
+            med = statistics.median(values)
+            ys.append(i + (j - (len(names) - 1) / 2) * height)
+            meds.append(med)
+            lows.append(med - min(values))
+            highs.append(max(values) - med)
+        ax.barh(ys, meds, height=height, xerr=[lows, highs], capsize=2, label=name)
+    for k, (label, x) in enumerate((lines or {}).items()):
+        ax.axvline(x, color="k", linestyle=("--", ":", "-.")[k % 3], alpha=0.6, label=label)
+    ax.set_yticks(range(len(groups)), list(groups), fontsize=8)
+    ax.invert_yaxis()  # the first group on top, as in the printed table
+    if log:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(PLAIN)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    if len(names) > 1 or lines:
+        ax.legend(fontsize=7, loc="best")

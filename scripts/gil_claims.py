@@ -1,0 +1,52 @@
+"""The GIL claims, measured: which of the usual statements hold on this interpreter?
+
+Runs the GIL lab (`python -m workbench gil`): six claims, each experiment in a fresh process,
+repeats interleaved, a verdict per claim computed from the measurements (holds, does not hold,
+inconclusive). Give --python more than once to put interpreters side by side (a free-threaded
+build, an older version); they need only the standard library. Prints the verdicts with their
+evidence and writes one figure with a panel per claim.
+
+    python scripts/gil_claims.py [--python /usr/bin/python3.13t] [--only 1,4] [--quick]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _script
+from rich.console import Console
+
+from workbench.gil.lab import run_lab
+from workbench.gil.verdicts import CLAIMS
+from workbench.report.gil_plot import plot_gil
+from workbench.report.gil_table import print_gil
+from workbench.units import parse_count
+
+# The quickest claims: a smoke run that still goes through a lab, a table and a figure.
+QUICK = [5, 6]
+
+
+def main() -> int:
+    p = _script.parser(__doc__ or "")
+    p.add_argument("--python", action="append", default=None, metavar="PATH",
+                   help="an interpreter to measure (repeat for several)")  # fmt: skip
+    p.add_argument("--only", default=None, help="claims to run, e.g. 1,4 (default all)")
+    a = p.parse_args()
+    out = _script.out_dir(a, "gil")
+    numbers = [parse_count(n, "--only") for n in a.only.split(",")] if a.only else list(CLAIMS)
+    if a.quick:
+        numbers = QUICK
+    err = Console(stderr=True)
+    doc = run_lab(numbers, a.python or [sys.executable],
+                  lambda what: err.print(f"  measuring {what}", highlight=False))  # fmt: skip
+    if doc.get("stopped"):
+        raise KeyboardInterrupt
+    print_gil(doc, _script.console())
+    _script.save(out, "gil", doc, plot_gil(doc, out / "gil"))
+    return 0
+
+
+if __name__ == "__main__":
+    _script.main(main)
