@@ -69,7 +69,9 @@ def test_template_counts_failures_and_times_out(name: str, faulty_server: Server
 
 
 # httpx_async again on trio, where Ctrl-C arrives as an exception group.
-CTRL_C = [(n, []) for n in NETWORK] + [("httpx_async", ["--backend", "trio"])]
+CTRL_C: list[tuple[str, list[str]]] = [(n, []) for n in NETWORK] + [
+    ("httpx_async", ["--backend", "trio"])
+]
 
 
 @pytest.mark.parametrize(("name", "extra"), CTRL_C)

@@ -1,0 +1,83 @@
+"""Every script under scripts/ runs its `--quick` smoke mode end to end: a measurement, a table
+on stdout, and a JSON file and a plot (PNG and SVG) written where `--out` says."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = sorted(p.stem for p in (ROOT / "scripts").glob("*.py") if not p.stem.startswith("_"))
+# The reference tools a script needs (Debian packages; .ci/run installs them).
+TOOLS = {
+    "bench_network": ["wrk"],
+    "bench_servers": ["wrk", "nginx"],
+    "bench_disk": ["fio"],
+}
+
+
+def script(name: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / f"{name}.py"), *args],
+        capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT,
+    )  # fmt: skip
+
+
+def test_every_script_is_covered() -> None:
+    assert len(SCRIPTS) >= 9
+    assert set(TOOLS) <= set(SCRIPTS)
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_script_quick_mode_prints_a_table_and_writes_a_plot(name: str, tmp_path: Path) -> None:
+    missing = [t for t in TOOLS.get(name, []) if not shutil.which(t, path="/usr/sbin:/usr/bin")]
+    if missing:
+        if os.environ.get("CI"):  # CI installs them: a missing tool there is a broken setup
+            pytest.fail(f"{name} needs {', '.join(missing)}, which CI should have installed")
+        pytest.skip(f"{name} needs {', '.join(missing)} (apt-get install)")
+    out = tmp_path / "out"
+    proc = script(name, "--quick", "--out", str(out), timeout=150)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    assert "┏" in proc.stdout, proc.stdout  # a rich table's top border
+    (doc_path,) = out.glob("*.json")
+    doc = json.loads(doc_path.read_text())
+    assert doc.get("results") or doc.get("claims") or doc.get("metadata")
+    pngs = sorted(out.glob("*.png"))
+    assert pngs, sorted(p.name for p in out.iterdir())
+    for png in pngs:
+        import matplotlib.image
+
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        height, width = matplotlib.image.imread(png).shape[:2]  # decodes: not a truncated file
+        assert width > 300
+        assert height > 150
+        assert png.with_suffix(".svg").read_text().rstrip().endswith("</svg>")
+    assert not list(out.glob(".*.tmp"))  # written atomically: no temporary file left behind
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "message"),
+    [
+        ("compare_threads_asyncio", ["--clients", "10,zero"], "--clients"),
+        ("gil_claims", ["--only", "9"], "there is no claim 9"),
+        ("compare_libraries", ["--models", "fibers"], "fibers"),
+        ("compare_file_apis", ["--sizes", "12 parsecs"], "--sizes"),
+    ],
+)
+def test_script_bad_input_is_one_line(
+    name: str, args: list[str], message: str, tmp_path: Path
+) -> None:
+    proc = script(name, *args, "--out", str(tmp_path), timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    # One line says what is wrong (a heading of what was about to run may precede it).
+    (error,) = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert error.startswith(f"{name}.py: error: ")
+    assert message in error
