@@ -19,7 +19,7 @@ from rich.table import Table
 
 from workbench.errors import RunFailed, UsageError
 from workbench.harness.runner import IoSettings, run_io
-from workbench.report.results_file import write_json
+from workbench.report.results_file import results_dir, write_json
 from workbench.report.table import print_io
 
 
@@ -34,13 +34,7 @@ def parser(doc: str) -> argparse.ArgumentParser:
 
 
 def out_dir(a: argparse.Namespace, name: str) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(a.out) if a.out else Path("results") / f"{name}-{stamp}"
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create {out}: {exc.strerror}") from None
-    return out
+    return results_dir(a.out, name)
 
 
 def console() -> Console:

@@ -272,7 +272,6 @@ def cmd_template(a: argparse.Namespace) -> int:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
-
     from workbench.report.results_file import read_json, write_atomic
 
     doc = read_json(a.run)
@@ -294,23 +293,15 @@ def cmd_report(a: argparse.Namespace) -> int:
 
 
 def cmd_sweep(a: argparse.Namespace) -> int:
-    import datetime as dt
-    from pathlib import Path
-
     from rich.console import Console
 
     from workbench.harness.sweep import csv_text, run_sweep
-    from workbench.report.results_file import write_atomic, write_json
+    from workbench.report.results_file import results_dir, write_atomic, write_json
 
     counts = [parse_count(v, "--clients") for v in a.clients.split(",") if v.strip()]
     a.clients = str(max(counts) if counts else 1)  # validated per count by run_io
     settings = _io_settings(a)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(a.out) if a.out else Path("results") / f"sweep-{stamp}"
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create {out}: {exc.strerror}") from None
+    out = results_dir(a.out, "sweep")
     err = Console(stderr=True)
     if a.quiet or not err.is_terminal:
         doc = run_sweep(settings, counts)

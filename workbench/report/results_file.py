@@ -14,6 +14,19 @@ from workbench.errors import UsageError
 SCHEMA_VERSION = 1
 
 
+def results_dir(out: str | None, name: str) -> Path:
+    """`out`, or results/NAME-TIME under the current directory: created, or a clear error."""
+    import datetime as dt
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(out) if out else Path("results") / f"{name}-{stamp}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {path}: {exc.strerror}") from None
+    return path
+
+
 def write_json(path: str | os.PathLike[str], doc: dict[str, Any]) -> Path:
     """Write to a temporary file in the same directory, fsync, then rename over the target, so a
     crash or Ctrl-C leaves either the old file or the new one, never half of one."""
