@@ -68,9 +68,9 @@ def test_template_counts_failures_and_times_out(name: str, faulty_server: Server
     assert 0.1 < failed / 400 < 0.4, (ok, failed)
 
 
-# httpx_async again on trio, where Ctrl-C arrives as an exception group.
+# The anyio templates again on trio, where Ctrl-C arrives as an exception group.
 CTRL_C: list[tuple[str, list[str]]] = [(n, []) for n in NETWORK] + [
-    ("httpx_async", ["--backend", "trio"])
+    (n, ["--backend", "trio"]) for n in ("httpx_async", "anyio_h11")
 ]
 
 
