@@ -257,8 +257,9 @@ def cmd_template(a: argparse.Namespace) -> int:
     from workbench.templates import summary, template_names, template_path
 
     if a.name == "list":
+        width = max(map(len, template_names())) + 2
         for name in template_names():
-            print(f"{name:<20} {summary(name)}")
+            print(f"{name:<{width}}{summary(name)}")
         return 0
     text = template_path(a.name).read_text()
     if a.out is None:
