@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
+from workbench.cli import reader_gone
 from workbench.errors import RunFailed, UsageError
 from workbench.harness.runner import IoSettings, run_io
 from workbench.report.results_file import results_dir, write_json
@@ -140,4 +141,6 @@ def main(fn: Callable[[], int]) -> NoReturn:
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)
         code = 130
+    except BrokenPipeError:
+        code = reader_gone()
     raise SystemExit(code)

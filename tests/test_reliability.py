@@ -178,3 +178,16 @@ def test_server_holds_twenty_thousand_connections() -> None:
         assert server.alive()  # it did not fall over
     assert row["users_warm"] == 20_000
     assert row["error_rate"] < 0.001, row["errors_by_kind"]
+
+
+def test_output_into_a_closed_pipe_is_no_traceback() -> None:
+    """`workbench template list | head -1`: the reader leaves early; we stop quietly."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "template", "list"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    proc.stdout.close()  # before the child has printed anything: its write fails with EPIPE
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141
+    assert err == ""
