@@ -5,9 +5,7 @@ line (exit 2) and Ctrl-C as one line (exit 130)."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import statistics
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -17,9 +15,10 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-from workbench.cli import reader_gone
+from workbench.cli import reader_gone, stdout_console
 from workbench.errors import RunFailed, UsageError
 from workbench.harness.runner import IoSettings, run_io
+from workbench.report.progress import progress_on
 from workbench.report.results_file import results_dir, write_json
 from workbench.report.table import print_io
 
@@ -39,9 +38,7 @@ def out_dir(a: argparse.Namespace, name: str) -> Path:
 
 
 def console() -> Console:
-    """The terminal as it is; a file or pipe gets 160 columns, not an 80-column squeeze."""
-    out = Console()
-    return out if out.is_terminal else Console(width=160)
+    return stdout_console(160)
 
 
 def run(settings: IoSettings, what: str, sweep: Sequence[int] = ()) -> dict[str, Any]:
@@ -51,12 +48,7 @@ def run(settings: IoSettings, what: str, sweep: Sequence[int] = ()) -> dict[str,
 
     err = Console(stderr=True)
     err.print(f"[bold]{what}[/bold]", highlight=False)
-    observer = None
-    if err.is_terminal:
-        from workbench.report.progress import RichObserver
-
-        observer = RichObserver(err)
-    with observer or contextlib.nullcontext():
+    with progress_on(err) as observer:
         doc = run_sweep(settings, list(sweep), observer) if sweep else run_io(settings, observer)
     if doc.get("stopped"):
         reason = doc["stopped"]["reason"]
@@ -73,15 +65,9 @@ def show(doc: dict[str, Any]) -> None:
     print_io(doc, console())
 
 
-def rates(row: dict[str, Any], field: str = "ops_per_s") -> list[float]:
-    """A row's value in every repeat (throughput), or its one value (any other field)."""
-    if field == "ops_per_s":
-        return [float(v) for v in row["repeats"]["ops_per_s"]]
-    return [float(row[field])]
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else 0.0
+def rates(row: dict[str, Any]) -> list[float]:
+    """A row's throughput in every repeat (the whiskers of a bar)."""
+    return [float(v) for v in row["repeats"]["ops_per_s"]]
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
@@ -109,10 +95,11 @@ def run_metadata(tools: Sequence[str] = ()) -> dict[str, Any]:
 
 def tool_version(name: str) -> str | None:
     """`wrk -v`, `fio --version`, `nginx -v`: the first line that names a version."""
-    import shutil
     import subprocess
 
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin")
+    from _bench import find_tool
+
+    path = find_tool(name)
     if path is None:
         return None
     flag = "--version" if name == "fio" else "-v"

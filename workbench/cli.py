@@ -201,6 +201,7 @@ def cmd_io(a: argparse.Namespace) -> int:
     from rich.console import Console
 
     from workbench.harness.runner import run_io
+    from workbench.report.progress import progress_on
     from workbench.report.results_file import write_json
     from workbench.report.table import print_io
 
@@ -214,23 +215,18 @@ def cmd_io(a: argparse.Namespace) -> int:
             except FaultSpecError as exc:
                 raise UsageError(str(exc)) from None
     err = Console(stderr=True)
-    if a.quiet or not err.is_terminal:
-        doc = run_io(settings)
-    else:
-        from workbench.report.progress import RichObserver
-
-        with RichObserver(err) as observer:
-            doc = run_io(settings, observer)
+    with progress_on(err, a.quiet) as observer:
+        doc = run_io(settings, observer)
     if a.json:
         path = write_json(a.json, doc)
         err.print(f"results written to {path}", highlight=False)
-    out = _stdout(200)
+    out = stdout_console(200)
     if doc["results"]:
         print_io(doc, out)
     return _stopped(doc)
 
 
-def _stdout(width: int) -> Console:
+def stdout_console(width: int) -> Console:
     """The terminal as it is; a file or pipe gets `width` columns, not an 80-column squeeze."""
     from rich.console import Console
 
@@ -281,7 +277,7 @@ def cmd_report(a: argparse.Namespace) -> int:
 
         print(f"report written to {write_atomic(a.html, render(doc))}")
         return 0
-    out = _stdout(200)
+    out = stdout_console(200)
     if doc.get("kind") == "gil":
         from workbench.report.gil_table import print_gil
 
@@ -297,6 +293,7 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     from rich.console import Console
 
     from workbench.harness.sweep import csv_text, run_sweep
+    from workbench.report.progress import progress_on
     from workbench.report.results_file import results_dir, write_atomic, write_json
 
     counts = [parse_count(v, "--clients") for v in a.clients.split(",") if v.strip()]
@@ -304,13 +301,8 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     settings = _io_settings(a)
     out = results_dir(a.out, "sweep")
     err = Console(stderr=True)
-    if a.quiet or not err.is_terminal:
-        doc = run_sweep(settings, counts)
-    else:
-        from workbench.report.progress import RichObserver
-
-        with RichObserver(err) as observer:
-            doc = run_sweep(settings, counts, observer)
+    with progress_on(err, a.quiet) as observer:
+        doc = run_sweep(settings, counts, observer)
     write_json(a.json or out / "sweep.json", doc)
     write_atomic(out / "sweep.csv", csv_text(doc))
     written = []
@@ -347,7 +339,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
             c["cell"], f"{c['a_ops_per_s']:,.0f}", f"{c['b_ops_per_s']:,.0f}",
             f"{c['ratio']:.3f}", p, Text(c["verdict"], style=styles.get(c["verdict"], "")),
         )  # fmt: skip
-    out = _stdout(160)
+    out = stdout_console(160)
     out.print(table)
     out.print(
         f"  significant: Mann-Whitney U p < {result['alpha']} over the repeats and a difference "
@@ -381,7 +373,7 @@ def cmd_gil(a: argparse.Namespace) -> int:
     doc = run_lab(numbers, a.python or [sys.executable], progress)
     if a.json:
         err.print(f"results written to {write_json(a.json, doc)}", highlight=False)
-    out = _stdout(160)
+    out = stdout_console(160)
     if doc["claims"]:
         print_gil(doc, out)
     return _stopped(doc)

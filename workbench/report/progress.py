@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
@@ -58,3 +60,14 @@ class RichObserver(Observer):
             f"p99 {row['latency_ms']['p99']} ms, errors {row['errors']}",
             highlight=False,
         )
+
+
+@contextlib.contextmanager
+def progress_on(console: Console, quiet: bool = False) -> Iterator[Observer | None]:
+    """A live display on `console` when it is a terminal and not `quiet`; else no observer (a
+    pipe or a log file gets only the final table)."""
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    with RichObserver(console) as observer:
+        yield observer
