@@ -10,7 +10,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 
 from workbench.gil.verdicts import percentile
-from workbench.report.plots import bars, save
+from workbench.report.plots import bars, save_both
 
 Groups = dict[str, dict[str, list[float]]]
 
@@ -99,6 +99,4 @@ def plot_gil(doc: dict[str, Any], stem: Path) -> list[Path]:
         ax.set_visible(False)
     fig.suptitle("GIL claims, measured on this machine (whiskers: range over repeats)")
     fig.tight_layout()
-    written = [save(fig, stem.with_suffix(f".{ext}")) for ext in ("png", "svg")]
-    plt.close(fig)
-    return written
+    return save_both(fig, stem)

@@ -39,6 +39,13 @@ def save(fig: Any, path: Path) -> Path:
     return path
 
 
+def save_both(fig: Any, stem: Path) -> list[Path]:
+    """`stem`.png (for the HTML report) and `stem`.svg (for papers), then free the figure."""
+    written = [save(fig, stem.with_suffix(f".{ext}")) for ext in ("png", "svg")]
+    plt.close(fig)
+    return written
+
+
 def series(doc: dict[str, Any]) -> dict[str, list[tuple[int, float, float | None]]]:
     """(clients, ops/s, p99 ms) per (model · client · workload), sorted by clients."""
     out: dict[str, list[tuple[int, float, float | None]]] = defaultdict(list)
@@ -77,11 +84,7 @@ def plot_sweep(doc: dict[str, Any], out_dir: Path) -> list[Path]:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8, loc="best")
         fig.tight_layout()
-        for ext in ("png", "svg"):
-            path = out_dir / f"{name}.{ext}"
-            save(fig, path)
-            written.append(path)
-        plt.close(fig)
+        written += save_both(fig, out_dir / name)
     return written
 
 
@@ -116,9 +119,7 @@ def plot_bars(
     fig, ax = plt.subplots(figsize=(9, max(2.5, 0.4 * len(groups) * max(1, series) + 1.2)))
     bars(ax, groups, xlabel=xlabel, title=title, log=log, lines=lines)
     fig.tight_layout()
-    written = [save(fig, stem.with_suffix(f".{ext}")) for ext in ("png", "svg")]
-    plt.close(fig)
-    return written
+    return save_both(fig, stem)
 
 
 def bars(
