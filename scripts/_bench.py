@@ -17,8 +17,13 @@ _RPS = re.compile(r"Requests/sec:\s+([0-9.]+)")
 _ERR = re.compile(r"Socket errors: (.*)")
 
 
+def find_tool(name: str) -> str | None:
+    """A reference tool's path: on PATH, or in the sbin directories Debian puts nginx in."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+
+
 def require_tool(name: str, package: str) -> str:
-    path = shutil.which(name)
+    path = find_tool(name)
     if path is None:
         raise UsageError(f"{name} is not installed: apt-get install {package}")
     return path

@@ -11,7 +11,6 @@ Target: mock server >= 1.5x nginx.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,6 @@ import _script
 from _bench import cpus, fmt, median_spread, require_tool, wrk
 
 from workbench.children import owned_process
-from workbench.errors import UsageError
 from workbench.report.plots import plot_bars
 from workbench.server_process import run_server
 
@@ -45,9 +43,7 @@ http {{
 
 @contextlib.contextmanager
 def nginx(server_cpus: set[int]) -> Iterator[str]:
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(binary).exists():
-        raise UsageError("nginx is not installed: apt-get install nginx-light")
+    binary = require_tool("nginx", "nginx-light")
     import socket
 
     with socket.socket() as s:
