@@ -40,10 +40,12 @@ def main() -> int:
     groups: dict[str, dict[str, list[float]]] = {}
     summary: list[list[str]] = []
     results = []
+    settings = {}  # each scenario's own: the saved document's top-level ones are the last's
     for scenario, latency in SCENARIOS.items():
         doc = _script.run(replace(base, latency=latency), f"{scenario}: asyncio and uvloop")
         _script.show(doc)
         results += [{**r, "scenario": scenario} for r in doc["results"]]
+        settings[scenario] = doc["metadata"]["settings"]
         by = {(r["client"], r["model"]): r for r in doc["results"]}
         for lib in dict.fromkeys(r["client"] for r in doc["results"]):
             pair = by.get((lib, "asyncio")), by.get((lib, "uvloop"))
@@ -68,7 +70,8 @@ def main() -> int:
         xlabel="throughput (requests per second, log scale; whiskers: range over rounds)",
         title=f"asyncio against uvloop, {base.clients} clients, mock HTTP server",
     )  # fmt: skip
-    _script.save(out, "asyncio-vs-uvloop", {**doc, "results": results}, plots)
+    metadata = {**doc["metadata"], "scenario_settings": settings}
+    _script.save(out, "asyncio-vs-uvloop", {**doc, "metadata": metadata, "results": results}, plots)
     return 0
 
 
