@@ -22,23 +22,10 @@ NETWORK = [n for n in template_names() if "MODEL = " in template_path(n).read_te
 cli = partial(run_cli, timeout=120)  # sweeps and templates run servers: 120 s
 
 
-@pytest.mark.parametrize("name", NETWORK)
-def test_template_runs_on_its_own(name: str, http_server: ServerHandle, tmp_path: Path) -> None:
-    copy = tmp_path / f"{name}.py"
-    assert cli("template", name, "--out", str(copy)).returncode == 0
+def run_template(path: Path, *args: str) -> tuple[int, int]:
+    """Run a template file as a user would; its summary line's (ok, failed)."""
     proc = subprocess.run(
-        [sys.executable, str(copy), http_server.url, "--requests", "500", "--concurrency", "10"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    summary = re.search(r"summary: (\d+) ok, (\d+) failed", proc.stdout)
-    assert summary is not None, proc.stdout
-    assert summary.groups() == ("500", "0")
-
-
-def run_template(name: str, url: str, *args: str) -> tuple[int, int]:
-    proc = subprocess.run(
-        [sys.executable, str(template_path(name)), url, *args],
+        [sys.executable, str(path), *args],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -46,6 +33,14 @@ def run_template(name: str, url: str, *args: str) -> tuple[int, int]:
     summary = re.search(r"summary: (\d+) ok, (\d+) failed", proc.stdout)
     assert summary is not None, proc.stdout
     return int(summary[1]), int(summary[2])
+
+
+@pytest.mark.parametrize("name", NETWORK)
+def test_template_runs_on_its_own(name: str, http_server: ServerHandle, tmp_path: Path) -> None:
+    copy = tmp_path / f"{name}.py"
+    assert cli("template", name, "--out", str(copy)).returncode == 0
+    counts = run_template(copy, http_server.url, "--requests", "500", "--concurrency", "10")
+    assert counts == (500, 0)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +56,9 @@ def faulty_server() -> Iterator[ServerHandle]:
 @pytest.mark.parametrize("name", NETWORK)
 def test_template_counts_failures_and_times_out(name: str, faulty_server: ServerHandle) -> None:
     ok, failed = run_template(
-        name, faulty_server.url, "--requests", "400", "--concurrency", "8", "--timeout", "0.5"
-    )
+        template_path(name), faulty_server.url,
+        "--requests", "400", "--concurrency", "8", "--timeout", "0.5",
+    )  # fmt: skip
     assert ok + failed == 400  # every request is accounted for: none lost, none hung
     # 20% + 2% + 1% of answers fail: far from both 0 and all of them.
     assert 0.1 < failed / 400 < 0.4, (ok, failed)
@@ -168,12 +164,5 @@ def test_file_template_reads_every_file(name: str, tmp_path: Path) -> None:
     from workbench import fileset
 
     fs = fileset.generate(tmp_path, 40, (4096, 65536))
-    proc = subprocess.run(
-        [sys.executable, str(template_path(name)), str(fs.directory)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    summary = re.search(r"summary: (\d+) ok, (\d+) failed", proc.stdout)
-    assert summary is not None, proc.stdout
     # Every file of the set, the manifest and the marker: all read, none failed.
-    assert summary.groups() == (str(len(fs.files) + 2), "0")
+    assert run_template(template_path(name), str(fs.directory)) == (len(fs.files) + 2, 0)
