@@ -68,6 +68,20 @@ def test_disk_cell_completes_with_verified_bytes(
         assert row["hop_us"] > 0
 
 
+@pytest.mark.parametrize("model", ["threads", "processes"])
+def test_warm_up_cannot_spend_the_write_budget(files_root: Path, model: str) -> None:
+    # 4 MiB is 256 files: half a second of warm-up writes far more on any machine, so without
+    # the warm-up allowance the window would open on a spent budget and count nothing.
+    budget = 4 << 20
+    row = disk_row(
+        files_root, model, "os", "file-write", warmup=0.5, duration=0.3, write_budget=budget
+    )
+    assert row["errors_by_kind"] == {}  # every file, recycled or not, read back intact
+    assert row["ops"] > 0, row["flags"]
+    assert row["ops"] * SMALL >= budget // 2  # the window had most of the budget
+    assert row["written_files"] * SMALL <= budget  # and the disk never held more than it
+
+
 def test_corrupt_file_is_a_counted_error(tmp_path: Path) -> None:
     fs = fileset.generate(tmp_path, 16, (SMALL,))  # the smallest set the runner asks for
     for entry in fs.files:  # same length, different bytes: only the CRC can tell

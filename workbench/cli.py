@@ -126,7 +126,11 @@ def _add_disk_args(p: argparse.ArgumentParser, standalone: bool) -> None:
     g.add_argument("--cache", default="warm", help="warm, cold, or warm,cold")
     g.add_argument("--chunk-size", default="64KiB", help="read size of file-read-chunked")
     g.add_argument("--fsync", action="store_true", help="fsync every file written")
-    g.add_argument("--write-budget", default="2GiB", help="bytes a write cell may write")
+    g.add_argument(
+        "--write-budget",
+        default="2GiB",
+        help="bytes a write cell may write; warm-up gets a quarter, then reuses its own files",
+    )
 
 
 def _env(items: list[str]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -61,6 +62,11 @@ class Workload(ABC):
 
     def __init__(self, target: Target) -> None:
         self.target = target
+        self.window_started: Callable[[], bool] = lambda: True
+
+    def watch_window(self, started: Callable[[], bool]) -> None:
+        """In the worker, before the users start: `started()` tells warm-up from the window."""
+        self.window_started = started
 
     @abstractmethod
     def exchange(self) -> Exchange:
