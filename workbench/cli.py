@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from workbench import __version__
 from workbench.errors import RunFailed, UsageError
+from workbench.units import parse_count, parse_duration, parse_rate, parse_size
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from collections.abc import Callable
 
-from workbench.units import parse_count, parse_duration, parse_rate, parse_size
+    from rich.console import Console
 
 
 class _Parser(argparse.ArgumentParser):
@@ -504,6 +505,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "io": cmd_io, "net": cmd_io, "disk": cmd_io, "files": cmd_files, "gil": cmd_gil,
+    "compare": cmd_compare, "sweep": cmd_sweep, "report": cmd_report, "template": cmd_template,
+    "list": cmd_list,
+}  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -515,23 +523,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if a.command is None:
             parser.print_help()
             return 2
-        if a.command in ("io", "net", "disk"):
-            return cmd_io(a)
-        if a.command == "files":
-            return cmd_files(a)
-        if a.command == "gil":
-            return cmd_gil(a)
-        if a.command == "compare":
-            return cmd_compare(a)
-        if a.command == "sweep":
-            return cmd_sweep(a)
-        if a.command == "report":
-            return cmd_report(a)
-        if a.command == "template":
-            return cmd_template(a)
-        if a.command == "list":
-            return cmd_list(a)
-        raise UsageError(f"unknown command {a.command!r}")
+        command = COMMANDS.get(a.command)
+        if command is None:
+            raise UsageError(f"unknown command {a.command!r}")
+        return command(a)
     except UsageError as exc:
         print(f"workbench: error: {exc}", file=sys.stderr)
         return 2
@@ -548,7 +543,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 def reader_gone() -> int:
     """stdout's reader left (`workbench ... | head`): stop quietly, as Unix tools do. stdout is
     pointed at /dev/null so that the interpreter's final flush cannot fail a second time."""
-    import os
-
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
