@@ -332,8 +332,9 @@ def run_cell(
         max_ops = int(span * 1_000_000) + 1
         # Open loop: the cell's users share --rate, so each one's operations fall due every N/R.
         interval_ns = int(spec.clients / settings.rate * 1e9) if settings.rate else 0
-        start_users = {"warm_deadline_ns": limit + 5 * 10**9, "max_ops": max_ops}
-        channel.send({**start_users, "interval_ns": interval_ns})
+        channel.send(
+            {"warm_deadline_ns": limit + 5 * 10**9, "max_ops": max_ops, "interval_ns": interval_ns}
+        )
         ramp_s: float | None = None
         while (left := limit - time.monotonic_ns()) > 0:
             check()
@@ -586,8 +587,6 @@ def run_io(
                         "python": settings.python,
                         "env": worker_env(settings),
                     }
-                    if not cell.is_disk:
-                        common["work"] = settings.work
                     if cell.is_disk:
                         # No server to keep off a core: disk cells may use every CPU.
                         run = _run_disk_cell(cell, settings, filesets, common, None, observer)
@@ -600,7 +599,7 @@ def run_io(
                             upload_size=settings.upload_size,
                             message_size=settings.message_size,
                         )
-                        spec = CellSpec(workload=workload, **common)
+                        spec = CellSpec(workload=workload, work=settings.work, **common)
                         run = run_cell(spec, settings, handle, client_cpus, observer)
                     runs[cell].append(run)
                     if round_ == settings.repeat - 1:

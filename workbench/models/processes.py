@@ -63,8 +63,13 @@ class ProcessesModel(Model):
     def run(self, window: Window) -> Recording:
         # Relay between the parent and the workers: `go` down, each `warm` up, the window down.
         for channel in self.workers:
-            go = {"warm_deadline_ns": window.end_ns, "max_ops": window.max_ops}
-            channel.send({**go, "interval_ns": window.interval_ns})
+            channel.send(
+                {
+                    "warm_deadline_ns": window.end_ns,
+                    "max_ops": window.max_ops,
+                    "interval_ns": window.interval_ns,
+                }
+            )
         cold = list(self.workers)
         while not window.is_open and time.monotonic_ns() < window.end_ns:
             for channel in list(cold):
