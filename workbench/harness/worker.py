@@ -92,8 +92,7 @@ def run(stdin: TextIO, stdout: TextIO) -> int:
             on_warm=lambda: emit(stdout, "warm", {}),
             interval_ns=go.get("interval_ns", 0),
         )
-        # Open is not started: the parent fixes the window a little ahead of time.
-        workload.watch_window(lambda: time.monotonic_ns() >= window.start_ns)
+        workload.watch_window(window.started)
         receiver = WindowReceiver(stdin, window)
         rec = model.run(window)
         model.record_warmth(window, rec)

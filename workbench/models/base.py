@@ -88,6 +88,10 @@ class Window:
     def is_open(self) -> bool:
         return self.start_ns != NEVER_NS
 
+    def started(self) -> bool:
+        """Open is not started: the parent fixes the window a little ahead of its start."""
+        return time.monotonic_ns() >= self.start_ns
+
     @property
     def seconds(self) -> float:
         return (self.end_ns - self.start_ns) / 1e9

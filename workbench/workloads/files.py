@@ -71,6 +71,7 @@ class FileWorkload(Workload):
         self._cursor = itertools.count(random.randrange(len(self.paths))).__next__
         self._checks = itertools.count().__next__
         self._budget = int(options.write_budget * share)
+        self._warmup_budget = int(self._budget * WARMUP_BUDGET_SHARE)
         self.written: collections.deque[tuple[str, int]] = collections.deque()
         self.written_bytes = 0
         self.budget_spent = False
@@ -94,7 +95,7 @@ class FileWorkload(Workload):
         return size
 
     def next_write(self) -> tuple[str, bytes]:
-        if self.written_bytes >= self._budget * WARMUP_BUDGET_SHARE and not self.window_started():
+        if self.written_bytes >= self._warmup_budget and not self.window_started():
             try:
                 path, size = self.written.popleft()  # a deque: no two users get the same file
             except IndexError:
