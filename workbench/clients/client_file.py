@@ -48,7 +48,7 @@ def load_module(path: str) -> ModuleType:
 
 def check_shape(path: str) -> str:
     """The model the file is written for; a UsageError naming what is missing otherwise."""
-    from workbench.models import MODEL_NAMES
+    from workbench.models import MODEL_NAMES, model_class
 
     module = load_module(path)
     missing = [n for n in ("MODEL", "setup", "request", "teardown") if not hasattr(module, n)]
@@ -62,8 +62,6 @@ def check_shape(path: str) -> str:
     coroutines = {
         n: inspect.iscoroutinefunction(getattr(module, n)) for n in ("setup", "request", "teardown")
     }
-    from workbench.models import model_class
-
     blocking = model_class(model).family == "blocking"
     wrong = [n for n, is_async in coroutines.items() if is_async == blocking]
     if wrong:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 HOLDS, FAILS, UNSURE = "holds", "does not hold", "inconclusive"
@@ -37,13 +37,7 @@ class Verdict:
     explanation: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "claim": self.claim,
-            "verdict": self.verdict,
-            "evidence": self.evidence,
-            "explanation": self.explanation,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
