@@ -9,6 +9,7 @@ Keep --concurrency modest: httpx 0.28's pool has been seen to collapse past ~100
 from __future__ import annotations
 
 import argparse
+import signal
 import time
 from typing import Any
 
@@ -34,9 +35,10 @@ async def teardown(state: dict[str, Any]) -> None:
     await state["client"].aclose()
 
 
-async def main(a: argparse.Namespace) -> None:
+async def main(a: argparse.Namespace) -> bool:
     state, t0 = await setup(a.url, a.concurrency, a.timeout), time.perf_counter()
     ok = failed = started = 0
+    interrupted = False
 
     async def worker() -> None:  # N workers pull from one counter: no task per request
         nonlocal ok, failed, started
@@ -49,14 +51,30 @@ async def main(a: argparse.Namespace) -> None:
                 failed += 1
 
     try:
-        async with anyio.create_task_group() as tg:  # Ctrl-C cancels them all, then we close
-            for _ in range(a.concurrency):
-                tg.start_soon(worker)
+        # Ctrl-C through a signal receiver: the default handler can raise KeyboardInterrupt inside
+        # a library's callback, where Python swallows it ("Exception ignored in ...").
+        with anyio.open_signal_receiver(signal.SIGINT) as signals:
+            async with anyio.create_task_group() as outer:
+
+                async def on_ctrl_c() -> None:
+                    nonlocal interrupted
+                    async for _ in signals:
+                        interrupted = True
+                        outer.cancel_scope.cancel()
+
+                outer.start_soon(on_ctrl_c)
+                async with anyio.create_task_group() as tg:  # Ctrl-C cancels them all
+                    for _ in range(a.concurrency):
+                        tg.start_soon(worker)
+                outer.cancel_scope.cancel()  # every request done: stop listening
     finally:
         with anyio.CancelScope(shield=True):  # close the pool even while being cancelled
             await teardown(state)
+    if interrupted:
+        return True
     took = time.perf_counter() - t0
     print(f"summary: {ok} ok, {failed} failed, {ok / took:.0f} requests/s in {took:.2f}s")
+    return False
 
 
 if __name__ == "__main__":
@@ -68,6 +86,8 @@ if __name__ == "__main__":
     p.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     a = p.parse_args()
     try:
-        anyio.run(main, a, backend=a.backend)
-    except* KeyboardInterrupt:  # trio delivers it inside an exception group
-        raise SystemExit("interrupted") from None
+        interrupted = anyio.run(main, a, backend=a.backend)
+    except* KeyboardInterrupt:  # before the receiver is listening; trio sends it in a group
+        interrupted = True
+    if interrupted:
+        raise SystemExit("interrupted")

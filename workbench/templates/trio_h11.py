@@ -9,6 +9,7 @@ h11 does the HTTP (and does no I/O); trio does the I/O, the deadlines and the ca
 from __future__ import annotations
 
 import argparse
+import signal
 import time
 import urllib.parse
 from typing import Any
@@ -63,9 +64,10 @@ async def teardown(state: dict[str, Any]) -> None:
             await trio.aclose_forcefully(stream)
 
 
-async def main(a: argparse.Namespace) -> None:
+async def main(a: argparse.Namespace) -> bool:
     state, t0 = await setup(a.url, a.concurrency, a.timeout), time.perf_counter()
     ok = failed = started = 0
+    interrupted = False
 
     async def worker() -> None:  # N workers pull from one counter: no task per request
         nonlocal ok, failed, started
@@ -78,13 +80,29 @@ async def main(a: argparse.Namespace) -> None:
                 failed += 1
 
     try:
-        async with trio.open_nursery() as nursery:  # Ctrl-C cancels every worker, then we clean up
-            for _ in range(a.concurrency):
-                nursery.start_soon(worker)
+        # Ctrl-C through a signal receiver: the default handler can raise KeyboardInterrupt inside
+        # a library's callback, where Python swallows it ("Exception ignored in ...").
+        with trio.open_signal_receiver(signal.SIGINT) as signals:
+            async with trio.open_nursery() as outer:
+
+                async def on_ctrl_c() -> None:
+                    nonlocal interrupted
+                    async for _ in signals:
+                        interrupted = True
+                        outer.cancel_scope.cancel()
+
+                outer.start_soon(on_ctrl_c)
+                async with trio.open_nursery() as nursery:  # Ctrl-C cancels them all
+                    for _ in range(a.concurrency):
+                        nursery.start_soon(worker)
+                outer.cancel_scope.cancel()  # every request done: stop listening
     finally:
         await teardown(state)
+    if interrupted:
+        return True
     took = time.perf_counter() - t0
     print(f"summary: {ok} ok, {failed} failed, {ok / took:.0f} requests/s in {took:.2f}s")
+    return False
 
 
 if __name__ == "__main__":
@@ -94,6 +112,8 @@ if __name__ == "__main__":
     p.add_argument("--concurrency", type=int, default=100)
     p.add_argument("--timeout", type=float, default=10.0)
     try:
-        trio.run(main, p.parse_args())
-    except* KeyboardInterrupt:  # trio delivers it inside an exception group
-        raise SystemExit("interrupted") from None
+        interrupted = trio.run(main, p.parse_args())
+    except* KeyboardInterrupt:  # before the receiver is listening; trio sends it in a group
+        interrupted = True
+    if interrupted:
+        raise SystemExit("interrupted")
