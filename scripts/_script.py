@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -15,12 +15,14 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-from workbench.cli import reader_gone, stdout_console
 from workbench.errors import RunFailed, UsageError
-from workbench.harness.runner import IoSettings, run_io
+from workbench.harness.runner import run_io
+from workbench.harness.settings import IoSettings
+from workbench.report.console import reader_gone, stdout_console
 from workbench.report.progress import progress_on
 from workbench.report.results_file import results_dir, write_json
 from workbench.report.table import print_io
+from workbench.results import ResultDoc, Row
 
 
 def parser(doc: str) -> argparse.ArgumentParser:
@@ -41,7 +43,7 @@ def console() -> Console:
     return stdout_console(160)
 
 
-def run(settings: IoSettings, what: str, sweep: Sequence[int] = ()) -> dict[str, Any]:
+def run(settings: IoSettings, what: str, sweep: Sequence[int] = ()) -> ResultDoc:
     """One `io` run (a sweep over client counts if `sweep`), with a progress display when stderr
     is a terminal; a stopped run stops the script (its partial results are not a comparison)."""
     from workbench.harness.sweep import run_sweep
@@ -50,9 +52,9 @@ def run(settings: IoSettings, what: str, sweep: Sequence[int] = ()) -> dict[str,
     err.print(f"[bold]{what}[/bold]", highlight=False)
     with progress_on(err) as observer:
         doc = run_sweep(settings, list(sweep), observer) if sweep else run_io(settings, observer)
-    if doc.get("stopped"):
-        reason = doc["stopped"]["reason"]
-        raise KeyboardInterrupt if doc["stopped"]["exit_code"] == 130 else RunFailed(reason)
+    stopped = doc["stopped"]
+    if stopped:
+        raise KeyboardInterrupt if stopped["exit_code"] == 130 else RunFailed(stopped["reason"])
     return doc
 
 
@@ -61,11 +63,11 @@ def quick(settings: IoSettings) -> IoSettings:
     return replace(settings, duration=0.3, warmup=0.2, repeat=1, clients=min(settings.clients, 10))
 
 
-def show(doc: dict[str, Any]) -> None:
+def show(doc: ResultDoc) -> None:
     print_io(doc, console())
 
 
-def rates(row: dict[str, Any]) -> list[float]:
+def rates(row: Row) -> list[float]:
     """A row's throughput in every repeat (the whiskers of a bar)."""
     return [float(v) for v in row["repeats"]["ops_per_s"]]
 
@@ -108,7 +110,7 @@ def tool_version(name: str) -> str | None:
     return lines[0] if lines else None
 
 
-def save(out: Path, name: str, doc: dict[str, Any], plots: Sequence[Path]) -> None:
+def save(out: Path, name: str, doc: Mapping[str, Any], plots: Sequence[Path]) -> None:
     path = write_json(out / f"{name}.json", doc)
     files = ", ".join(str(p) for p in [path, *plots])
     console().print(f"written: {files}", highlight=False, soft_wrap=True)

@@ -25,7 +25,8 @@ import _script
 from _bench import fmt, require_tool
 
 from workbench import fileset
-from workbench.harness.runner import IoSettings, run_io
+from workbench.harness.runner import run_io
+from workbench.harness.settings import IoSettings
 from workbench.report.plots import plot_bars
 from workbench.units import parse_size, size_label
 

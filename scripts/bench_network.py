@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _script
 from _bench import cpus, fmt, median_spread, require_tool, wrk
 
-from workbench.harness.runner import IoSettings, run_io
+from workbench.harness.runner import run_io
+from workbench.harness.settings import IoSettings
 from workbench.models import MODEL_NAMES
 from workbench.report.plots import plot_bars
 from workbench.server_process import run_server
@@ -48,7 +49,7 @@ def measure(
             doc = run_io(settings, servers={"http": server})
             for row in doc["results"]:
                 by_model[row["model"]].append(row["ops_per_s"])
-                server_util[row["model"]] = row["server_cpu_util"]
+                server_util[row["model"]] = row["server_cpu_util"] or 0.0
                 bounds[row["model"]] = row.get("bound_ops_per_s") or 0.0
     return ref, by_model, server_util, bounds
 

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _script
 
-from workbench.harness.runner import IoSettings
+from workbench.harness.settings import IoSettings
 from workbench.report.plots import plot_bars
 
 SCENARIOS = {"CPU-bound": 0.0, "I/O-bound 20 ms": 0.02}
@@ -52,7 +52,7 @@ def main() -> int:
             groups[f"{lib} · {scenario}"] = {m: _script.rates(r) for m, r in zip(
                 ("asyncio", "uvloop"), pair, strict=True) if r}  # fmt: skip
             slow, fast = pair
-            if slow and fast:
+            if slow and fast and slow["cpu_us_per_op"] and fast["cpu_us_per_op"]:
                 summary.append([
                     f"{lib} · {scenario}", f"{slow['ops_per_s']:,.0f}", f"{fast['ops_per_s']:,.0f}",
                     f"{fast['ops_per_s'] / slow['ops_per_s']:.2f}x",

@@ -16,13 +16,13 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _script
 
-from workbench.harness.runner import IoSettings
+from workbench.harness.settings import IoSettings
 from workbench.report.plots import plot_bars
+from workbench.results import Row
 from workbench.units import parse_size, size_label
 
 MODELS = ["sync", "threads", "asyncio", "trio", "anyio-asyncio", "anyio-trio"]
@@ -78,10 +78,10 @@ def main() -> int:
     return 0
 
 
-def _by_size(rows: list[dict[str, Any]]) -> dict[tuple[int, str], list[dict[str, Any]]]:
-    out: dict[tuple[int, str], list[dict[str, Any]]] = {}
+def _by_size(rows: list[Row]) -> dict[tuple[int, str], list[Row]]:
+    out: dict[tuple[int, str], list[Row]] = {}
     for r in rows:
-        out.setdefault((r["file_size"], r["cache"]), []).append(r)
+        out.setdefault((r.get("file_size", 0), r.get("cache") or ""), []).append(r)
     return dict(sorted(out.items()))
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _script
 
-from workbench.harness.runner import IoSettings
+from workbench.harness.settings import IoSettings
 from workbench.report.plots import plot_bars
 
 LIBS = ["raw", "aiohttp", "httpx", "urllib3", "http.client"]

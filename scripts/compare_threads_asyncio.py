@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _script
 
-from workbench.harness.runner import IoSettings
+from workbench.harness.settings import IoSettings
 from workbench.report.plots import plot_sweep
 from workbench.units import parse_count
 

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _script
 from rich.console import Console
 
+from workbench.gil.claims import CLAIM_NUMBERS
 from workbench.gil.lab import run_lab
-from workbench.gil.verdicts import CLAIMS
 from workbench.report.gil_plot import plot_gil
 from workbench.report.gil_table import print_gil
 from workbench.units import parse_count
@@ -35,7 +35,9 @@ def main() -> int:
     p.add_argument("--only", default=None, help="claims to run, e.g. 1,4 (default all)")
     a = p.parse_args()
     out = _script.out_dir(a, "gil")
-    numbers = [parse_count(n, "--only") for n in a.only.split(",")] if a.only else list(CLAIMS)
+    numbers = (
+        [parse_count(n, "--only") for n in a.only.split(",")] if a.only else list(CLAIM_NUMBERS)
+    )
     if a.quick:
         numbers = QUICK
     err = Console(stderr=True)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
+from typing import NoReturn
 
 import psutil
 import pytest
@@ -20,6 +22,22 @@ def _survivors(exempt: set[int]) -> list[psutil.Process]:
     for p in alive:
         p.kill()
     return alive
+
+
+@pytest.fixture(autouse=True)
+def fast_tests_start_no_process(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast loop (`pytest -m "not slow"`) is in-process by definition: a test that starts a
+    process (server, worker, CLI, probe, pool) must say so with the `slow` mark."""
+    if request.node.get_closest_marker("slow") is not None:
+        return
+
+    def refuse(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError(f"{request.node.nodeid} starts a process: mark it slow")
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", refuse)
+    monkeypatch.setattr(os, "fork", refuse)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -49,6 +67,20 @@ def echo_server() -> Iterator[ServerHandle]:
     with run_server("echo") as server:
         _SHARED.add(server.pid)
         yield server
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(("asyncio", {}), id="asyncio"),
+        pytest.param(("asyncio", {"use_uvloop": True}), id="asyncio+uvloop"),
+        pytest.param(("trio", {}), id="trio"),
+    ]
+)
+def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
+    """anyio's pytest plugin runs each `@pytest.mark.anyio` test on every event loop the async
+    models use."""
+    backend: tuple[str, dict[str, object]] = request.param
+    return backend
 
 
 def open_fds() -> int:

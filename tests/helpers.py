@@ -7,10 +7,13 @@ from typing import Any
 
 import pytest
 
+from workbench.cell_spec import CellSpec
 from workbench.clients import CLIENTS, fits
-from workbench.harness.runner import Cell, IoSettings, Observer, run_cell, summarise
-from workbench.harness.spec import CellSpec
+from workbench.harness.cell import Cell, Observer, run_cell
+from workbench.harness.rows import summarise
+from workbench.harness.settings import IoSettings
 from workbench.models import MODELS, model_class
+from workbench.results import Row
 from workbench.server_process import ServerHandle
 from workbench.workloads import WORKLOAD_PROTOCOLS, WorkloadSettings
 from workbench.workloads.base import Target
@@ -43,7 +46,7 @@ def skip_if_missing(model: str, client: str) -> None:
 def run_one(
     model: str, client: str, workload: str, clients: int, server: ServerHandle,
     settings: IoSettings = QUICK, **workload_options: Any,
-) -> dict[str, Any]:  # fmt: skip
+) -> Row:  # fmt: skip
     scheme = "http" if server.kind == "http" else "tcp"
     if server.kind == "http":
         workload_options.setdefault("body_size", 256)  # what the test servers are started with
@@ -69,3 +72,37 @@ def run_cli(*args: str, timeout: float = 60, **kwargs: Any) -> subprocess.Comple
         capture_output=True, text=True, timeout=timeout, check=False, **kwargs,
     )  # fmt: skip
     return proc
+
+
+def known(value: float | None) -> float:
+    """A figure the test needs to be there (a row's percentiles and CPU figures can be None)."""
+    assert value is not None
+    return value
+
+
+# Bad input that every command refuses with one line and exit code 2 before starting anything:
+# checked in-process (tests/test_plan.py) and through a real process (tests/test_harness.py).
+BAD_INPUT: list[tuple[list[str], str]] = [
+    (["io", "--models", "fibers"], "unknown model 'fibers'"),
+    (["io", "--workloads", "ftp"], "unknown workload 'ftp'"),
+    (["io", "--libs", "requests"], "unknown client library 'requests'"),
+    (["io", "--clients", "0"], "--clients must be greater than 0"),
+    (["io", "--clients", "ten"], "is not a whole number"),
+    (["io", "--duration", "soon"], "is not a duration"),
+    (["io", "--body-size", "12XB"], "is not a size"),
+    (["io", "--latency", "-1"], "--latency must be >= 0"),
+    (["io", "--fault", "boom:0.1"], "unknown fault kind"),
+    (["io", "--url", "http://192.0.2.1:80/"], "not loopback"),
+    (["io", "--url", "http://127.0.0.1:1/"], "cannot connect"),
+    (["io", "--url", "ftp://127.0.0.1/"], "only http://"),
+    (["io", "--clients", "900000", "--models", "uvloop"], "open files"),
+    (["frobnicate"], "invalid choice"),
+    (["io", "--work", "java:1ms"], "is not KIND:DURATION"),
+    (["io", "--rate", "0"], "--rate must be greater than 0"),
+    (["io", "--work", "python:5s"], "at most 1s"),
+    (["io", "--env", "NOEQUALS"], "is not KEY=VALUE"),
+    (["io", "--cache", "lukewarm", "--only", "disk"], "unknown cache state"),
+    (["disk", "--file-sizes", "0"], "--file-sizes must be at least 1"),
+    (["gil", "--only", "9"], "there is no claim 9"),
+    (["compare", "/no/such.json", "/no/such.json"], "cannot read"),
+]

@@ -9,6 +9,9 @@ import pytest
 from tests.helpers import all_cells, run_one, skip_if_missing
 from workbench.server_process import ServerHandle
 
+# Every test here starts real processes (servers, workers, the CLI): the full suite only.
+pytestmark = pytest.mark.slow
+
 CELLS = all_cells()
 
 

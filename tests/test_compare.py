@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.helpers import run_cli
 from workbench.report.compare import compare_docs, mann_whitney_p
+from workbench.results import ResultDoc, Row
+from workbench.testing import make_doc, make_row
 
 
 def test_mann_whitney_exact_values() -> None:
@@ -21,13 +22,12 @@ def test_mann_whitney_exact_values() -> None:
     assert big < 1e-6
 
 
-def _row(model: str, rates: list[float]) -> dict[str, Any]:
-    return {"model": model, "client": "raw", "workload": "http", "clients": 100,
-            "repeats": {"ops_per_s": rates}}  # fmt: skip
+def _row(model: str, rates: list[float]) -> Row:
+    return make_row(model=model, repeats={"ops_per_s": rates, "median": 0.0, "spread": None})
 
 
-def _doc(*rows: dict[str, Any]) -> dict[str, Any]:
-    return {"schema_version": 1, "kind": "io", "metadata": {}, "results": list(rows)}
+def _doc(*rows: Row) -> ResultDoc:
+    return make_doc(*rows)
 
 
 def test_compare_verdicts_follow_the_repeats() -> None:
@@ -58,6 +58,7 @@ def test_compare_verdicts_follow_the_repeats() -> None:
     assert slower["verdict"] == "slower"
 
 
+@pytest.mark.slow
 def test_compare_command(tmp_path: Path) -> None:
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(json.dumps(_doc(_row("uvloop", [100, 101, 99, 100]))))

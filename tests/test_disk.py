@@ -14,11 +14,16 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import all_cells, run_cli, skip_if_missing
+from tests.helpers import all_cells, known, run_cli, skip_if_missing
 from workbench import fileset
 from workbench.errors import UsageError
-from workbench.harness.runner import IoSettings, run_io
+from workbench.harness.runner import run_io
+from workbench.harness.settings import IoSettings
 from workbench.report.schema import schema_problems
+from workbench.results import Row
+
+# Every test here starts real processes (servers, workers, the CLI): the full suite only.
+pytestmark = pytest.mark.slow
 
 DISK_CELLS = all_cells(disk=True)
 SMALL = 16 * 1024
@@ -31,7 +36,7 @@ def files_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def disk_row(root: Path, model: str, client: str, workload: str, **extra: Any) -> dict[str, Any]:
+def disk_row(root: Path, model: str, client: str, workload: str, **extra: Any) -> Row:
     options: dict[str, Any] = dict(
         models=[model], libs=[client], workloads=[workload], duration=0.3, warmup=0.1,
         file_dir=str(root), file_sizes=[SMALL], file_set_bytes=64 * SMALL, disk_clients=4,
@@ -41,7 +46,6 @@ def disk_row(root: Path, model: str, client: str, workload: str, **extra: Any) -
     doc = run_io(settings)
     assert schema_problems(doc) == []
     (row,) = doc["results"]
-    assert isinstance(row, dict)
     return row
 
 
@@ -62,7 +66,7 @@ def test_disk_cell_completes_with_verified_bytes(
         assert row["written_files"] >= row["ops"]  # all read back after the window, none bad
     if client not in ("os",):
         assert row["hops_per_op"] >= 1
-        assert row["hop_us"] > 0
+        assert known(row.get("hop_us")) > 0
 
 
 @pytest.mark.parametrize("model", ["threads", "processes"])

@@ -14,16 +14,19 @@ from typing import Any
 import pytest
 
 from tests.helpers import run_cli
-from workbench.gil import measure
-from workbench.gil.verdicts import FAILS, HOLDS, UNSURE, Ratio, judge, percentile
+from workbench.burn import burn, calibrate
+from workbench.gil.claims import judge, needs_a_lock, responsiveness
+from workbench.gil.judging import FAILS, HOLDS, UNSURE, Ratio
+from workbench.gil.timing import cpu_count, in_threads, sha256_work
 from workbench.metadata import gil_enabled
+from workbench.stats import percentile
 
 
 def test_unlocked_read_modify_write_loses_updates_and_locked_never_does() -> None:
     before = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
-        lost = measure._lost_updates(100_000, 4)
+        lost = needs_a_lock._lost_updates(100_000, 4)
     finally:
         sys.setswitchinterval(before)
     assert lost["d[k] = d.get(k, 0) + 1, no lock"] > 0
@@ -34,18 +37,18 @@ def test_responsiveness_probe_sees_the_lag_it_is_given() -> None:
     def block_the_loop(loop: object) -> None:
         time.sleep(0.06)  # a 60 ms stall on the loop's own thread
 
-    stalled = measure._ticks_on_loop(block_the_loop, 0.15)
-    idle = measure._ticks_on_loop(lambda loop: None, 0.15)
+    stalled = responsiveness._ticks_on_loop(block_the_loop, 0.15)
+    idle = responsiveness._ticks_on_loop(lambda loop: None, 0.15)
     assert max(stalled) >= 0.05
     assert max(idle) < 0.03
-    ui = measure._ui_thread_lags(lambda: time.sleep(0.05), 0.05)
+    ui = responsiveness._ui_thread_lags(lambda: time.sleep(0.05), 0.05)
     assert max(ui) < 0.03  # a sleeping main thread holds no GIL: the UI thread is not delayed
 
 
 def _cores_busy(work: Callable[[], object]) -> float:
     """CPU time over wall time while two threads run `work`: how many cores they kept busy."""
     cpu0 = time.process_time()
-    wall = measure.in_threads(work, 2)
+    wall = in_threads(work, 2)
     return (time.process_time() - cpu0) / wall
 
 
@@ -54,12 +57,12 @@ def test_gil_releasing_work_overlaps_and_python_work_does_not() -> None:
     # it, so the pure-Python bound holds under any load and the best of three shows overlap.
     if not gil_enabled():
         pytest.skip("this interpreter runs without a GIL: pure Python may use both cores")
-    n = measure.calibrate(measure.burn, 0.05)
-    h = max(2, measure.calibrate(measure._hash_work, 0.05, start=1))
-    python = [_cores_busy(lambda: measure.burn(n)) for _ in range(3)]
-    hashing = [_cores_busy(lambda: measure._hash_work(h)) for _ in range(3)]
+    n = calibrate(burn, 0.05)
+    h = max(2, calibrate(sha256_work, 0.05, start=1))
+    python = [_cores_busy(lambda: burn(n)) for _ in range(3)]
+    hashing = [_cores_busy(lambda: sha256_work(h)) for _ in range(3)]
     assert max(python) < 1.3  # one thread runs bytecode at a time: never two cores' worth
-    if measure.cpu_count() >= 2:
+    if cpu_count() >= 2:
         assert max(hashing) > 1.5  # sha256 on 1 MiB buffers releases the GIL: both cores work
 
 
@@ -102,6 +105,7 @@ def _gil(*args: str) -> subprocess.CompletedProcess[str]:
     return run_cli("gil", *args, timeout=120)
 
 
+@pytest.mark.slow
 def test_gil_command_writes_claims_with_verdicts(tmp_path: Path) -> None:
     out = tmp_path / "gil.json"
     proc = _gil("--only", "5", "--json", str(out))
@@ -122,6 +126,7 @@ def _other_python() -> str | None:
     return None
 
 
+@pytest.mark.slow
 def test_two_interpreters_side_by_side(tmp_path: Path) -> None:
     other = _other_python()
     if other is None:
@@ -135,6 +140,7 @@ def test_two_interpreters_side_by_side(tmp_path: Path) -> None:
     assert all(r["claims"][0]["id"] == 5 for r in runs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import open_fds
-from tests.helpers import QUICK, run_cli, run_one
-from workbench.clients import load_client
-from workbench.errors import MissingDependency, UsageError
-from workbench.harness.runner import IoSettings, plan_cells, run_io
-from workbench.harness.trust import flags_for
-from workbench.models import model_class
+from tests.helpers import BAD_INPUT, QUICK, known, run_cli, run_one
+from workbench.harness.runner import run_io
+from workbench.harness.settings import IoSettings
 from workbench.report.results_file import read_json, write_json
 from workbench.report.schema import schema_problems
 from workbench.server_process import ServerHandle, run_server
+
+# Every test here starts real processes (servers, workers, the CLI): the full suite only.
+pytestmark = pytest.mark.slow
 
 
 def test_a_cell_leaks_no_fd_thread_or_process(http_server: ServerHandle) -> None:
@@ -51,22 +50,10 @@ def test_run_io_document_matches_schema_and_round_trips(tmp_path: Path) -> None:
     # Each row says what its workload was and how its answers were checked.
     described = {(r["workload"], r["metadata"]["workload"].get("verify")) for r in doc["results"]}
     assert described == {("http", "body"), ("echo", "bytes")}
-    assert row["server_cpu_s"] > 0
+    assert known(row["server_cpu_s"]) > 0
     path = write_json(tmp_path / "run.json", doc)
     assert read_json(path)["results"] == json.loads(json.dumps(doc["results"]))
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
-
-
-def test_truncated_or_foreign_result_files_are_clear_errors(tmp_path: Path) -> None:
-    (tmp_path / "cut.json").write_text('{"schema_version": 1, "results": [')
-    (tmp_path / "other.json").write_text('{"hello": "world"}')
-    (tmp_path / "future.json").write_text('{"schema_version": 99, "results": []}')
-    with pytest.raises(UsageError, match="not a complete JSON"):
-        read_json(tmp_path / "cut.json")
-    with pytest.raises(UsageError, match="not a workbench result"):
-        read_json(tmp_path / "other.json")
-    with pytest.raises(UsageError, match="schema version 99"):
-        read_json(tmp_path / "future.json")
 
 
 def test_littles_law_share_with_injected_latency() -> None:
@@ -76,7 +63,7 @@ def test_littles_law_share_with_injected_latency() -> None:
     assert row["bound_ops_per_s"] == pytest.approx(2500)
     # 50 clients each waiting 20 ms cannot exceed 2500 ops/s, and uvloop should come close.
     assert 0.8 < row["bound_share"] <= 1.01
-    assert row["latency_ms"]["p50"] >= 20
+    assert known(row["latency_ms"]["p50"]) >= 20
 
 
 def test_window_opens_only_when_every_user_is_warm() -> None:
@@ -87,7 +74,7 @@ def test_window_opens_only_when_every_user_is_warm() -> None:
         for model in ("threads", "uvloop", "trio", "anyio-trio", "processes"):
             row = run_one(model, "raw", "http", 30, server, settings, body_size=256)
             assert row["users_warm"] == 30, model
-            assert row["ramp_s"] >= 0.4, model
+            assert known(row["ramp_s"]) >= 0.4, model
             assert "not-warm" not in row["flags"]
 
 
@@ -107,13 +94,13 @@ def test_work_per_request_bounds_an_event_loop(http_server: ServerHandle) -> Non
     settings = IoSettings(duration=1.0, warmup=0.3, work="python:1ms")
     row = run_one("uvloop", "raw", "http", 20, http_server, settings)
     assert 300 < row["ops_per_s"] <= 1250
-    assert row["cpu_us_per_op"] >= 750
+    assert known(row["cpu_us_per_op"]) >= 750
     assert row["errors"] == 0
 
 
 def test_server_and_client_cpu_are_counted_separately(http_server: ServerHandle) -> None:
     row = run_one("uvloop", "raw", "http", 20, http_server)
-    assert row["server_cpu_s"] > 0.05
+    assert known(row["server_cpu_s"]) > 0.05
     assert row["cpu_s"] > 0.05
     assert row["cpu_us_per_op"] == pytest.approx(row["cpu_s"] / row["ops"] * 1e6, rel=0.01)
 
@@ -136,77 +123,19 @@ def test_stalls_become_timeouts_within_the_window() -> None:
 
 
 @pytest.mark.parametrize(
-    ("row", "expected"),
-    [
-        ({"ops": 50_000, "window_s": 1.0, "server_cpu_util": 0.95, "processes": 1, "cpu_s": 0.5,
-          "errors": 0}, ["server-bound"]),
-        ({"ops": 50_000, "window_s": 1.0, "server_cpu_util": 0.3, "processes": 1, "cpu_s": 0.95,
-          "errors": 0}, ["client-bound"]),
-        ({"ops": 50_000, "window_s": 1.0, "server_cpu_util": 0.3, "processes": 2, "cpu_s": 0.95,
-          "errors": 0}, []),
-        ({"ops": 500, "window_s": 1.0, "server_cpu_util": None, "processes": 1, "cpu_s": 0.1,
-          "errors": 3, "repeats": {"spread": 0.3}}, ["few-samples", "errors", "noisy"]),
-        ({"ops": 0, "window_s": 1.0, "server_cpu_util": 0.0, "processes": 1, "cpu_s": 0.0,
-          "errors": 0}, ["no-ops"]),
-        ({"ops": 5000, "window_s": 1.0, "server_cpu_util": 0.1, "processes": 1, "cpu_s": 0.1,
-          "errors": 0, "clients": 100, "users_warm": 60}, ["not-warm"]),
-    ],
-)  # fmt: skip
-def test_trust_flags(row: dict[str, object], expected: list[str]) -> None:
-    assert flags_for(row, client_cpus=2) == expected
-
-
-def test_missing_optional_packages_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "uvloop", None)
-    with pytest.raises(MissingDependency, match="pip install uvloop"):
-        model_class("uvloop")
-    monkeypatch.setitem(sys.modules, "aiohttp", None)
-    monkeypatch.delitem(sys.modules, "workbench.clients.aiohttp_client", raising=False)
-    with pytest.raises(MissingDependency, match="pip install aiohttp"):
-        load_client("aiohttp", "asyncio")
-
-
-def test_default_plan_has_raw_for_every_model_and_the_library_cells() -> None:
-    cells = plan_cells(IoSettings())
-    assert {c.model for c in cells if c.client == "raw"} == set(IoSettings().models)
-    assert ("asyncio", "aiohttp") in {(c.model, c.client) for c in cells}
-    every = plan_cells(IoSettings(libs=["httpx"]))
-    assert {c.model for c in every} == set(IoSettings().models) - {"processes-uvloop"} | {
-        "processes-uvloop"
-    }
-
-
-@pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["io", "--models", "fibers"], "unknown model 'fibers'"),
-        (["io", "--workloads", "ftp"], "unknown workload 'ftp'"),
-        (["io", "--libs", "requests"], "unknown client library 'requests'"),
-        (["io", "--clients", "0"], "--clients must be greater than 0"),
+        *BAD_INPUT,
+        # These need a process of their own, or pass only through the real command line.
         (["io", "--clients", "-5"], "--clients must be greater than 0"),
-        (["io", "--clients", "ten"], "is not a whole number"),
         (["io", "--duration", "0"], "--duration must be greater than 0"),
-        (["io", "--duration", "soon"], "is not a duration"),
-        (["io", "--body-size", "12XB"], "is not a size"),
-        (["io", "--latency", "-1"], "--latency must be >= 0"),
-        (["io", "--fault", "boom:0.1"], "unknown fault kind"),
-        (["io", "--url", "http://192.0.2.1:80/"], "not loopback"),
-        (["io", "--url", "http://127.0.0.1:1/"], "cannot connect"),
-        (["io", "--url", "ftp://127.0.0.1/"], "only http://"),
-        (["io", "--clients", "900000", "--models", "uvloop"], "open files"),
-        (["frobnicate"], "invalid choice"),
-        (["io", "--work", "java:1ms"], "is not KIND:DURATION"),
         (["io", "--rate", "fast"], "is not a rate"),
-        (["io", "--rate", "0"], "--rate must be greater than 0"),
-        (["io", "--work", "python:5s"], "at most 1s"),
         (["io", "--python", "/bin/true"], "is not a Python interpreter"),
-        (["io", "--env", "NOEQUALS"], "is not KEY=VALUE"),
-        (["io", "--cache", "lukewarm", "--only", "disk"], "unknown cache state"),
-        (["disk", "--file-sizes", "0"], "--file-sizes must be at least 1"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
-    proc = run_cli(*args, "--duration" if "--duration" not in args else "--warmup", "0.1")
+    short = ["--duration" if "--duration" not in args else "--warmup", "0.1"]  # if it did run
+    proc = run_cli(*args, *(short if args[0] in ("io", "disk") else []))
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -247,8 +176,8 @@ def test_open_loop_sees_the_stalls_a_closed_loop_hides() -> None:
         opened = run_one(
             "uvloop", "raw", "http", 4, server, IoSettings(duration=2, warmup=0.3, rate=rate)
         )
-    assert closed["latency_ms"]["p999"] >= 150  # the stalls happened in both runs
-    assert closed["latency_ms"]["p99"] < 20
-    assert opened["latency_ms"]["p99"] >= 100
+    assert known(closed["latency_ms"]["p999"]) >= 150  # the stalls happened in both runs
+    assert known(closed["latency_ms"]["p99"]) < 20
+    assert known(opened["latency_ms"]["p99"]) >= 100
     assert opened["rate_target"] == pytest.approx(rate)
     assert opened["rate_share"] > 0.8

@@ -17,9 +17,12 @@ import psutil
 import pytest
 
 from tests.helpers import run_one
-from workbench.harness.runner import IoSettings
+from workbench.harness.settings import IoSettings
 from workbench.models import MODELS
 from workbench.server_process import run_server
+
+# Every test here starts real processes (servers, workers, the CLI): the full suite only.
+pytestmark = pytest.mark.slow
 
 
 def _start(args: list[str]) -> subprocess.Popen[str]:

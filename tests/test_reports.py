@@ -13,7 +13,10 @@ import pytest
 
 from tests.helpers import run_cli
 from workbench.report.plots import series
-from workbench.report.results_file import read_json
+from workbench.report.results_file import read_results
+
+# Every test here starts real processes (servers, workers, the CLI): the full suite only.
+pytestmark = pytest.mark.slow
 
 cli = partial(run_cli, timeout=120)  # sweeps and templates run servers: 120 s
 
@@ -33,7 +36,7 @@ def test_sweep_writes_json_csv_and_plots(sweep_dir: Path) -> None:
     names = {p.name for p in sweep_dir.iterdir()}
     assert names >= {"sweep.json", "sweep.csv", "throughput.png", "throughput.svg",
                      "p99.png", "p99.svg"}  # fmt: skip
-    doc = read_json(sweep_dir / "sweep.json")
+    doc = read_results(sweep_dir / "sweep.json")
     assert doc["kind"] == "sweep"
     lines = series(doc)
     assert set(lines) == {"uvloop · raw", "threads · raw"}  # one series per model

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# Every test here starts real processes (servers, workers, the CLI): the full suite only.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted(p.stem for p in (ROOT / "scripts").glob("*.py") if not p.stem.startswith("_"))
 # The reference tools a script needs (Debian packages; .ci/run installs them).

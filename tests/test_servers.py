@@ -17,6 +17,9 @@ from servers.payload import body_bytes
 from workbench.errors import UsageError
 from workbench.server_process import ServerHandle, run_server
 
+# Every test here starts real processes (servers, workers, the CLI): the full suite only.
+pytestmark = pytest.mark.slow
+
 
 def recv_until_closed(sock: socket.socket) -> bytes:
     out = b""

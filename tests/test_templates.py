@@ -17,6 +17,9 @@ from tests.helpers import run_cli, skip_if_missing
 from workbench.server_process import ServerHandle, run_server
 from workbench.templates import template_names, template_path
 
+# Every test here starts real processes (servers, workers, the CLI): the full suite only.
+pytestmark = pytest.mark.slow
+
 NETWORK = [n for n in template_names() if "MODEL = " in template_path(n).read_text()]
 
 cli = partial(run_cli, timeout=120)  # sweeps and templates run servers: 120 s

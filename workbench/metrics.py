@@ -11,6 +11,8 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from workbench.results import LatencyMs
+
 # Latencies are recorded in microseconds, 1 us to 1 hour, 3 significant digits.
 HDR_LOWEST_US = 1
 HDR_HIGHEST_US = 3_600_000_000
@@ -157,17 +159,20 @@ class Recording:
             extras=list(d.get("extras", [])),
         )
 
-    def latency_ms(self) -> dict[str, float | None]:
+    def latency_ms(self) -> LatencyMs:
         h = self.histogram
         if h.get_total_count() == 0:
-            return {k: None for k in ("p50", "p90", "p99", "p999", "max", "mean")}
-        pct = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p999": 99.9}
-        out: dict[str, float | None] = {
-            k: round(h.get_value_at_percentile(p) / 1000, 4) for k, p in pct.items()
-        }
-        out["max"] = round(h.get_max_value() / 1000, 4)
-        out["mean"] = round(h.get_mean_value() / 1000, 4)
-        return out
+            return {"p50": None, "p90": None, "p99": None, "p999": None, "max": None,
+                    "mean": None}  # fmt: skip
+
+        def ms(us: float) -> float:
+            return round(us / 1000, 4)
+
+        at = h.get_value_at_percentile
+        return {
+            "p50": ms(at(50.0)), "p90": ms(at(90.0)), "p99": ms(at(99.0)), "p999": ms(at(99.9)),
+            "max": ms(h.get_max_value()), "mean": ms(h.get_mean_value()),
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)

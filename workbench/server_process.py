@@ -18,8 +18,7 @@ import psutil
 
 from workbench.children import LineReader, owned_process, read_stderr
 from workbench.errors import RunFailed, UsageError
-
-SERVER_KINDS = ("http", "echo")
+from workbench.workloads import SERVER_KINDS
 
 
 class ServerStartError(RunFailed):

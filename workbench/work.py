@@ -12,6 +12,7 @@ import hashlib
 import zlib
 from collections.abc import Callable
 
+from workbench.burn import burn, calibrate
 from workbench.clients.base import (
     AsyncClient,
     AsyncConnection,
@@ -36,8 +37,6 @@ def parse_work(text: str) -> tuple[str, float]:
 
 def build_work(text: str) -> Callable[[], object]:
     """A function that takes about the given time here, of the given kind."""
-    from workbench.gil.measure import burn, calibrate
-
     kind, seconds = parse_work(text)
     if kind == "python":
         n = calibrate(burn, seconds)

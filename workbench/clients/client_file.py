@@ -8,7 +8,6 @@ measures the user's code exactly like a built-in client, in a fresh worker, with
 from __future__ import annotations
 
 import importlib.util
-import inspect
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -44,32 +43,6 @@ def load_module(path: str) -> ModuleType:
             f"--client-file {path} failed to import: {type(exc).__name__}: {exc}"
         ) from None
     return module
-
-
-def check_shape(path: str) -> str:
-    """The model the file is written for; a UsageError naming what is missing otherwise."""
-    from workbench.models import MODEL_NAMES, model_class
-
-    module = load_module(path)
-    missing = [n for n in ("MODEL", "setup", "request", "teardown") if not hasattr(module, n)]
-    if missing:
-        raise UsageError(f"--client-file {path} has no {', '.join(missing)} ({SHAPE})")
-    model = module.MODEL
-    if model not in MODEL_NAMES:
-        raise UsageError(
-            f"--client-file {path}: MODEL {model!r} is not one of {', '.join(MODEL_NAMES)}"
-        )
-    coroutines = {
-        n: inspect.iscoroutinefunction(getattr(module, n)) for n in ("setup", "request", "teardown")
-    }
-    blocking = model_class(model).family == "blocking"
-    wrong = [n for n, is_async in coroutines.items() if is_async == blocking]
-    if wrong:
-        kind = "plain functions" if blocking else "async functions"
-        raise UsageError(
-            f"--client-file {path}: MODEL {model!r} needs {kind}; not: {', '.join(wrong)}"
-        )
-    return str(model)
 
 
 def client_class(path: str, family: str) -> type[BlockingClient] | type[AsyncClient]:

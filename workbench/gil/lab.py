@@ -9,49 +9,23 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-import workbench
 from workbench import __version__
 from workbench.children import LineReader, owned_process, read_stderr
 from workbench.errors import RunFailed, UsageError
-from workbench.gil.verdicts import CLAIMS, judge
+from workbench.gil.claims import CLAIM_NUMBERS, judge
+from workbench.interpreters import PACKAGE_ROOT, check_python
 from workbench.metadata import machine
-from workbench.report.results_file import SCHEMA_VERSION
+from workbench.results import SCHEMA_VERSION
 
 EXPERIMENT_TIMEOUT_S = 120.0
-# The probe imports only the standard library and this package: put the package on the path so
-# an interpreter without the workbench installed (a free-threaded build, say) can run it.
-PACKAGE_ROOT = str(Path(workbench.__file__).resolve().parent.parent)
-
-
-def check_python(python: str) -> dict[str, Any]:
-    """The interpreter's version and build, or a UsageError saying it is not a usable Python."""
-    probe = (
-        "import json, sys, sysconfig; print(json.dumps({'version': sys.version.split()[0], "
-        "'free_threaded_build': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
-        "'executable': sys.executable, 'ok': sys.version_info >= (3, 9)}))"
-    )
-    try:
-        out = subprocess.run(
-            [python, "-c", probe], capture_output=True, text=True, timeout=30, check=False
-        )
-    except OSError as exc:
-        raise UsageError(f"--python {python}: cannot run it ({exc.strerror})") from None
-    except subprocess.TimeoutExpired:
-        raise UsageError(f"--python {python}: did not answer within 30s") from None
-    try:
-        info: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise UsageError(f"--python {python} is not a Python interpreter") from None
-    if not info.pop("ok"):
-        raise UsageError(f"--python {python} is Python {info['version']}; 3.9 or newer is needed")
-    return info
 
 
 def run_experiment(python: str, number: int) -> dict[str, Any]:
     """One experiment in a fresh process of `python`; its JSON document."""
+    # The probe imports only the standard library and this package: put the package on the path
+    # so an interpreter without the workbench installed (a free-threaded build, say) can run it.
     env = {**os.environ, "PYTHONPATH": PACKAGE_ROOT}
     cmd = [python, "-m", "workbench.gil.probe", str(number)]
     with owned_process(cmd, env=env, stdin=subprocess.DEVNULL, cwd=PACKAGE_ROOT) as proc:
@@ -78,8 +52,8 @@ def run_lab(
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     for n in numbers:
-        if n not in CLAIMS:
-            raise UsageError(f"there is no claim {n}; choose from 1-{len(CLAIMS)}")
+        if n not in CLAIM_NUMBERS:
+            raise UsageError(f"there is no claim {n}; choose from 1-{len(CLAIM_NUMBERS)}")
     interpreters = [check_python(p) for p in pythons]
     runs: list[dict[str, Any]] = []
     stopped: dict[str, Any] | None = None

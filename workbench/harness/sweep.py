@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from workbench.errors import UsageError
-from workbench.harness.runner import IoSettings, Observer, run_io
+from workbench.harness.cell import Observer
+from workbench.harness.runner import run_io
+from workbench.harness.settings import IoSettings
+from workbench.results import ResultDoc, Row
 
 CSV_FIELDS = (
     "model", "client", "workload", "clients_requested", "clients", "ops_per_s", "errors",
@@ -18,13 +22,10 @@ CSV_FIELDS = (
 )  # fmt: skip
 
 
-def run_sweep(
-    base: IoSettings, counts: list[int], observer: Observer | None = None
-) -> dict[str, Any]:
+def run_sweep(base: IoSettings, counts: list[int], observer: Observer | None = None) -> ResultDoc:
     if not counts or any(n < 1 for n in counts):
         raise UsageError("--clients for a sweep is a list of counts of at least 1, e.g. 1,10,100")
-    rows: list[dict[str, Any]] = []
-    doc: dict[str, Any] = {}
+    rows: list[Row] = []
     for n in sorted(set(counts)):
         doc = run_io(replace(base, clients=n), observer)
         rows += doc["results"]
@@ -38,14 +39,15 @@ def run_sweep(
     }
 
 
-def csv_text(doc: dict[str, Any]) -> str:
+def csv_text(doc: ResultDoc) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
     writer.writeheader()
     for r in doc["results"]:
+        fields: Mapping[str, Any] = r
         lat = r["latency_ms"]
         writer.writerow({
-            **{k: r.get(k) for k in CSV_FIELDS},
+            **{k: fields.get(k) for k in CSV_FIELDS},
             "p50_ms": lat["p50"], "p99_ms": lat["p99"], "p999_ms": lat["p999"],
             "flags": ";".join(r["flags"]),
         })  # fmt: skip

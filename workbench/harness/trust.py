@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from workbench.results import Row
 
 SERVER_BOUND = 0.90  # server CPU share of its one core
 CLIENT_BOUND = 0.90  # client CPU share of the cores it could use
@@ -34,12 +34,12 @@ def client_capacity(processes: int, client_cpus: int) -> int:
     return max(1, min(processes, client_cpus))
 
 
-def flags_for(row: dict[str, Any], client_cpus: int) -> list[str]:
+def flags_for(row: Row, client_cpus: int) -> list[str]:
     flags: list[str] = []
     window = row["window_s"]
     if row["ops"] == 0:
         flags.append("no-ops")
-    if "users_warm" in row and row["users_warm"] < row["clients"]:
+    if row["users_warm"] < row["clients"]:
         flags.append("not-warm")
     if row.get("rate_share") is not None and row["rate_share"] < RATE_KEPT:
         flags.append("rate-missed")
@@ -59,7 +59,7 @@ def flags_for(row: dict[str, Any], client_cpus: int) -> list[str]:
         flags.append("few-samples")
     if row["errors"]:
         flags.append("errors")
-    spread = row.get("repeats", {}).get("spread")
+    spread = row["repeats"]["spread"]
     if spread is not None and spread > NOISY_SPREAD:
         flags.append("noisy")
     return flags

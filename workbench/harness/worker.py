@@ -17,13 +17,13 @@ import traceback
 from typing import TextIO
 
 from servers.lifetime import die_with_parent, raise_nofile_limit
+from workbench.cell_spec import CellSpec
 from workbench.errors import UsageError
-from workbench.harness.channel import emit
-from workbench.harness.spec import CellSpec
 from workbench.metadata import process_metadata
 from workbench.metrics import Recording, Usage, peak_rss_kb
 from workbench.models import load_model
 from workbench.models.base import Window
+from workbench.worker_channel import emit
 
 
 class WindowReceiver:

@@ -19,8 +19,13 @@ from workbench.metrics import ClientRecorder, Recording, error_kind
 from workbench.workloads.base import UserDone
 
 if TYPE_CHECKING:
-    from workbench.clients.base import AsyncConnection, BlockingConnection
-    from workbench.harness.spec import CellSpec
+    from workbench.cell_spec import CellSpec
+    from workbench.clients.base import (
+        AsyncClient,
+        AsyncConnection,
+        BlockingClient,
+        BlockingConnection,
+    )
 
 FAMILIES = ("blocking", "asyncio", "trio", "anyio")
 
@@ -51,8 +56,10 @@ class Window:
         warm_deadline_ns: int,
         on_warm: Callable[[], None] | None = None,
         interval_ns: int = 0,
+        clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self.users = users
+        self.clock = clock
         self.max_ops = max_ops
         self.interval_ns = interval_ns  # open loop: each user's operations are due this often
         self.start_ns = NEVER_NS
@@ -64,9 +71,19 @@ class Window:
         self._lock = threading.Lock()
 
     @classmethod
-    def fixed(cls, start_ns: int, end_ns: int, stop_ns: int, users: int = 1) -> Window:
-        """A window known from the start (tests, and work that needs no warm users)."""
-        w = cls(users, 1 << 40, stop_ns)
+    def fixed(
+        cls,
+        start_ns: int,
+        end_ns: int,
+        stop_ns: int,
+        users: int = 1,
+        max_ops: int = 1 << 40,
+        interval_ns: int = 0,
+        clock: Callable[[], int] = time.monotonic_ns,
+    ) -> Window:
+        """A window set before the users start, with no warm-up hand-shake: for callers that
+        drive the loops themselves (the in-process tests, `scripts/bench_overhead.py`)."""
+        w = cls(users, max_ops, stop_ns, interval_ns=interval_ns, clock=clock)
         w.open(start_ns, end_ns, stop_ns)
         return w
 
@@ -90,7 +107,7 @@ class Window:
 
     def started(self) -> bool:
         """Open is not started: the parent fixes the window a little ahead of its start."""
-        return time.monotonic_ns() >= self.start_ns
+        return self.clock() >= self.start_ns
 
     @property
     def seconds(self) -> float:
@@ -103,27 +120,34 @@ class Schedule:
     up by a slow answer then sends late, and the lateness is in its figures: a stall cannot hide
     itself by delaying the requests that would have measured it (coordinated omission)."""
 
-    __slots__ = ("due", "interval")
+    __slots__ = ("clock", "due", "interval")
 
-    def __init__(self, interval_ns: int) -> None:
+    def __init__(self, interval_ns: int, clock: Callable[[], int] = time.monotonic_ns) -> None:
         self.interval = interval_ns
-        self.due = time.monotonic_ns() + random.randrange(interval_ns)
+        self.clock = clock
+        self.due = clock() + random.randrange(interval_ns)
 
     def next(self) -> tuple[int, float]:
         """(the due time of the next operation, seconds to wait for it; 0 when late)."""
         due = self.due
         self.due += self.interval
-        return due, max(0.0, (due - time.monotonic_ns()) / 1e9)
+        return due, max(0.0, (due - self.clock()) / 1e9)
 
 
-def blocking_closed_loop(conn: BlockingConnection, window: Window, rec: ClientRecorder) -> None:
+def blocking_closed_loop(
+    conn: BlockingConnection,
+    window: Window,
+    rec: ClientRecorder,
+    clock: Callable[[], int] = time.monotonic_ns,
+    sleep: Callable[[float], object] = time.sleep,
+) -> None:
     """One user, blocking: operate, wait for the answer, operate again, until the window ends.
-    With an open-loop schedule, each operation waits for its due time instead."""
-    clock = time.monotonic_ns
+    With an open-loop schedule, each operation waits for its due time instead. `clock` and `sleep`
+    are the real ones but in tests (`workbench.testing.FakeClock`)."""
     append = rec.latencies.append
     nbytes = 0
     warm = False
-    schedule = Schedule(window.interval_ns) if window.interval_ns else None
+    schedule = Schedule(window.interval_ns, clock) if window.interval_ns else None
     try:
         for _ in range(window.max_ops):
             if schedule is None:
@@ -131,7 +155,7 @@ def blocking_closed_loop(conn: BlockingConnection, window: Window, rec: ClientRe
             else:
                 t0, wait = schedule.next()
                 if wait and t0 < window.end_ns:
-                    time.sleep(wait)
+                    sleep(wait)
             if t0 >= window.end_ns:
                 break
             try:
@@ -145,7 +169,7 @@ def blocking_closed_loop(conn: BlockingConnection, window: Window, rec: ClientRe
                     warm = True
                     window.user_warm()
                 conn.reset()
-                time.sleep(ERROR_BACKOFF_S)
+                sleep(ERROR_BACKOFF_S)
                 continue
             t1 = clock()
             if not warm:
@@ -164,13 +188,13 @@ async def async_closed_loop(
     window: Window,
     rec: ClientRecorder,
     sleep: Callable[[float], Awaitable[Any]],
+    clock: Callable[[], int] = time.monotonic_ns,
 ) -> None:
     """The same loop for every async family; `sleep` is the family's own."""
-    clock = time.monotonic_ns
     append = rec.latencies.append
     nbytes = 0
     warm = False
-    schedule = Schedule(window.interval_ns) if window.interval_ns else None
+    schedule = Schedule(window.interval_ns, clock) if window.interval_ns else None
     try:
         for _ in range(window.max_ops):
             if schedule is None:
@@ -243,12 +267,15 @@ class Model(ABC):
         """How many concurrent users the model really runs for `requested`."""
         return requested
 
-    def prepare(self, spec: CellSpec) -> None:
-        """Import and build what the run needs, before the window is set."""
+    def prepare(
+        self, spec: CellSpec, client_cls: type[BlockingClient] | type[AsyncClient] | None = None
+    ) -> None:
+        """Import and build what the run needs, before the window is set. `client_cls` replaces
+        the client the spec names (the in-process fakes of `workbench.testing`)."""
         from workbench.clients import load_client
 
         self.spec = spec
-        self.client_cls = load_client(spec.client, self.family)
+        self.client_cls = client_cls or load_client(spec.client, self.family)
         if spec.work is not None:
             from workbench.work import build_work, with_work
 

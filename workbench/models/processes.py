@@ -12,10 +12,11 @@ import time
 from dataclasses import replace
 from typing import ClassVar
 
-from workbench.harness.channel import WorkerChannel, start_worker
-from workbench.harness.spec import CellSpec
+from workbench.cell_spec import CellSpec
+from workbench.clients.base import AsyncClient, BlockingClient
 from workbench.metrics import Recording
 from workbench.models.base import Model, Window, seconds_until
+from workbench.worker_channel import WorkerChannel, start_worker
 
 READY_TIMEOUT_S = 60.0
 
@@ -34,8 +35,10 @@ class ProcessesModel(Model):
     inner: ClassVar[str] = "threads"
     runs_users = False
 
-    def prepare(self, spec: CellSpec) -> None:
-        super().prepare(spec)  # fails fast if the client does not fit this family
+    def prepare(
+        self, spec: CellSpec, client_cls: type[BlockingClient] | type[AsyncClient] | None = None
+    ) -> None:
+        super().prepare(spec, client_cls)  # fails fast if the client does not fit this family
         self._stack = contextlib.ExitStack()
         self.workers: list[WorkerChannel] = []
         shares = split(spec.clients, spec.procs)

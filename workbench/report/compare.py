@@ -10,8 +10,11 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from workbench.results import ResultDoc, Row
 
 ALPHA = 0.05
 MIN_EFFECT = 0.05  # differences under 5% are "not significant", whatever the test says
@@ -22,13 +25,14 @@ MIN_REPEATS = 4
 KEY_FIELDS = ("model", "client", "workload", "clients", "file_size", "cache", "work", "rate_target")
 
 
-def cell_key(row: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(row.get(k) for k in KEY_FIELDS)
+def cell_key(row: Row) -> tuple[Any, ...]:
+    fields: Mapping[str, Any] = row
+    return tuple(fields.get(k) for k in KEY_FIELDS)
 
 
-def cell_label(row: dict[str, Any]) -> str:
+def cell_label(row: Row) -> str:
     parts = [row["model"], row["client"], row["workload"], f"{row['clients']} clients"]
-    parts += [str(row[k]) for k in ("file_size", "cache", "work") if row.get(k)]
+    parts += [str(v) for v in (row.get("file_size"), row.get("cache"), row["work"]) if v]
     return " · ".join(parts)
 
 
@@ -93,7 +97,7 @@ class Comparison:
         }
 
 
-def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> Comparison:
+def compare_rows(a: Row, b: Row) -> Comparison:
     xs, ys = a["repeats"]["ops_per_s"], b["repeats"]["ops_per_s"]
     ma, mb = statistics.median(xs), statistics.median(ys)
     ratio = mb / ma if ma else math.inf
@@ -108,7 +112,7 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> Comparison:
     return Comparison(cell_label(a), ma, mb, ratio, p, verdict)
 
 
-def compare_docs(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def compare_docs(a: ResultDoc, b: ResultDoc) -> dict[str, Any]:
     """Every cell present in both runs, compared; cells in only one run listed apart."""
     rows_a = {cell_key(r): r for r in a["results"]}
     rows_b = {cell_key(r): r for r in b["results"]}

@@ -9,8 +9,8 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
-from workbench.gil.verdicts import percentile
 from workbench.report.plots import bars, save_both
+from workbench.stats import percentile
 
 Groups = dict[str, dict[str, list[float]]]
 

@@ -12,9 +12,10 @@ import html
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from workbench.harness.trust import FLAG_HELP
+from workbench.results import ResultDoc, is_disk
 from workbench.units import size_label
 
 STYLE = """
@@ -58,9 +59,9 @@ def _percent(share: float | None) -> float | None:
     return None if share is None else share * 100
 
 
-def _io_rows(doc: dict[str, Any]) -> str:
-    net = [r for r in doc["results"] if r.get("file_size") is None]
-    disk = [r for r in doc["results"] if r.get("file_size") is not None]
+def _io_rows(doc: ResultDoc) -> str:
+    net = [r for r in doc["results"] if not is_disk(r)]
+    disk = [r for r in doc["results"] if is_disk(r)]
     out = ""
     if net:
         rows = [
@@ -82,13 +83,14 @@ def _io_rows(doc: dict[str, Any]) -> str:
         rows = [
             [
                 (r["model"], ""), (r["client"], ""), (r["workload"], ""),
-                (size_label(r["file_size"]), ""), (r.get("cache") or "-", ""),
-                _num(r["clients"]), _num(r["mb_per_s"]), _num(r["files_per_s"]),
-                _num(r["latency_ms"]["p99"], "{:.3f}"), _num(r["hops_per_op"]),
-                _num(r["hop_us"], "{:.0f}"), _num(r.get("minor_faults_per_op"), "{:.0f}"),
+                (size_label(r.get("file_size", 0)), ""), (r.get("cache") or "-", ""),
+                _num(r["clients"]), _num(r["mb_per_s"]), _num(r.get("files_per_s")),
+                _num(r["latency_ms"]["p99"], "{:.3f}"), _num(r.get("hops_per_op")),
+                _num(r.get("hop_us"), "{:.0f}"), _num(r.get("minor_faults_per_op"), "{:.0f}"),
                 _num(r["errors"]), (", ".join(r["flags"]), "flags"),
             ]
-            for r in sorted(disk, key=lambda r: (r["workload"], r["file_size"], -r["mb_per_s"]))
+            for r in sorted(disk, key=lambda r: (r["workload"], r.get("file_size", 0),
+                                                 -r["mb_per_s"]))
         ]  # fmt: skip
         out += "<h2>Disk</h2>" + _table(
             ["model", "client", "workload", "size", "cache", "clients", "MB/s", "files/s",
@@ -128,7 +130,7 @@ def _gil_rows(doc: dict[str, Any]) -> str:
     return out
 
 
-def _images(doc: dict[str, Any]) -> list[tuple[str, bytes]]:
+def _images(doc: ResultDoc) -> list[tuple[str, bytes]]:
     if not doc.get("results"):
         return []
     from workbench.report.plots import plot_rows, plot_sweep
@@ -143,18 +145,22 @@ def _images(doc: dict[str, Any]) -> list[tuple[str, bytes]]:
 
 
 def render(doc: dict[str, Any]) -> str:
+    """One self-contained page for a run of any kind (an io, disk or sweep run, or the GIL lab)."""
     kind = doc.get("kind", "io")
     meta = doc.get("metadata", {})
     title = f"workbench {kind} run, {meta.get('started_at', '')}"
     parts = [f"<h1>{_e(title)}</h1>"]
     if doc.get("partial"):
         parts.append(f"<p class='fails'>Partial run: {_e(doc['stopped']['reason'])}</p>")
-    parts.append(_gil_rows(doc) if kind == "gil" else _io_rows(doc))
-    for name, png in _images(doc):
-        data = base64.b64encode(png).decode("ascii")
-        parts.append(
-            f'<h2>{_e(name)}</h2><img alt="{_e(name)}" src="data:image/png;base64,{data}">'
-        )
+    if kind == "gil":
+        parts.append(_gil_rows(doc))
+    else:
+        parts.append(_io_rows(cast(ResultDoc, doc)))
+        for name, png in _images(cast(ResultDoc, doc)):
+            data = base64.b64encode(png).decode("ascii")
+            parts.append(
+                f'<h2>{_e(name)}</h2><img alt="{_e(name)}" src="data:image/png;base64,{data}">'
+            )
     parts.append(
         "<details><summary>Metadata</summary><pre>"
         + _e(json.dumps(meta, indent=1, default=str))

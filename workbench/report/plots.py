@@ -18,6 +18,8 @@ matplotlib.use("Agg")  # files only: never look for a display
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
+from workbench.results import ResultDoc
+
 # Plain numbers on log axes ("1,000", not "10^3"): read by people comparing with the tables.
 PLAIN = FuncFormatter(lambda value, _: f"{value:,.0f}" if value >= 1 else f"{value:g}")
 
@@ -46,7 +48,7 @@ def save_both(fig: Any, stem: Path) -> list[Path]:
     return written
 
 
-def series(doc: dict[str, Any]) -> dict[str, list[tuple[int, float, float | None]]]:
+def series(doc: ResultDoc) -> dict[str, list[tuple[int, float, float | None]]]:
     """(clients, ops/s, p99 ms) per (model · client · workload), sorted by clients."""
     out: dict[str, list[tuple[int, float, float | None]]] = defaultdict(list)
     for r in doc["results"]:
@@ -57,7 +59,7 @@ def series(doc: dict[str, Any]) -> dict[str, list[tuple[int, float, float | None
     return {k: sorted(v) for k, v in out.items()}
 
 
-def plot_sweep(doc: dict[str, Any], out_dir: Path) -> list[Path]:
+def plot_sweep(doc: ResultDoc, out_dir: Path) -> list[Path]:
     """Write throughput.{png,svg} and p99.{png,svg}; return the paths."""
     data = series(doc)
     written: list[Path] = []
@@ -71,7 +73,7 @@ def plot_sweep(doc: dict[str, Any], out_dir: Path) -> list[Path]:
             if pairs:
                 ax.plot(*zip(*pairs, strict=True), marker="o", label=key)
         bounds = sorted({(r["clients_requested"], r["bound_ops_per_s"])
-                         for r in doc["results"] if r.get("bound_ops_per_s")})  # fmt: skip
+                         for r in doc["results"] if "bound_ops_per_s" in r})  # fmt: skip
         if field == "ops_per_s" and bounds:  # with injected latency nothing can pass N/d
             ax.plot(*zip(*bounds, strict=True), "k--", alpha=0.5, label="N/d (Little's law)")
         ax.set_xscale("log")
@@ -88,7 +90,7 @@ def plot_sweep(doc: dict[str, Any], out_dir: Path) -> list[Path]:
     return written
 
 
-def plot_rows(doc: dict[str, Any], path: Path) -> Path:
+def plot_rows(doc: ResultDoc, path: Path) -> Path:
     """A bar chart of one run's throughput per row (the HTML report of an io run)."""
     rows = sorted(doc["results"], key=lambda r: r["ops_per_s"])
     fig, ax = plt.subplots(figsize=(9, max(2.5, 0.32 * len(rows))), dpi=110)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from workbench.harness.runner import Cell, Observer
+from workbench.harness.cell import Cell, Observer
+from workbench.results import Row
 from workbench.units import format_rate
 
 
@@ -52,7 +52,7 @@ class RichObserver(Observer):
         desc = self.progress.tasks[self.current].description.split(" — ")[0]
         self.progress.update(self.current, description=f"{desc} — {name}")
 
-    def done(self, cell: Cell, row: dict[str, Any]) -> None:
+    def done(self, cell: Cell, row: Row) -> None:
         assert self.overall is not None
         self.progress.advance(self.overall)
         self.console.print(

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from workbench.errors import UsageError
-
-SCHEMA_VERSION = 1
+from workbench.results import SCHEMA_VERSION, ResultDoc
 
 
 def results_dir(out: str | None, name: str) -> Path:
@@ -27,7 +27,7 @@ def results_dir(out: str | None, name: str) -> Path:
     return path
 
 
-def write_json(path: str | os.PathLike[str], doc: dict[str, Any]) -> Path:
+def write_json(path: str | os.PathLike[str], doc: Mapping[str, Any]) -> Path:
     """Write to a temporary file in the same directory, fsync, then rename over the target, so a
     crash or Ctrl-C leaves either the old file or the new one, never half of one."""
     return write_atomic(path, json.dumps(doc, indent=1) + "\n")
@@ -81,3 +81,11 @@ def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"{p} has schema version {doc['schema_version']}, this workbench reads {SCHEMA_VERSION}"
         )
     return doc
+
+
+def read_results(path: str | os.PathLike[str]) -> ResultDoc:
+    """An io, disk or sweep run (not a GIL lab run), checked as `read_json` checks."""
+    doc = read_json(path)
+    if doc.get("kind") == "gil":
+        raise UsageError(f"{path} is a GIL lab run; this takes an io, disk or sweep run")
+    return cast(ResultDoc, doc)

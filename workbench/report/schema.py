@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 ROW_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -23,7 +24,7 @@ ROW_FIELDS: dict[str, type | tuple[type, ...]] = {
 LATENCY_FIELDS = ("p50", "p90", "p99", "p999", "max")
 
 
-def schema_problems(doc: dict[str, Any]) -> list[str]:
+def schema_problems(doc: Mapping[str, Any]) -> list[str]:
     """Everything wrong with `doc` as a result document; empty when it is well formed."""
     problems: list[str] = []
     for key, kind in (("schema_version", int), ("metadata", dict), ("results", list)):

@@ -3,13 +3,12 @@ trust flags spelled out underneath."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from workbench.harness.trust import FLAG_HELP
+from workbench.results import ResultDoc, Row, is_disk
 from workbench.units import format_rate, size_label
 
 
@@ -19,11 +18,7 @@ def _ms(value: float | None) -> str:
     return f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
 
-def is_disk(row: dict[str, Any]) -> bool:
-    return row.get("file_size") is not None
-
-
-def disk_table(doc: dict[str, Any]) -> Table:
+def disk_table(doc: ResultDoc) -> Table:
     """Disk rows, fastest first within each (workload, file size, cache) group."""
     rows = [r for r in doc["results"] if is_disk(r)]
     info = doc["metadata"].get("disk") or {}
@@ -36,8 +31,8 @@ def disk_table(doc: dict[str, Any]) -> Table:
         table.add_column(name, justify="right")
     table.add_column("flags")
 
-    def group(r: dict[str, Any]) -> tuple[str, int, str]:
-        return (r["workload"], r["file_size"], r.get("cache") or "")
+    def group(r: Row) -> tuple[str, int, str]:
+        return (r["workload"], r.get("file_size", 0), r.get("cache") or "")
 
     for key in dict.fromkeys(group(r) for r in rows):
         members = sorted((r for r in rows if group(r) == key), key=lambda r: -r["mb_per_s"])
@@ -46,12 +41,12 @@ def disk_table(doc: dict[str, Any]) -> Table:
             lat = r["latency_ms"]
             faults = r.get("minor_faults_per_op")
             table.add_row(
-                r["model"], r["client"], r["workload"], size_label(r["file_size"]),
+                r["model"], r["client"], r["workload"], size_label(r.get("file_size", 0)),
                 r.get("cache") or "-", str(r["clients"]), f"{r['mb_per_s']:,.0f}",
-                format_rate(r["files_per_s"]), f"{r['mb_per_s'] / best:.2f}",
+                format_rate(r.get("files_per_s", 0.0)), f"{r['mb_per_s'] / best:.2f}",
                 _ms(lat["p50"]), _ms(lat["p99"]),
-                "-" if r["cpu_s_per_gb"] is None else f"{r['cpu_s_per_gb']:.2f}",
-                str(r["hops_per_op"]), "-" if r["hop_us"] is None else f"{r['hop_us']:.0f}",
+                _opt(r.get("cpu_s_per_gb"), "{:.2f}"),
+                str(r.get("hops_per_op", 0)), _opt(r.get("hop_us"), "{:.0f}"),
                 "-" if faults is None else f"{faults:.0f}",
                 f"{r['peak_rss_mb']:.0f}",
                 Text(_errors(r), style="red" if r["errors"] else ""),
@@ -61,8 +56,8 @@ def disk_table(doc: dict[str, Any]) -> Table:
     return table
 
 
-def io_table(doc: dict[str, Any]) -> Table:
-    rows: list[dict[str, Any]] = [r for r in doc["results"] if not is_disk(r)]
+def io_table(doc: ResultDoc) -> Table:
+    rows = [r for r in doc["results"] if not is_disk(r)]
     with_bound = any("bound_share" in r for r in rows)
     with_repeats = any(len(r["repeats"]["ops_per_s"]) > 1 for r in rows)
     with_workload = len({r["workload"] for r in rows}) > 1
@@ -115,7 +110,11 @@ def io_table(doc: dict[str, Any]) -> Table:
     return table
 
 
-def _errors(row: dict[str, Any]) -> str:
+def _opt(value: float | None, fmt: str) -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def _errors(row: Row) -> str:
     """The error count, and its share of all attempts when there are any."""
     errors = row["errors"]
     if not errors:
@@ -123,7 +122,7 @@ def _errors(row: dict[str, Any]) -> str:
     return f"{errors} ({errors / (errors + row['ops']):.1%})"
 
 
-def _title(doc: dict[str, Any]) -> str:
+def _title(doc: ResultDoc) -> str:
     md = doc["metadata"]
     s = md["settings"]
     parent = md["parent"]
@@ -142,7 +141,7 @@ def _title(doc: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def notes(doc: dict[str, Any]) -> list[str]:
+def notes(doc: ResultDoc) -> list[str]:
     rows = doc["results"]
     out = []
     seen = sorted({f for r in rows for f in r["flags"]})
@@ -178,7 +177,7 @@ def notes(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-def print_io(doc: dict[str, Any], console: Console) -> None:
+def print_io(doc: ResultDoc, console: Console) -> None:
     if any(not is_disk(r) for r in doc["results"]):
         console.print(io_table(doc))
     if any(is_disk(r) for r in doc["results"]):

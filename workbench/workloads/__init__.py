@@ -1,23 +1,72 @@
-"""Workloads by name. Each is written once; raw clients drive its sans-I/O `Exchange`, library
-clients use its method, URL, body and `check`."""
+"""Workloads by name, imported lazily, in the shape models and clients have (anyio's `BACKENDS`):
+a table from name to `"module:Class"`. Each workload is written once; raw clients drive its sans-I/O
+`Exchange`, library clients use its method, URL, body and `check`.
+
+`PROTOCOLS` holds, in one place, what each protocol needs around it: which mock server answers it,
+the URL scheme of its targets, and which kind of cell runs it (the harness keys its cell kinds on
+that name).
+"""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from workbench.errors import UsageError
 from workbench.workloads.base import Exchange, Target, Workload, WorkloadError
 
-WORKLOAD_PROTOCOLS = {
-    "http": "http",
-    "http-upload": "http",
-    "echo": "echo",
-    "file-read": "file",
-    "file-read-chunked": "file",
-    "file-write": "file",
+
+@dataclass(frozen=True)
+class ProtocolEntry:
+    server: str | None  # the mock server module under `servers/` (None: no server)
+    scheme: str  # of a target URL
+    cells: str  # "network" or "disk": the kind of cell that runs it
+
+
+PROTOCOLS: dict[str, ProtocolEntry] = {
+    "http": ProtocolEntry(server="http", scheme="http", cells="network"),
+    "echo": ProtocolEntry(server="echo", scheme="tcp", cells="network"),
+    "file": ProtocolEntry(server=None, scheme="file", cells="disk"),
 }
-WORKLOAD_NAMES = tuple(WORKLOAD_PROTOCOLS)
+SERVER_KINDS = tuple(p.server for p in PROTOCOLS.values() if p.server is not None)
+
+
+@dataclass(frozen=True)
+class WorkloadEntry:
+    path: str  # "module:Class"
+    protocol: str  # a key of PROTOCOLS
+
+
+WORKLOADS: dict[str, WorkloadEntry] = {
+    "http": WorkloadEntry("workbench.workloads.http:HttpGet", "http"),
+    "http-upload": WorkloadEntry("workbench.workloads.http:HttpUpload", "http"),
+    "echo": WorkloadEntry("workbench.workloads.echo:EchoWorkload", "echo"),
+    "file-read": WorkloadEntry("workbench.workloads.files:FileWorkload", "file"),
+    "file-read-chunked": WorkloadEntry("workbench.workloads.files:FileWorkload", "file"),
+    "file-write": WorkloadEntry("workbench.workloads.files:FileWorkload", "file"),
+}
+WORKLOAD_NAMES = tuple(WORKLOADS)
+WORKLOAD_PROTOCOLS = {name: entry.protocol for name, entry in WORKLOADS.items()}
+
+
+def workload_entry(name: str) -> WorkloadEntry:
+    try:
+        return WORKLOADS[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown workload {name!r}; choose from {', '.join(WORKLOAD_NAMES)}"
+        ) from None
+
+
+def protocol_of(name: str) -> ProtocolEntry:
+    """What the workload `name` needs around it (its server, its kind of cell)."""
+    return PROTOCOLS[workload_entry(name).protocol]
+
+
+def workloads_of(cells: str) -> list[str]:
+    """The workloads that one kind of cell runs ("network" or "disk")."""
+    return [name for name in WORKLOAD_NAMES if protocol_of(name).cells == cells]
 
 
 @dataclass(frozen=True)
@@ -42,25 +91,15 @@ class WorkloadSettings:
 
 
 def build_workload(settings: WorkloadSettings) -> Workload:
-    from workbench.workloads.echo import EchoWorkload
-    from workbench.workloads.http import HttpGet, HttpUpload
-
-    if settings.name == "http":
-        return HttpGet(settings.target, settings.body_size)
-    if settings.name == "http-upload":
-        return HttpUpload(settings.target, settings.upload_size, settings.body_size is not None)
-    if settings.name == "echo":
-        return EchoWorkload(settings.target, settings.message_size, settings.framing)
-    if WORKLOAD_PROTOCOLS.get(settings.name) == "file":
-        from workbench.workloads.files import FileOptions, FileWorkload
-
-        if settings.files is None:
-            raise UsageError(f"workload {settings.name!r} needs a file set")
-        return FileWorkload(settings.name, FileOptions(**settings.files), settings.share)
-    raise UsageError(f"unknown workload {settings.name!r}; choose from {', '.join(WORKLOAD_NAMES)}")
+    module_name, _, attr = workload_entry(settings.name).path.partition(":")
+    cls: type[Workload] = getattr(importlib.import_module(module_name), attr)
+    return cls.from_settings(settings)
 
 
 __all__ = [
+    "PROTOCOLS",
+    "SERVER_KINDS",
+    "WORKLOADS",
     "WORKLOAD_NAMES",
     "WORKLOAD_PROTOCOLS",
     "Exchange",
@@ -69,4 +108,7 @@ __all__ = [
     "WorkloadError",
     "WorkloadSettings",
     "build_workload",
+    "protocol_of",
+    "workload_entry",
+    "workloads_of",
 ]

@@ -5,7 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from workbench.workloads import WorkloadSettings
 
 
 class UserDone(Exception):
@@ -58,7 +61,6 @@ class Workload(ABC):
     """One kind of operation, written once; every client of every model performs it."""
 
     name: ClassVar[str]
-    protocol: ClassVar[str]  # "http" or "echo": which servers and clients fit
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -67,6 +69,11 @@ class Workload(ABC):
     def watch_window(self, started: Callable[[], bool]) -> None:
         """In the worker, before the users start: `started()` tells warm-up from the window."""
         self.window_started = started
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, settings: WorkloadSettings) -> Workload:
+        """Build the workload from what travelled to the worker."""
 
     @abstractmethod
     def exchange(self) -> Exchange:

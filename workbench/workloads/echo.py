@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.protocol.echo import build_message
 from workbench.workloads.base import Exchange, Target, Workload, WorkloadError
+
+if TYPE_CHECKING:
+    from workbench.workloads import WorkloadSettings
 
 
 class EchoExchange(Exchange):
@@ -35,12 +38,15 @@ class EchoExchange(Exchange):
 
 class EchoWorkload(Workload):
     name = "echo"
-    protocol = "echo"
 
     def __init__(self, target: Target, message_size: int, framing: str = "length") -> None:
         super().__init__(target)
         self.framing = framing
         self.message = build_message(message_size, framing)
+
+    @classmethod
+    def from_settings(cls, settings: WorkloadSettings) -> EchoWorkload:
+        return cls(settings.target, settings.message_size, settings.framing)
 
     def exchange(self) -> Exchange:
         return EchoExchange(self.message)

@@ -18,13 +18,15 @@ import random
 import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench import fileset
 from workbench.errors import UsageError
 from workbench.workloads.base import Exchange, Target, UserDone, Workload, WorkloadError
 
-FILE_WORKLOADS = ("file-read", "file-read-chunked", "file-write")
+if TYPE_CHECKING:
+    from workbench.workloads import WorkloadSettings
+
 CACHE_STATES = ("warm", "cold")
 VERIFY_EVERY = 64
 # Warm-up may spend this share of the write budget on new files; past it, warm-up recycles its
@@ -49,8 +51,6 @@ class FileOptions:
 
 
 class FileWorkload(Workload):
-    protocol = "file"
-
     def __init__(self, name: str, options: FileOptions, share: float = 1.0) -> None:
         # No network target: the "target" is the file set's directory.
         super().__init__(Target("file", "localhost", 0, options.set_dir))
@@ -77,6 +77,12 @@ class FileWorkload(Workload):
         self.budget_spent = False
         self._data = {s: fileset.file_content(0, s, fs.content) for s in set(self.sizes)}
         self.extras: dict[str, Any] = {}
+
+    @classmethod
+    def from_settings(cls, settings: WorkloadSettings) -> FileWorkload:
+        if settings.files is None:
+            raise UsageError(f"workload {settings.name!r} needs a file set")
+        return cls(settings.name, FileOptions(**settings.files), settings.share)
 
     def exchange(self) -> Exchange:
         raise TypeError("file workloads have no network exchange")

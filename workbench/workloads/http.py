@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servers.payload import body_bytes
 from workbench.protocol.http import ResponseParser, build_request
 from workbench.workloads.base import Exchange, Target, Workload, WorkloadError
+
+if TYPE_CHECKING:
+    from workbench.workloads import WorkloadSettings
 
 
 class HttpExchange(Exchange):
@@ -50,7 +53,6 @@ class HttpWorkload(Workload):
     With `expected` None (a user's own server), any 2xx status passes and the body is not compared.
     """
 
-    protocol = "http"
     method = "GET"
 
     def __init__(self, target: Target, body: bytes | None, expected: bytes | None) -> None:
@@ -93,6 +95,10 @@ class HttpGet(HttpWorkload):
     def __init__(self, target: Target, body_size: int | None) -> None:
         super().__init__(target, None, None if body_size is None else body_bytes(body_size))
 
+    @classmethod
+    def from_settings(cls, settings: WorkloadSettings) -> HttpGet:
+        return cls(settings.target, settings.body_size)
+
 
 class HttpUpload(HttpWorkload):
     """POST `upload_size` bytes; the mock server answers the length it received, in decimal."""
@@ -103,3 +109,7 @@ class HttpUpload(HttpWorkload):
     def __init__(self, target: Target, upload_size: int, verify: bool) -> None:
         body = body_bytes(upload_size)
         super().__init__(target, body, b"%d" % upload_size if verify else None)
+
+    @classmethod
+    def from_settings(cls, settings: WorkloadSettings) -> HttpUpload:
+        return cls(settings.target, settings.upload_size, settings.body_size is not None)

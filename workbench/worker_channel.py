@@ -1,7 +1,13 @@
-"""The parent's side of a worker process: one JSON message per line, each read with a deadline.
+"""The line protocol between an owner and a worker process, each message read with a deadline.
 
-Workers write `@@wb KIND JSON` lines on stdout (anything else a library prints is ignored).
-Kinds: `ready`, `result`, `error`. The parent writes the spec, then the window, as JSON lines.
+Below the models and the harness alike: the harness owns a worker per cell, and the processes
+models own workers of their own with the same protocol.
+
+Worker to owner, `@@wb KIND JSON` lines on stdout (anything else a library prints is ignored):
+`ready` (with the worker's metadata), `warm` (every user has finished one operation), `result`
+(the recording) and `error` (with `usage` true for bad input). Owner to worker, one JSON object a
+line on stdin, in this order: the cell's spec; `go` (`warm_deadline_ns`, `max_ops`,
+`interval_ns`), on which the users start; the window (`start_ns`, `end_ns`, `stop_ns`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,58 @@
+"""The trust flags and Little's-law bound, decided from a row's own numbers (no process, no I/O)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from workbench.harness.trust import FLAG_HELP, client_capacity, flags_for, littles_law_bound
+from workbench.testing import make_row
+
+NOISY = {"ops_per_s": [9000.0, 10000.0, 11000.0], "median": 10000.0, "spread": 0.2}
+CALM = {"ops_per_s": [9900.0, 10000.0, 10100.0], "median": 10000.0, "spread": 0.02}
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({}, []),
+        ({"server_cpu_util": 0.95}, ["server-bound"]),
+        ({"server_cpu_util": 0.3, "cpu_s": 0.95}, ["client-bound"]),
+        ({"server_cpu_util": 0.3, "cpu_s": 0.95, "processes": 2}, []),  # two cores' worth
+        ({"ops": 500, "server_cpu_util": None, "cpu_s": 0.1, "errors": 3, "repeats": NOISY},
+         ["few-samples", "errors", "noisy"]),
+        ({"ops": 0, "server_cpu_util": 0.0, "cpu_s": 0.0}, ["no-ops"]),
+        ({"clients": 100, "users_warm": 60}, ["not-warm"]),
+        ({"repeats": CALM}, []),
+        ({"rate_share": 0.9}, ["rate-missed"]),
+        ({"rate_share": 0.97}, []),
+        ({"evicted": False}, ["not-evicted"]),
+        ({"evicted": None}, []),
+        ({"in_memory": True}, ["in-memory"]),
+        ({"write_budget_spent": True}, ["write-budget"]),
+    ],
+)  # fmt: skip
+def test_trust_flags(fields: dict[str, Any], expected: list[str]) -> None:
+    assert flags_for(make_row(**fields), client_cpus=2) == expected
+
+
+def test_every_flag_is_explained() -> None:
+    rows = [
+        make_row(ops=0, users_warm=0, rate_share=0.1, evicted=False, in_memory=True,
+                 write_budget_spent=True, server_cpu_util=1.0, errors=1, repeats=NOISY),
+        make_row(ops=10, cpu_s=5.0),
+    ]  # fmt: skip
+    raised = {flag for row in rows for flag in flags_for(row, client_cpus=1)}
+    assert raised == set(FLAG_HELP)
+
+
+def test_client_capacity_is_one_core_per_process_up_to_the_cpus() -> None:
+    assert client_capacity(processes=1, client_cpus=8) == 1
+    assert client_capacity(processes=4, client_cpus=2) == 2
+    assert client_capacity(processes=0, client_cpus=0) == 1
+
+
+def test_littles_law_bound() -> None:
+    assert littles_law_bound(500, 0.02) == pytest.approx(25_000)
+    assert littles_law_bound(500, 0.0) is None

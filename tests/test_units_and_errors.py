@@ -1,0 +1,192 @@
+"""The small pure pieces every command leans on: numbers as users type them, error kinds as every
+library raises them, the workloads' answer checks, and per-request work."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from servers.payload import body_bytes
+from workbench.burn import burn, calibrate
+from workbench.clients.base import BlockingClient, BlockingConnection, ClientContext
+from workbench.errors import UsageError
+from workbench.metrics import error_kind
+from workbench.protocol.http import ConnectionClosed, ProtocolError
+from workbench.units import (
+    format_rate,
+    parse_count,
+    parse_duration,
+    parse_rate,
+    parse_size,
+    size_label,
+)
+from workbench.work import build_work, parse_work, with_work
+from workbench.workloads import Target, WorkloadError
+from workbench.workloads.echo import EchoWorkload
+from workbench.workloads.http import HttpGet, HttpUpload
+
+TARGET = Target("http", "127.0.0.1", 8080, "/")
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("64", 64), ("16KiB", 16384), ("1MiB", 1 << 20), ("2k", 2000), ("1.5kib", 1536)],
+)
+def test_sizes(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("3", 3.0), ("500ms", 0.5), ("20us", 20e-6), ("2.5s", 2.5), ("1m", 60)]
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: parse_size("12XB"), "is not a size"),
+        (lambda: parse_size("0.5"), "not a whole number of bytes"),
+        (lambda: parse_duration("soon"), "is not a duration"),
+        (lambda: parse_count("ten", "--clients"), "is not a whole number"),
+        (lambda: parse_rate("fast"), "is not a rate"),
+        (lambda: parse_work("python"), "is not KIND:DURATION"),
+        (lambda: parse_work("python:0"), "above 0 and at most 1s"),
+    ],
+)
+def test_bad_numbers_say_what_was_expected(call: object, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        call()  # type: ignore[operator]
+
+
+def test_labels_and_rates() -> None:
+    assert parse_count("10_000", "--clients") == 10_000
+    assert parse_rate("2.5k") == pytest.approx(2500)
+    assert (size_label(16384), size_label(1 << 20), size_label(1000)) == ("16KiB", "1MiB", "1000B")
+    assert (format_rate(123456.7), format_rate(12.34)) == ("123,457", "12.3")
+
+
+class _AiohttpLikeError(Exception):
+    pass
+
+
+class ServerDisconnectedError(Exception):
+    pass
+
+
+class ClientConnectorError(Exception):
+    pass
+
+
+def _wrapped_refusal() -> ClientConnectorError:
+    try:
+        raise ConnectionRefusedError
+    except ConnectionRefusedError as inner:
+        outer = ClientConnectorError()
+        outer.__cause__ = inner
+        return outer
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (TimeoutError(), "timeout"),
+        (ConnectionRefusedError(), "refused"),
+        (ConnectionResetError(), "reset"),
+        (BrokenPipeError(), "reset"),
+        (ProtocolError("bad"), "protocol"),
+        (ConnectionClosed("eof"), "eof"),
+        (WorkloadError("short-body", "x"), "short-body"),
+        (ServerDisconnectedError(), "eof"),
+        (_wrapped_refusal(), "refused"),
+        (OSError(), "oserror"),
+        (_AiohttpLikeError(), "other"),
+    ],
+)
+def test_error_kinds_are_stable_whichever_library_raised(exc: BaseException, kind: str) -> None:
+    assert error_kind(exc) == kind
+
+
+def test_http_get_verifies_status_and_body() -> None:
+    w = HttpGet(TARGET, 16)
+    body = body_bytes(16)
+    assert w.check(200, body) == 16
+    with pytest.raises(WorkloadError) as info:
+        w.check(500, body)
+    assert info.value.kind == "status-500"
+    with pytest.raises(WorkloadError) as info:
+        w.check(200, body[:8])
+    assert info.value.kind == "short-body"
+    with pytest.raises(WorkloadError) as info:
+        w.check(200, bytes(16))
+    assert info.value.kind == "corrupt-body"
+    unknown = HttpGet(TARGET, None)  # a user's own server: any 2xx, any body
+    assert unknown.check(204, b"") == 0
+
+
+def test_http_exchange_feeds_bytes_to_a_verified_answer() -> None:
+    w = HttpGet(TARGET, 5)
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" + body_bytes(5)
+    ex = w.exchange()
+    assert ex.request.startswith(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n")
+    assert ex.feed(answer[:10]) is None
+    assert ex.feed(answer[10:]) == 5 + len(ex.request)
+    assert ex.keep_alive
+    assert w.exchange().feed(answer) == 5 + len(ex.request)  # whole reads are remembered
+    assert answer in w.known_reads
+
+
+def test_http_upload_expects_the_length_back() -> None:
+    w = HttpUpload(TARGET, 100, verify=True)
+    assert w.body == body_bytes(100)
+    assert w.check(200, b"100") == 3
+    with pytest.raises(WorkloadError):
+        w.check(200, b"99")
+
+
+def test_echo_exchange_checks_every_byte() -> None:
+    w = EchoWorkload(Target("tcp", "127.0.0.1", 9), 32)
+    ex = w.exchange()
+    assert ex.feed(ex.request[:7]) is None
+    assert ex.feed(ex.request[7:]) == 2 * len(ex.request)
+    bad = w.exchange()
+    with pytest.raises(WorkloadError, match="differs"):
+        bad.feed(bytes(len(bad.request)))
+    with pytest.raises(ConnectionClosed):
+        w.exchange().feed_eof()
+
+
+def test_calibrated_burn_takes_about_the_time_asked() -> None:
+    n = calibrate(burn, 0.01)
+    best = min(_timed(lambda: burn(n)) for _ in range(5))
+    assert 0.003 < best < 0.05  # a shared machine: within a wide factor, never off by 10x
+
+
+def _timed(fn: object) -> float:
+    t0 = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - t0
+
+
+def test_work_wraps_every_operation_of_every_connection() -> None:
+    calls: list[str] = []
+
+    class Conn(BlockingConnection):
+        def op(self) -> int:
+            calls.append("op")
+            return 7
+
+    class Client(BlockingClient):
+        def connection(self) -> BlockingConnection:
+            return Conn()
+
+    worked = with_work(Client, lambda: calls.append("work"))
+    client = worked(ClientContext(HttpGet(TARGET, 1), 1, 1.0))
+    assert isinstance(client, BlockingClient)
+    conn = client.connection()
+    assert conn.op() == 7
+    assert calls == ["op", "work"]
+    for kind in ("python", "hashlib", "zlib"):
+        build_work(f"{kind}:100us")()  # each kind builds and runs

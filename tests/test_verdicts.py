@@ -1,0 +1,95 @@
+"""Every GIL claim's judge on recorded-shape measurements: it holds, does not hold, or says noise
+decides nothing, from the numbers alone (claims 1 and 5 also in tests/test_gil.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from workbench.gil.claims import CLAIM_NUMBERS, claim, claim_text, judge
+from workbench.gil.judging import FAILS, HOLDS, UNSURE
+
+
+def test_every_claim_is_one_module_with_text_experiment_and_judge() -> None:
+    assert CLAIM_NUMBERS == (1, 2, 3, 4, 5, 6)
+    for n in CLAIM_NUMBERS:
+        c = claim(n)
+        assert n == c.NUMBER
+        assert claim_text(n) == c.TEXT
+        assert callable(c.measure)
+        assert callable(c.judge)
+
+
+def _kinds(one: list[float], two: list[float], cpus: int = 2) -> dict[str, Any]:
+    kinds = {k: {"one_thread_s": one, "two_threads_s": two} for k in ("time.sleep", "zlib")}
+    return {"kinds": {**kinds, "numpy": {"skipped": "numpy is not installed"}}, "cpus": cpus}
+
+
+@pytest.mark.parametrize(
+    ("m", "expected"),
+    [
+        (_kinds([1.0, 1.0, 1.0], [0.52, 0.55, 0.5]), HOLDS),
+        (_kinds([1.0, 1.0, 1.0], [1.0, 0.98, 1.02]), FAILS),
+        (_kinds([1.0, 1.0, 1.0], [0.6, 0.9, 0.7]), UNSURE),
+    ],
+)
+def test_claim_2_scales_only_when_every_kind_does(m: dict[str, Any], expected: str) -> None:
+    verdict = judge(2, m)
+    assert verdict.verdict == expected
+    assert "numpy: skipped" in verdict.evidence
+
+
+def _intervals(seq: list[float], two: list[float]) -> dict[str, Any]:
+    runs = {"sequential_s": seq, "two_threads_s": two}
+    return {"by_switch_interval": {"5ms": runs, "0.05ms": runs}, "cpus": 2}
+
+
+@pytest.mark.parametrize(
+    ("m", "expected"),
+    [
+        (_intervals([1.0] * 5, [1.2, 1.25, 1.3, 1.2, 1.22]), HOLDS),  # threads slower
+        (_intervals([1.0] * 5, [0.6, 0.62, 0.58, 0.6, 0.61]), FAILS),  # free-threaded
+        (_intervals([1.0] * 5, [0.9, 1.1, 1.0, 0.95, 1.05]), UNSURE),
+    ],
+)
+def test_claim_3_slower_than_sequential(m: dict[str, Any], expected: str) -> None:
+    assert judge(3, m).verdict == expected
+
+
+def _lags(in_loop_ms: float, off_ms: float) -> dict[str, Any]:
+    loop = {"idle": [0.1] * 50, "in the loop": [in_loop_ms] * 50, "process": [off_ms] * 50}
+    ui = {"idle": [0.1] * 50}
+    return {"event_loop_ms": loop, "ui_thread_ms": ui, "chunk_s": 0.05}
+
+
+@pytest.mark.parametrize(
+    ("m", "expected"),
+    [(_lags(50.0, 0.3), HOLDS), (_lags(2.0, 1.0), FAILS), (_lags(20.0, 0.3), UNSURE)],
+)
+def test_claim_4_event_loop_lag(m: dict[str, Any], expected: str) -> None:
+    assert judge(4, m).verdict == expected
+
+
+def _cost(threads_start: float, procs_start: float, procs_trip: float) -> dict[str, Any]:
+    sizes = ("1024", "1048576")
+    return {
+        "pool_start_s": {"threads": [threads_start] * 3, "processes": [procs_start] * 3},
+        "round_trip_s": {
+            "threads": dict.fromkeys(sizes, 50e-6),
+            "processes": dict.fromkeys(sizes, procs_trip),
+            "shared_memory": dict.fromkeys(sizes, 100e-6),
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("m", "expected"),
+    [
+        (_cost(0.0005, 0.02, 300e-6), HOLDS),
+        (_cost(0.02, 0.0005, 10e-6), FAILS),
+        (_cost(0.001, 0.0015, 300e-6), UNSURE),
+    ],
+)
+def test_claim_6_process_cost(m: dict[str, Any], expected: str) -> None:
+    assert judge(6, m).verdict == expected

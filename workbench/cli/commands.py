@@ -1,0 +1,251 @@
+"""One function per command: parse what is left of its input, run it, print, return the exit
+code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any, cast
+
+from workbench.cli.options import io_settings
+from workbench.errors import UsageError
+from workbench.report.console import stdout_console
+from workbench.results import ResultDoc
+from workbench.units import parse_count, parse_size
+
+
+def cmd_io(a: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from workbench.harness.runner import run_io
+    from workbench.report.progress import progress_on
+    from workbench.report.results_file import write_json
+    from workbench.report.table import print_io
+
+    settings = io_settings(a)
+    if a.fault:
+        from servers.faults import HTTP_FAULTS, FaultSpecError, parse_fault
+
+        for text in a.fault:
+            try:
+                parse_fault(text, HTTP_FAULTS)
+            except FaultSpecError as exc:
+                raise UsageError(str(exc)) from None
+    err = Console(stderr=True)
+    with progress_on(err, a.quiet) as observer:
+        doc = run_io(settings, observer)
+    if a.json:
+        path = write_json(a.json, doc)
+        err.print(f"results written to {path}", highlight=False)
+    out = stdout_console(200)
+    if doc["results"]:
+        print_io(doc, out)
+    return _stopped(doc)
+
+
+def _stopped(doc: Mapping[str, Any]) -> int:
+    """Exit code of a run: 0, or the stopped run's (130 Ctrl-C, 1 failure), said on stderr."""
+    stopped = doc.get("stopped")
+    if not stopped:
+        return 0
+    done = len(doc.get("results") or doc.get("claims") or [])
+    print(
+        f"workbench: stopped: {stopped['reason']} (partial results: {done} kept)", file=sys.stderr
+    )
+    return int(stopped["exit_code"])
+
+
+def cmd_template(a: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from workbench.report.results_file import write_atomic
+    from workbench.templates import summary, template_names, template_path
+
+    if a.name == "list":
+        width = max(map(len, template_names())) + 2
+        for name in template_names():
+            print(f"{name:<{width}}{summary(name)}")
+        return 0
+    text = template_path(a.name).read_text()
+    if a.out is None:
+        sys.stdout.write(text)
+        return 0
+    out = Path(a.out)
+    if out.exists() and not a.force:
+        raise UsageError(f"{out} exists; pass --force to overwrite it")
+    print(f"{a.name} written to {write_atomic(out, text)}")
+    return 0
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    from workbench.report.results_file import read_json, write_atomic
+
+    doc = read_json(a.run)
+    if a.html:
+        from workbench.report.html_report import render
+
+        print(f"report written to {write_atomic(a.html, render(doc))}")
+        return 0
+    out = stdout_console(200)
+    if doc.get("kind") == "gil":
+        from workbench.report.gil_table import print_gil
+
+        print_gil(doc, out)
+    elif doc["results"]:
+        from workbench.report.table import print_io
+
+        print_io(cast(ResultDoc, doc), out)
+    return 0
+
+
+def cmd_sweep(a: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from workbench.harness.sweep import csv_text, run_sweep
+    from workbench.report.progress import progress_on
+    from workbench.report.results_file import results_dir, write_atomic, write_json
+
+    counts = [parse_count(v, "--clients") for v in a.clients.split(",") if v.strip()]
+    a.clients = str(max(counts) if counts else 1)  # validated per count by run_io
+    settings = io_settings(a)
+    out = results_dir(a.out, "sweep")
+    err = Console(stderr=True)
+    with progress_on(err, a.quiet) as observer:
+        doc = run_sweep(settings, counts, observer)
+    write_json(a.json or out / "sweep.json", doc)
+    write_atomic(out / "sweep.csv", csv_text(doc))
+    written = []
+    if doc["results"]:
+        from workbench.report.plots import plot_sweep
+
+        written = plot_sweep(doc, out)
+    print(f"sweep written to {out}: sweep.json, sweep.csv, {', '.join(p.name for p in written)}")
+    return _stopped(doc)
+
+
+def cmd_compare(a: argparse.Namespace) -> int:
+    from rich.table import Table
+    from rich.text import Text
+
+    from workbench.report.compare import compare_docs
+    from workbench.report.results_file import read_json, write_json
+
+    docs = [read_json(path) for path in (a.a, a.b)]
+    for path, doc in zip((a.a, a.b), docs, strict=True):
+        if doc.get("kind") == "gil":
+            raise UsageError(f"{path} is a GIL lab run; compare takes two io, disk or sweep runs")
+    result = compare_docs(*(cast(ResultDoc, doc) for doc in docs))
+    if a.json:
+        write_json(a.json, {"schema_version": docs[0]["schema_version"], "kind": "compare",
+                            "results": [], **result})  # fmt: skip
+    table = Table(title=f"{a.b} against {a.a}", title_justify="left")
+    for name in ("cell", "A ops/s", "B ops/s", "B / A", "p", "verdict"):
+        table.add_column(name, justify="left" if name in ("cell", "verdict") else "right")
+    styles = {"faster": "green", "slower": "red"}
+    for c in result["comparisons"]:
+        p = "-" if c["p_value"] is None else f"{c['p_value']:.3f}"
+        table.add_row(
+            c["cell"], f"{c['a_ops_per_s']:,.0f}", f"{c['b_ops_per_s']:,.0f}",
+            f"{c['ratio']:.3f}", p, Text(c["verdict"], style=styles.get(c["verdict"], "")),
+        )  # fmt: skip
+    out = stdout_console(160)
+    out.print(table)
+    out.print(
+        f"  significant: Mann-Whitney U p < {result['alpha']} over the repeats and a difference "
+        f"of at least {result['min_effect']:.0%}",
+        highlight=False,
+    )
+    for side, key in (("A", "only_in_a"), ("B", "only_in_b")):
+        if result[key]:
+            out.print(f"  only in {side}: {', '.join(result[key])}", highlight=False)
+    return 0
+
+
+def cmd_gil(a: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from workbench.gil.claims import CLAIM_NUMBERS
+    from workbench.gil.lab import run_lab
+    from workbench.report.gil_table import print_gil
+    from workbench.report.results_file import write_json
+
+    numbers = list(CLAIM_NUMBERS)
+    if a.only:
+        numbers = [parse_count(v, "--only") for v in a.only.split(",")]
+    err = Console(stderr=True)
+    show = not a.quiet and err.is_terminal
+
+    def progress(text: str) -> None:
+        if show:
+            err.print(f"  measuring {text}", highlight=False)
+
+    doc = run_lab(numbers, a.python or [sys.executable], progress)
+    if a.json:
+        err.print(f"results written to {write_json(a.json, doc)}", highlight=False)
+    out = stdout_console(160)
+    if doc["claims"]:
+        print_gil(doc, out)
+    return _stopped(doc)
+
+
+def cmd_files(a: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from workbench import fileset
+    from workbench.units import size_label
+
+    if a.action == "generate":
+        root = Path(a.dir) if a.dir else fileset.default_dir()
+        sizes = tuple(parse_size(s, "--size") for s in a.size.split(","))
+        fs = fileset.generate(root, parse_count(a.count, "--count"), sizes, a.content)
+        kind = fileset.filesystem_of(fs.directory)
+        mix = "+".join(size_label(s) for s in fs.sizes)
+        print(f"{fs.directory}: {fs.count} files of {mix}, {fs.total_bytes / 1e6:,.1f} MB, "
+              f"{fs.content}, on {kind}")  # fmt: skip
+        if kind in fileset.MEMORY_FILESYSTEMS:
+            print("note: that filesystem lives in memory; disk cells there measure memory")
+        return 0
+    if a.action == "remove":
+        removed = fileset.remove(Path(a.set_dir))
+        print(f"removed {removed} files and the set's directory")
+        return 0
+    raise UsageError("files needs an action: generate or remove")
+
+
+def cmd_serve(a: argparse.Namespace, rest: list[str]) -> int:
+    """Run a mock server in the foreground (the same module the harness starts)."""
+    module = f"servers.{a.kind}"
+    os.execv(sys.executable, [sys.executable, "-m", module, *rest])
+
+
+def cmd_list(a: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from workbench.clients import CLIENTS
+    from workbench.models import MODELS, model_class
+    from workbench.workloads import WORKLOAD_PROTOCOLS
+
+    console = Console()
+    t = Table(title="models", title_justify="left")
+    for col in ("model", "family", "what it runs", "clients that fit"):
+        t.add_column(col)
+    for name in MODELS:
+        try:
+            cls = model_class(name)
+        except UsageError as exc:
+            t.add_row(name, "?", str(exc), "")
+            continue
+        fit = [c for c, e in CLIENTS.items() if cls.family in e.implementations]
+        t.add_row(name, cls.family, cls.summary, ", ".join(fit))
+    console.print(t)
+    t = Table(title="clients", title_justify="left")
+    for col in ("client", "families", "workloads", "what it is"):
+        t.add_column(col)
+    for e in CLIENTS.values():
+        wl = [w for w, proto in WORKLOAD_PROTOCOLS.items() if proto in e.protocols]
+        t.add_row(e.name, ", ".join(e.implementations), ", ".join(wl), e.summary)
+    console.print(t)
+    return 0

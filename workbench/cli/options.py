@@ -1,0 +1,187 @@
+"""The command line's options for the run commands (io, net, disk, sweep) and their conversion
+into `IoSettings`: every number parsed with its unit, every name checked, one clear line if not."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from workbench.errors import UsageError
+from workbench.harness.settings import IoSettings
+from workbench.units import parse_count, parse_duration, parse_rate, parse_size
+
+
+def name_list(text: str, names: Sequence[str], what: str) -> list[str]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if items == ["all"]:
+        return list(names)
+    for item in items:
+        if item not in names:
+            raise UsageError(f"unknown {what} {item!r}; choose from {', '.join(names)} (or all)")
+    if not items:
+        raise UsageError(f"no {what} given")
+    return list(dict.fromkeys(items))
+
+
+def add_io_args(p: argparse.ArgumentParser) -> None:
+    from workbench.clients import CLIENT_NAMES
+    from workbench.models import MODEL_NAMES
+    from workbench.workloads import WORKLOAD_NAMES
+
+    g = p.add_argument_group("what to run")
+    g.add_argument("--clients", default="100", help="concurrent clients (default 100)")
+    g.add_argument("--models", default="all", help=f"comma list of: {', '.join(MODEL_NAMES)}")
+    g.add_argument(
+        "--libs",
+        "--clients-lib",
+        dest="libs",
+        default=None,
+        help=f"client libraries, comma list of: {', '.join(CLIENT_NAMES)}, or all; default: raw "
+        "for every model plus each library on its usual model",
+    )
+    g.add_argument(
+        "--workloads", default="http", help=f"comma list of: {', '.join(WORKLOAD_NAMES)}"
+    )
+    g.add_argument("--procs", default=None, help="worker processes for the processes models")
+    g.add_argument(
+        "--client-file", action="append", default=[], metavar="PATH",
+        help="measure your own client (a file in the shape of `workbench template`), repeatable",
+    )  # fmt: skip
+    g.add_argument(
+        "--work", default=None, metavar="KIND:DURATION",
+        help="work per request: python:200us (holds the GIL), hashlib:200us or zlib:200us",
+    )  # fmt: skip
+    g.add_argument(
+        "--rate", default=None,
+        help="open loop: operations per second in total, spread over the clients; latency is "
+        "measured from each operation's intended send time (default: closed loop)",
+    )  # fmt: skip
+    g = p.add_argument_group("how long")
+    g.add_argument("--duration", default="3", help="measuring window per cell (default 3s)")
+    g.add_argument(
+        "--warmup", default="1", help="warm-up once every client is connected (default 1s)"
+    )
+    g.add_argument(
+        "--warm-limit",
+        default=None,
+        help="longest ramp-up before measuring anyway (default 5s + 1ms per client)",
+    )
+    g.add_argument("--repeat", default="1", help="run each cell K times, interleaved; median")
+    g.add_argument("--timeout", default="10", help="per-operation timeout (default 10s)")
+    g = p.add_argument_group("the server")
+    g.add_argument("--latency", default="0", help="server delay per response, e.g. 20ms")
+    g.add_argument("--jitter", default="0", help="uniform +/- spread on --latency")
+    g.add_argument("--body-size", default="64", help="GET response body (default 64 bytes)")
+    g.add_argument("--upload-size", default="1KiB", help="POST body for http-upload")
+    g.add_argument("--message-size", default="64", help="echo message payload")
+    g.add_argument("--fault", action="append", default=[], metavar="KIND:RATE",
+                   help="inject server faults: 500, reset, stall, slow-body")  # fmt: skip
+    g.add_argument("--server-loop", choices=("uvloop", "asyncio"), default="uvloop")
+    g.add_argument("--url", default=None, help="measure your own HTTP server instead of the mock")
+    g.add_argument("--allow-remote", action="store_true", help="allow a --url that is not loopback")
+    g.add_argument("--no-pin", action="store_true", help="do not pin server and clients to CPUs")
+    g.add_argument("--python", default=None, metavar="PATH",
+                   help="interpreter for client workers, e.g. a free-threaded build")  # fmt: skip
+    g.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="environment for client workers, e.g. MALLOC_ARENA_MAX=2")  # fmt: skip
+    add_output_args(p)
+
+
+def add_output_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("output")
+    g.add_argument("--json", default=None, metavar="PATH", help="write the results as JSON")
+    g.add_argument("--quiet", action="store_true", help="no progress display")
+
+
+def add_disk_args(p: argparse.ArgumentParser, standalone: bool) -> None:
+    g = p.add_argument_group("disk cells")
+    if not standalone:
+        g.add_argument(
+            "--only", choices=("both", "net", "disk"), default="both", help="which cells to run"
+        )
+        g.add_argument("--disk-workloads", default="file-read", help="disk workloads (file-*)")
+        g.add_argument("--disk-clients", default="8", help="disk concurrency (default 8)")
+    pools = "8,32" if standalone else "8"
+    g.add_argument("--pool-sizes", default=pools, help=f"threads on disk cells (default {pools})")
+    g.add_argument("--dir", default=None, help="where file sets live (default ~/.cache/...)")
+    sizes = "16KiB,1MiB" if standalone else "1MiB"
+    g.add_argument("--file-sizes", default=sizes, help=f"file sizes (default {sizes})")
+    g.add_argument("--set-size", default="128MiB", help="bytes per file set (default 128MiB)")
+    g.add_argument("--content", choices=("random", "compressible"), default="random")
+    g.add_argument("--cache", default="warm", help="warm, cold, or warm,cold")
+    g.add_argument("--chunk-size", default="64KiB", help="read size of file-read-chunked")
+    g.add_argument("--fsync", action="store_true", help="fsync every file written")
+    g.add_argument(
+        "--write-budget",
+        default="2GiB",
+        help="bytes a write cell may write; warm-up gets a quarter, then reuses its own files",
+    )
+
+
+def _env(items: list[str]) -> dict[str, str]:
+    env = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not key.replace("_", "").isalnum():
+            raise UsageError(f"--env {item!r} is not KEY=VALUE")
+        env[key] = value
+    return env
+
+
+def io_settings(a: argparse.Namespace) -> IoSettings:
+    from workbench.clients import CLIENT_NAMES
+    from workbench.models import MODEL_NAMES
+    from workbench.workloads import WORKLOAD_NAMES, WORKLOAD_PROTOCOLS
+
+    disk_names = [w for w, p in WORKLOAD_PROTOCOLS.items() if p == "file"]
+    if a.command == "disk":
+        workloads = name_list(a.workloads, disk_names, "disk workload")
+        disk_clients = a.clients
+    else:
+        workloads = []
+        if a.command == "net" or a.only in ("both", "net"):
+            workloads += name_list(a.workloads, WORKLOAD_NAMES, "workload")
+        if a.command == "io" and a.only in ("both", "disk"):
+            workloads += name_list(a.disk_workloads, disk_names, "disk workload")
+        disk_clients = getattr(a, "disk_clients", "8")
+    sizes = a.file_sizes.split(",")
+    return IoSettings(
+        models=name_list(a.models, MODEL_NAMES, "model"),
+        libs=None if a.libs is None else name_list(a.libs, CLIENT_NAMES, "client library"),
+        workloads=list(dict.fromkeys(workloads)),
+        clients=parse_count(a.clients, "--clients") if a.command != "disk" else 1,
+        disk_clients=parse_count(disk_clients, "--clients"),
+        pool_sizes=[parse_count(v, "--pool-sizes") for v in a.pool_sizes.split(",")],
+        file_dir=a.dir,
+        file_sizes=[parse_size(v, "--file-sizes") for v in sizes],
+        file_set_bytes=parse_size(a.set_size, "--set-size"),
+        file_content=a.content,
+        cache=[c.strip() for c in a.cache.split(",") if c.strip()],
+        chunk=parse_size(a.chunk_size, "--chunk-size"),
+        fsync=a.fsync,
+        write_budget=parse_size(a.write_budget, "--write-budget"),
+        every_disk_cell=a.command == "disk",
+        duration=parse_duration(a.duration, "--duration"),
+        warmup=parse_duration(a.warmup, "--warmup"),
+        warm_limit=None if a.warm_limit is None else parse_duration(a.warm_limit, "--warm-limit"),
+        repeat=parse_count(a.repeat, "--repeat"),
+        timeout=parse_duration(a.timeout, "--timeout"),
+        latency=parse_duration(a.latency, "--latency"),
+        jitter=parse_duration(a.jitter, "--jitter"),
+        body_size=parse_size(a.body_size, "--body-size"),
+        upload_size=parse_size(a.upload_size, "--upload-size"),
+        message_size=parse_size(a.message_size, "--message-size"),
+        faults=list(a.fault),
+        server_loop=a.server_loop,
+        url=a.url,
+        allow_remote=a.allow_remote,
+        pin=not a.no_pin,
+        procs=None if a.procs is None else parse_count(a.procs, "--procs"),
+        env=_env(a.env),
+        work=a.work,
+        client_files=[os.path.abspath(p) for p in a.client_file],
+        rate=None if a.rate is None else parse_rate(a.rate),
+        python=a.python or sys.executable,
+    )

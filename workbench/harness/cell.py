@@ -1,0 +1,130 @@
+"""One cell's timeline, seen from the parent: start its worker, let the users ramp up until all are
+warm (or the warm limit passes), fix the window, wait it out, collect the recording.
+
+What a cell is (`Cell`) and what a run of it returned (`CellRun`) live here too, with the progress
+callbacks (`Observer`) the timeline reports to.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from workbench.cell_spec import CellSpec
+from workbench.errors import RunFailed
+from workbench.harness.settings import IoSettings, warm_limit
+from workbench.metrics import Recording
+from workbench.units import size_label
+from workbench.worker_channel import start_worker
+
+if TYPE_CHECKING:
+    from workbench.results import Row
+    from workbench.server_process import ServerHandle
+
+READY_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Cell:
+    model: str
+    client: str
+    workload: str
+    clients: int | None = None  # None: the run's --clients
+    file_size: int | None = None  # disk cells
+    cache: str | None = None  # disk read cells
+
+    @property
+    def label(self) -> str:
+        text = f"{self.model} · {self.client} · {self.workload}"
+        if self.file_size is not None:
+            text += f" · {size_label(self.file_size)}"
+            text += f" {self.cache}" if self.cache else ""
+            text += f" · {self.clients}"
+        return text
+
+
+class Observer:
+    """Progress callbacks; the CLI draws them with rich, tests ignore them."""
+
+    def start(self, total: int) -> None: ...
+
+    def cell(self, index: int, cell: Cell, round_: int) -> None: ...
+
+    def phase(self, name: str, fraction: float) -> None: ...
+
+    def done(self, cell: Cell, row: Row) -> None: ...
+
+
+@dataclass
+class CellRun:
+    recording: Recording
+    server_cpu_s: float | None
+    window_s: float
+    metadata: dict[str, Any]
+    ramp_s: float | None  # from `go` until every user had finished one operation; None: never
+
+
+def _sleep_until(
+    ns: int, observer: Observer, phase: str, begin_ns: int, check: Callable[[], None]
+) -> None:
+    span = max(1, ns - begin_ns)
+    while (left := ns - time.monotonic_ns()) > 0:
+        observer.phase(phase, 1 - left / span)
+        check()
+        time.sleep(min(0.1, left / 1e9))
+    observer.phase(phase, 1.0)
+
+
+def run_cell(
+    spec: CellSpec,
+    settings: IoSettings,
+    server: ServerHandle | None,
+    client_cpus: set[int] | None,
+    observer: Observer,
+) -> CellRun:
+    with start_worker(
+        spec.as_dict(), spec.label, python=spec.python, env=spec.env, cpus=client_cpus
+    ) as channel:
+        ready = channel.expect("ready", READY_TIMEOUT_S)
+
+        def check() -> None:
+            if server is not None and not server.alive():
+                raise RunFailed(f"the mock {server.kind} server died during {spec.label}")
+
+        # Ramp-up: the users start with no window; it opens once all have finished an operation
+        # (10,000 connections can take seconds), or at the warm limit, flagged `not-warm`.
+        go = time.monotonic_ns()
+        limit_s = warm_limit(settings)
+        limit = go + int(limit_s * 1e9)
+        span = limit_s + settings.warmup + settings.duration + settings.grace
+        # A bound in count as well as time: no loopback client completes a million ops a second.
+        max_ops = int(span * 1_000_000) + 1
+        # Open loop: the cell's users share --rate, so each one's operations fall due every N/R.
+        interval_ns = int(spec.clients / settings.rate * 1e9) if settings.rate else 0
+        channel.send(
+            {"warm_deadline_ns": limit + 5 * 10**9, "max_ops": max_ops, "interval_ns": interval_ns}
+        )
+        ramp_s: float | None = None
+        while (left := limit - time.monotonic_ns()) > 0:
+            check()
+            observer.phase("ramp-up", 1 - left / (limit - go))
+            if channel.poll("warm", min(0.1, left / 1e9)) is not None:
+                ramp_s = (time.monotonic_ns() - go) / 1e9
+                break
+        # Warm-up counts from the users' start; once all are warm they settle a little more.
+        now = time.monotonic_ns()
+        start = max(go + int(settings.warmup * 1e9), now + int(settings.warmup * 0.25e9))
+        end = start + int(settings.duration * 1e9)
+        stop = end + int(settings.grace * 1e9)
+        channel.send({"start_ns": start, "end_ns": end, "stop_ns": stop})
+        _sleep_until(start, observer, "warm-up", now, check)
+        s0 = server.cpu_seconds() if server is not None else None
+        _sleep_until(end, observer, "measuring", start, check)
+        s1 = server.cpu_seconds() if server is not None else None
+        observer.phase("collecting", 1.0)
+        payload = channel.expect("result", (stop - time.monotonic_ns()) / 1e9 + 30.0)
+    server_cpu = s1 - s0 if s0 is not None and s1 is not None else None
+    rec = Recording.from_dict(payload)
+    return CellRun(rec, server_cpu, (end - start) / 1e9, ready["metadata"], ramp_s)

@@ -1,0 +1,71 @@
+"""One result row per cell, built from its runs (pure: no I/O). The figures are the median run's;
+the spread of all repeats rides along, and the trust flags come last, from the row itself."""
+
+from __future__ import annotations
+
+import statistics
+
+from workbench.harness.cell import Cell, CellRun
+from workbench.harness.cell_kinds import kind_of
+from workbench.harness.settings import IoSettings
+from workbench.harness.trust import flags_for
+from workbench.results import Row
+
+
+def summarise(
+    cell: Cell, runs: list[CellRun], settings: IoSettings, requested: int, client_cpus: int
+) -> Row:
+    """One result row: the median run's figures, with the spread of all repeats."""
+    rates = [r.recording.ops / r.window_s for r in runs]
+    order = sorted(range(len(runs)), key=lambda i: rates[i])
+    median_run = runs[order[len(order) // 2]]
+    rec, window = median_run.recording, median_run.window_s
+    median_rate = statistics.median(rates)
+    cpu = rec.cpu_user_s + rec.cpu_sys_s
+    errors = sum(rec.errors.values())
+    server_cpu = median_run.server_cpu_s
+    row: Row = {
+        "model": cell.model,
+        "client": cell.client,
+        "workload": cell.workload,
+        "work": None,
+        "clients": rec.clients,
+        "clients_requested": requested,
+        "users_warm": rec.users_warm,
+        "ramp_s": None if median_run.ramp_s is None else round(median_run.ramp_s, 3),
+        "processes": rec.processes,
+        "ops": rec.ops,
+        "ops_per_s": round(rec.ops / window, 2),
+        "errors": errors,
+        "error_rate": round(errors / (errors + rec.ops), 5) if errors else 0.0,
+        "errors_by_kind": dict(rec.errors),
+        "bytes": rec.bytes,
+        "mb_per_s": round(rec.bytes / window / 1e6, 3),
+        "latency_ms": rec.latency_ms(),
+        "cpu_s": round(cpu, 4),
+        "cpu_user_s": round(rec.cpu_user_s, 4),
+        "cpu_sys_s": round(rec.cpu_sys_s, 4),
+        "cpu_us_per_op": round(cpu / rec.ops * 1e6, 2) if rec.ops else None,
+        "server_cpu_s": None if server_cpu is None else round(server_cpu, 4),
+        "server_cpu_util": None if server_cpu is None else round(server_cpu / window, 4),
+        "peak_rss_mb": round(rec.peak_rss_kb / 1024, 1),
+        "ctx_switches": {"voluntary": rec.ctx_voluntary, "involuntary": rec.ctx_involuntary},
+        "minor_faults_per_op": round(rec.minor_faults / rec.ops, 2) if rec.ops else None,
+        "window_s": round(window, 4),
+        "repeats": {
+            "ops_per_s": [round(r, 2) for r in rates],
+            "median": round(median_rate, 2),
+            "spread": round((max(rates) - min(rates)) / median_rate, 4)
+            if len(rates) > 1 and median_rate
+            else None,
+        },
+        "metadata": median_run.metadata,
+        "histogram": rec.histogram.encode().decode("ascii"),
+        "flags": [],
+    }
+    kind_of(cell.workload).complete_row(row, cell, median_run, settings)
+    if settings.rate:
+        row["rate_target"] = settings.rate
+        row["rate_share"] = round(row["ops_per_s"] / settings.rate, 4)
+    row["flags"] = flags_for(row, client_cpus)
+    return row

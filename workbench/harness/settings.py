@@ -1,0 +1,102 @@
+"""What a run is asked to do (`IoSettings`, one field per command-line option) and the checks that
+need no knowledge of any kind of cell. Each kind checks its own settings (see `cell_kinds`)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+from workbench.clients import client_entry
+from workbench.errors import UsageError
+from workbench.interpreters import check_worker_python, child_env, is_this_python
+from workbench.models import MODEL_NAMES
+from workbench.workloads import WORKLOAD_NAMES
+
+
+@dataclass
+class IoSettings:
+    models: list[str] = field(default_factory=lambda: list(MODEL_NAMES))
+    libs: list[str] | None = None  # None: raw everywhere plus plan.DEFAULT_LIBRARY_CELLS
+    workloads: list[str] = field(default_factory=lambda: ["http"])
+    clients: int = 100
+    duration: float = 3.0
+    warmup: float = 1.0  # from the users' start, and at least until every one finished an op
+    warm_limit: float | None = None  # longest wait for that (None: 5 s + 1 ms per client)
+    grace: float = 1.0
+    timeout: float = 10.0
+    latency: float = 0.0
+    jitter: float = 0.0
+    body_size: int = 64
+    upload_size: int = 1024
+    message_size: int = 64
+    repeat: int = 1
+    pin: bool = True
+    url: str | None = None
+    allow_remote: bool = False
+    procs: int | None = None
+    faults: list[str] = field(default_factory=list)
+    server_loop: str = "uvloop"
+    python: str = sys.executable
+    env: dict[str, str] = field(default_factory=dict)
+    work: str | None = None  # per-request work in network cells, e.g. python:200us
+    rate: float | None = None  # open loop: operations per second in total (None: closed loop)
+    client_files: list[str] = field(default_factory=list)  # users' clients, in the templates' shape
+    # Disk cells (workloads file-*).
+    disk_clients: int = 8  # concurrency of every disk model but threads
+    pool_sizes: list[int] = field(default_factory=lambda: [8, 32])  # threads on disk cells
+    file_dir: str | None = None  # None: the user's cache directory
+    file_sizes: list[int] = field(default_factory=lambda: [16 * 1024, 1 << 20])
+    file_set_bytes: int = 128 << 20  # each size's set holds about this much
+    file_content: str = "random"
+    cache: list[str] = field(default_factory=lambda: ["warm"])
+    chunk: int = 64 * 1024
+    fsync: bool = False
+    write_budget: int = 2 << 30
+    every_disk_cell: bool = False  # False: plan.DEFAULT_DISK_CELLS; True: every file API that fits
+
+
+def validate_common(settings: IoSettings) -> None:
+    """The checks every run needs, whatever kinds of cell it holds."""
+    for name in settings.models:
+        if name not in MODEL_NAMES:
+            raise UsageError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+    for name in settings.workloads:
+        if name not in WORKLOAD_NAMES:
+            raise UsageError(f"unknown workload {name!r}; choose from {', '.join(WORKLOAD_NAMES)}")
+    for lib in settings.libs or ():
+        client_entry(lib)
+    positive = {
+        "clients": settings.clients,
+        "duration": settings.duration,
+        "repeat": settings.repeat,
+        "warm_limit": warm_limit(settings),
+    }
+    positive["timeout"] = settings.timeout
+    for name, value in positive.items():
+        if not value > 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be greater than 0 (got {value:g})")
+    nonneg = {"warmup": settings.warmup, "latency": settings.latency, "jitter": settings.jitter}
+    nonneg.update(grace=settings.grace, body_size=settings.body_size)
+    nonneg.update(upload_size=settings.upload_size, message_size=settings.message_size)
+    for name, value in nonneg.items():
+        if value < 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be >= 0 (got {value:g})")
+    if settings.rate is not None and not settings.rate > 0:
+        raise UsageError(f"--rate must be greater than 0 (got {settings.rate:g})")
+    if not is_this_python(settings.python):
+        check_worker_python(settings.python)
+    if settings.procs is not None and settings.procs < 1:
+        raise UsageError("--procs must be at least 1")
+    if settings.clients > 1_000_000:
+        raise UsageError("--clients above 1,000,000 is not a load test this tool can run")
+
+
+def warm_limit(settings: IoSettings) -> float:
+    """How long users may take to all finish a first operation before measuring anyway."""
+    if settings.warm_limit is not None:
+        return settings.warm_limit
+    return 5.0 + 0.001 * max(settings.clients, settings.disk_clients)
+
+
+def worker_env(settings: IoSettings) -> dict[str, str]:
+    return child_env(settings.python, settings.env)

@@ -1,0 +1,107 @@
+"""The result document's shape: its schema version and one typed row per cell.
+
+The lowest layer of the results' path: the harness builds `Row`s, the reports, `compare` and the
+scripts read them, and mypy checks every key on both sides. Rows stay plain dicts (TypedDicts), so a
+document is JSON as written and read back without a conversion step.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+SCHEMA_VERSION = 1
+
+
+class LatencyMs(TypedDict):
+    """Percentiles of the HDR histogram, in milliseconds (None when nothing was recorded)."""
+
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    p999: float | None
+    max: float | None
+    mean: float | None
+
+
+class Repeats(TypedDict):
+    ops_per_s: list[float]  # one rate per repeat, in round order
+    median: float
+    spread: float | None  # (max - min) / median; None with one repeat
+
+
+class CtxSwitches(TypedDict):
+    voluntary: int
+    involuntary: int
+
+
+class Row(TypedDict):
+    """One cell's result: the median repeat's figures, with the spread of all repeats."""
+
+    model: str
+    client: str
+    workload: str
+    work: str | None
+    clients: int
+    clients_requested: int
+    users_warm: int
+    ramp_s: float | None
+    processes: int
+    ops: int
+    ops_per_s: float
+    errors: int
+    error_rate: float
+    errors_by_kind: dict[str, int]
+    bytes: int
+    mb_per_s: float
+    latency_ms: LatencyMs
+    cpu_s: float
+    cpu_user_s: float
+    cpu_sys_s: float
+    cpu_us_per_op: float | None
+    server_cpu_s: float | None
+    server_cpu_util: float | None
+    peak_rss_mb: float
+    ctx_switches: CtxSwitches
+    minor_faults_per_op: float | None
+    window_s: float
+    repeats: Repeats
+    metadata: dict[str, Any]
+    histogram: str  # HDR histogram, base64 (mergeable across rows, processes and machines)
+    flags: list[str]
+    # Open loop (--rate).
+    rate_target: NotRequired[float]
+    rate_share: NotRequired[float]
+    # Network cells with injected latency: Little's law.
+    bound_ops_per_s: NotRequired[float]
+    bound_share: NotRequired[float]
+    # Disk cells.
+    file_size: NotRequired[int]
+    cache: NotRequired[str | None]
+    files_per_s: NotRequired[float]
+    cpu_s_per_gb: NotRequired[float | None]
+    hop_us: NotRequired[float | None]
+    hops_per_op: NotRequired[int]
+    evicted: NotRequired[bool | None]
+    written_files: NotRequired[int]
+    write_budget_spent: NotRequired[bool]
+    in_memory: NotRequired[bool]
+
+
+class Stopped(TypedDict):
+    reason: str
+    exit_code: int
+
+
+class ResultDoc(TypedDict):
+    """An `io`, `net`, `disk` or `sweep` run."""
+
+    schema_version: int
+    kind: str
+    partial: bool
+    stopped: Stopped | None
+    metadata: dict[str, Any]
+    results: list[Row]
+
+
+def is_disk(row: Row) -> bool:
+    return row.get("file_size") is not None
