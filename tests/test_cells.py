@@ -39,3 +39,6 @@ def test_cell_completes_with_verified_answers(
     assert row["latency_ms"]["p50"] is not None
     assert row["cpu_s"] > 0
     assert row["peak_rss_mb"] > 5
+    ci = row["ops_per_s_ci"]  # every row carries its interval, and it brackets the rate
+    assert ci is not None
+    assert ci[0] <= row["ops_per_s"] <= ci[1]

@@ -46,6 +46,12 @@ def disk_row(root: Path, model: str, client: str, workload: str, **extra: Any) -
     doc = run_io(settings)
     assert schema_problems(doc) == []
     (row,) = doc["results"]
+    for rate, ci in (
+        (row["ops_per_s"], row["ops_per_s_ci"]),
+        (row["mb_per_s"], row.get("mb_per_s_ci")),
+    ):
+        assert ci is not None  # every disk row carries both intervals, bracketing its rates
+        assert ci[0] - 0.01 <= rate <= ci[1] + 0.01
     return row
 
 

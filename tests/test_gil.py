@@ -20,6 +20,7 @@ from workbench.gil.judging import FAILS, HOLDS, UNSURE, Ratio
 from workbench.gil.timing import cpu_count, in_threads, sha256_work
 from workbench.metadata import gil_enabled
 from workbench.stats import percentile
+from workbench.testing import phases
 
 
 def test_unlocked_read_modify_write_loses_updates_and_locked_never_does() -> None:
@@ -67,26 +68,29 @@ def test_gil_releasing_work_overlaps_and_python_work_does_not() -> None:
 
 
 def test_ratio_interval_pairs_interleaved_rounds() -> None:
-    r = Ratio.of([2.0, 2.2, 1.8], [1.0, 1.1, 0.9])
+    r = Ratio.of_pairs([2.0, 2.2, 1.8], [1.0, 1.1, 0.9])
     assert r.median == pytest.approx(2.0)
     assert r.lo == pytest.approx(2.0)
     assert r.hi == pytest.approx(2.0)
-    unpaired = Ratio.of([2.0, 2.2, 1.8], [1.0, 1.1, 0.9], paired=False)
+    unpaired = Ratio.of_pairs([2.0, 2.2, 1.8], [1.0, 1.1, 0.9], paired=False)
     assert unpaired.lo < 2.0 < unpaired.hi
     assert percentile([1, 2, 3, 4, 100], 99) == 100
 
 
-def _threads(t1: list[float], t2: list[float], p2: list[float], cpus: int = 2) -> dict[str, Any]:
-    return {"threads_s": {"1": t1, "2": t2, "4": t2}, "processes_s": {"2": p2, "4": p2},
-            "cpus": cpus}  # fmt: skip
+def _threads(t2: list[float], c2: list[float], cpus: int = 2) -> dict[str, Any]:
+    one = phases([1.0] * 3, [1.0] * 3)
+    two = phases(t2, c2)
+    procs = phases([0.55, 0.56, 0.54], [1.9, 1.95, 1.9])
+    return {"threads": {"1": one, "2": two, "4": two}, "processes": {"2": procs}, "cpus": cpus}
 
 
 @pytest.mark.parametrize(
     ("m", "expected"),
     [
-        (_threads([1.0, 1.0, 1.0], [1.0, 1.02, 0.98], [0.55, 0.56, 0.54]), HOLDS),
-        (_threads([1.0, 1.0, 1.0], [0.5, 0.51, 0.52], [0.55, 0.56, 0.54]), FAILS),  # free-threaded
-        (_threads([1.0, 1.0, 1.0], [0.8, 1.0, 0.7], [0.55, 0.56, 0.54]), UNSURE),  # noise
+        (_threads([1.0, 1.02, 0.98], [1.0, 1.01, 1.0]), HOLDS),
+        (_threads([0.5, 0.51, 0.52], [1.95, 1.97, 1.93]), FAILS),  # free-threaded
+        (_threads([0.8, 1.0, 0.7], [1.3, 1.4, 1.2]), UNSURE),  # neither one core nor two
+        (_threads([1.1, 1.12, 0.9], [1.0, 1.0, 1.0]), HOLDS),  # wall noise, one core busy
     ],
 )
 def test_claim_1_verdicts_follow_the_numbers(m: dict[str, Any], expected: str) -> None:

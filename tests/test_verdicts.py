@@ -9,6 +9,7 @@ import pytest
 
 from workbench.gil.claims import CLAIM_NUMBERS, claim, claim_text, judge
 from workbench.gil.judging import FAILS, HOLDS, UNSURE
+from workbench.testing import phases
 
 
 def test_every_claim_is_one_module_with_text_experiment_and_judge() -> None:
@@ -21,17 +22,25 @@ def test_every_claim_is_one_module_with_text_experiment_and_judge() -> None:
         assert callable(c.judge)
 
 
-def _kinds(one: list[float], two: list[float], cpus: int = 2) -> dict[str, Any]:
-    kinds = {k: {"one_thread_s": one, "two_threads_s": two} for k in ("time.sleep", "zlib")}
-    return {"kinds": {**kinds, "numpy": {"skipped": "numpy is not installed"}}, "cpus": cpus}
+def _kind(two: list[float], busy: list[float]) -> dict[str, Any]:
+    one = phases([1.0] * len(two), [1.0] * len(two))
+    return {"one_thread": one, "threads": phases(two, busy), "k": 2, "units": 10}
+
+
+def _kinds(two: list[float], busy: list[float], cpus: int = 2) -> dict[str, Any]:
+    waiting = {"time.sleep": _kind(two, [0.05] * len(two))}  # waiting keeps no core busy
+    cpu = {"zlib.compress": _kind(two, busy)}
+    skipped = {"numpy": {"skipped": "numpy is not installed"}}
+    return {"kinds": {**waiting, **cpu, **skipped}, "cpus": cpus, "threads": 2}
 
 
 @pytest.mark.parametrize(
     ("m", "expected"),
     [
-        (_kinds([1.0, 1.0, 1.0], [0.52, 0.55, 0.5]), HOLDS),
-        (_kinds([1.0, 1.0, 1.0], [1.0, 0.98, 1.02]), FAILS),
-        (_kinds([1.0, 1.0, 1.0], [0.6, 0.9, 0.7]), UNSURE),
+        (_kinds([0.52, 0.55, 0.5], [1.9, 1.85, 1.95]), HOLDS),
+        (_kinds([1.0, 0.98, 1.02], [1.0, 1.0, 1.0]), FAILS),
+        (_kinds([0.6, 0.9, 0.7], [1.4, 1.2, 1.7]), UNSURE),
+        (_kinds([0.52, 0.55, 0.5], [1.0, 1.0, 1.0], cpus=1), HOLDS),  # CPU kinds not judged
     ],
 )
 def test_claim_2_scales_only_when_every_kind_does(m: dict[str, Any], expected: str) -> None:
@@ -40,17 +49,18 @@ def test_claim_2_scales_only_when_every_kind_does(m: dict[str, Any], expected: s
     assert "numpy: skipped" in verdict.evidence
 
 
-def _intervals(seq: list[float], two: list[float]) -> dict[str, Any]:
-    runs = {"sequential_s": seq, "two_threads_s": two}
+def _intervals(two: list[float], busy: list[float]) -> dict[str, Any]:
+    runs = {"sequential": phases([1.0] * len(two), [1.0] * len(two)),
+            "two_threads": phases(two, busy)}  # fmt: skip
     return {"by_switch_interval": {"5ms": runs, "0.05ms": runs}, "cpus": 2}
 
 
 @pytest.mark.parametrize(
     ("m", "expected"),
     [
-        (_intervals([1.0] * 5, [1.2, 1.25, 1.3, 1.2, 1.22]), HOLDS),  # threads slower
-        (_intervals([1.0] * 5, [0.6, 0.62, 0.58, 0.6, 0.61]), FAILS),  # free-threaded
-        (_intervals([1.0] * 5, [0.9, 1.1, 1.0, 0.95, 1.05]), UNSURE),
+        (_intervals([1.2, 1.25, 1.3, 1.2, 1.22], [1.0] * 5), HOLDS),  # threads slower
+        (_intervals([0.6, 0.62, 0.58, 0.6, 0.61], [1.9] * 5), FAILS),  # free-threaded
+        (_intervals([0.9, 1.1, 1.0, 0.95, 1.05], [1.0] * 5), UNSURE),
     ],
 )
 def test_claim_3_slower_than_sequential(m: dict[str, Any], expected: str) -> None:

@@ -3,6 +3,7 @@ histogram, CPU, context switches and peak RSS. Processes merge losslessly (HDR h
 
 from __future__ import annotations
 
+import bisect
 import resource
 from array import array
 from collections import Counter
@@ -12,6 +13,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from workbench.results import LatencyMs
+from workbench.stats import SLICES
 
 # Latencies are recorded in microseconds, 1 us to 1 hour, 3 significant digits.
 HDR_LOWEST_US = 1
@@ -24,13 +26,15 @@ def new_histogram() -> HdrHistogram:
 
 
 class ClientRecorder:
-    """One concurrent user's record. The hot path appends a nanosecond latency to an array
-    (about 30 ns); the histogram is built after the window, outside the measured CPU."""
+    """One concurrent user's record. The hot path appends a nanosecond latency and the completion
+    time to two arrays (about 30 ns each); the histogram and the per-slice counts are built after
+    the window, outside the measured CPU."""
 
-    __slots__ = ("bytes", "errors", "latencies")
+    __slots__ = ("bytes", "ends", "errors", "latencies")
 
     def __init__(self) -> None:
         self.latencies: array[int] = array("q")
+        self.ends: array[int] = array("q")  # completion times, CLOCK_MONOTONIC ns, in order
         self.bytes = 0
         self.errors: Counter[str] = Counter()
 
@@ -88,10 +92,18 @@ class Recording:
     clients: int = 0
     users_warm: int = 0  # users that had finished an operation when the window opened
     extras: list[dict[str, Any]] = field(default_factory=list)  # a workload's figures, per process
+    # Operations completed in each of SLICES equal slices of the window (empty: not recorded).
+    slice_ops: list[int] = field(default_factory=list)
 
     @classmethod
-    def from_clients(cls, recorders: list[ClientRecorder]) -> Recording:
+    def from_clients(
+        cls, recorders: list[ClientRecorder], window: tuple[int, int] | None = None
+    ) -> Recording:
+        """Merge the users' records; with the window's (start, end) in ns, also count the
+        operations completed in each slice of it (the within-run noise of the rate)."""
         rec = cls(clients=len(recorders))
+        if window is not None and window[1] > window[0]:
+            rec.slice_ops = slice_counts([r.ends for r in recorders], *window)
         counts: Counter[int] = Counter()
         for r in recorders:
             rec.bytes += r.bytes
@@ -118,6 +130,9 @@ class Recording:
         self.clients += other.clients
         self.users_warm += other.users_warm
         self.extras += other.extras
+        if other.slice_ops:  # the same window on the same clock in every process: slices add up
+            mine = self.slice_ops or [0] * len(other.slice_ops)
+            self.slice_ops = [a + b for a, b in zip(mine, other.slice_ops, strict=True)]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,6 +150,7 @@ class Recording:
             "clients": self.clients,
             "users_warm": self.users_warm,
             "extras": self.extras,
+            "slice_ops": self.slice_ops,
         }
 
     @classmethod
@@ -157,6 +173,7 @@ class Recording:
             clients=int(d.get("clients", 0)),
             users_warm=int(d.get("users_warm", 0)),
             extras=list(d.get("extras", [])),
+            slice_ops=[int(v) for v in d.get("slice_ops", [])],
         )
 
     def latency_ms(self) -> LatencyMs:
@@ -173,6 +190,18 @@ class Recording:
             "p50": ms(at(50.0)), "p90": ms(at(90.0)), "p99": ms(at(99.0)), "p999": ms(at(99.9)),
             "max": ms(h.get_max_value()), "mean": ms(h.get_mean_value()),
         }  # fmt: skip
+
+
+def slice_counts(ends: list[array[int]], start_ns: int, end_ns: int) -> list[int]:
+    """Completions in each of SLICES equal slices of [start_ns, end_ns). Each user's completion
+    times are in order, so a bisection per slice boundary counts them without a loop over ops."""
+    bounds = [start_ns + (end_ns - start_ns) * i // SLICES for i in range(SLICES + 1)]
+    counts = [0] * SLICES
+    for times in ends:
+        cuts = [bisect.bisect_left(times, b) for b in bounds]
+        for i in range(SLICES):
+            counts[i] += cuts[i + 1] - cuts[i]
+    return counts
 
 
 @dataclass(frozen=True)

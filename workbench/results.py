@@ -48,6 +48,9 @@ class Row(TypedDict):
     processes: int
     ops: int
     ops_per_s: float
+    # 95% interval of the rate within the window (batch means over its slices; None: no ops were
+    # sliced). It measures the run's own steadiness, not how far another run would land.
+    ops_per_s_ci: list[float] | None
     errors: int
     error_rate: float
     errors_by_kind: dict[str, int]
@@ -78,6 +81,7 @@ class Row(TypedDict):
     file_size: NotRequired[int]
     cache: NotRequired[str | None]
     files_per_s: NotRequired[float]
+    mb_per_s_ci: NotRequired[list[float] | None]
     cpu_s_per_gb: NotRequired[float | None]
     hop_us: NotRequired[float | None]
     hops_per_op: NotRequired[int]
@@ -105,3 +109,15 @@ class ResultDoc(TypedDict):
 
 def is_disk(row: Row) -> bool:
     return row.get("file_size") is not None
+
+
+def half_width(interval: list[float] | None, centre: float) -> float | None:
+    """An interval's half-width as a share of its centre (0.05: ±5%); None when unknown."""
+    if interval is None or not centre:
+        return None
+    return (interval[1] - interval[0]) / 2 / centre
+
+
+def overlaps(a: list[float] | None, b: list[float] | None) -> bool:
+    """Whether two intervals share any value: two such rows cannot be told apart."""
+    return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]

@@ -198,7 +198,8 @@ def make_row(**overrides: Any) -> Row:
     row: Row = {
         "model": "uvloop", "client": "raw", "workload": "http", "work": None, "clients": 100,
         "clients_requested": 100, "users_warm": 100, "ramp_s": 0.01, "processes": 1,
-        "ops": 10_000, "ops_per_s": 10_000.0, "errors": 0, "error_rate": 0.0,
+        "ops": 10_000, "ops_per_s": 10_000.0, "ops_per_s_ci": [9_900.0, 10_100.0], "errors": 0,
+        "error_rate": 0.0,
         "errors_by_kind": {}, "bytes": 1_000_000, "mb_per_s": 1.0,
         "latency_ms": {"p50": 1.0, "p90": 2.0, "p99": 3.0, "p999": 4.0, "max": 5.0, "mean": 1.2},
         "cpu_s": 0.5, "cpu_user_s": 0.4, "cpu_sys_s": 0.1, "cpu_us_per_op": 50.0,
@@ -220,3 +221,12 @@ def make_doc(*rows: Row, kind: str = "io") -> ResultDoc:
         "metadata": {},
         "results": list(rows),
     }
+
+
+def phases(walls: Sequence[float], cores: Sequence[float]) -> list[dict[str, Any]]:
+    """GIL-lab phases as `gil.timing.threads_phase` records them: wall seconds, and CPU seconds
+    that kept `cores` busy; for judging recorded or synthetic measurements (a free-threaded
+    build's, say) without running them."""
+    return [
+        {"wall_s": w, "cpu_s": w * c, "thread_cpu_s": []} for w, c in zip(walls, cores, strict=True)
+    ]

@@ -59,7 +59,7 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
         "measured from each operation's intended send time (default: closed loop)",
     )  # fmt: skip
     g = p.add_argument_group("how long")
-    g.add_argument("--duration", default="3", help="measuring window per cell (default 3s)")
+    g.add_argument("--duration", default="2", help="measuring window per cell (default 2s)")
     g.add_argument(
         "--warmup", default="1", help="warm-up once every client is connected (default 1s)"
     )

@@ -55,6 +55,8 @@ def run_lab(
         if n not in CLAIM_NUMBERS:
             raise UsageError(f"there is no claim {n}; choose from 1-{len(CLAIM_NUMBERS)}")
     interpreters = [check_python(p) for p in pythons]
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    t0 = time.monotonic()
     runs: list[dict[str, Any]] = []
     stopped: dict[str, Any] | None = None
     try:
@@ -63,8 +65,10 @@ def run_lab(
             runs.append({"python": python, "interpreter": info, "claims": claims})
             for n in numbers:
                 progress(f"claim {n} under Python {info['version']} ({python})")
+                t = time.monotonic()
                 doc = run_experiment(python, n)
                 verdict = judge(n, doc["measurements"]).as_dict()
+                verdict["seconds"] = round(time.monotonic() - t, 2)
                 verdict["measurements"] = doc["measurements"]
                 claims.append(verdict)
                 info.setdefault("gil_enabled", doc["interpreter"]["gil_enabled"])
@@ -78,7 +82,8 @@ def run_lab(
         "kind": "gil",
         "metadata": {
             "tool": f"workbench {__version__}",
-            "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "started_at": started,
+            "seconds": round(time.monotonic() - t0, 2),
             "command": sys.argv,
             "machine": machine(),
         },

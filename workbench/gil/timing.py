@@ -1,47 +1,113 @@
-"""What the GIL claims share: work on k threads started together, interleaved rounds so that drift
-of the machine lands on every variant alike, and the GIL-releasing work more than one claim times.
-Standard library only."""
+"""What the GIL claims share: work on k threads (or processes) started together, timed on the
+wall and on the CPU, interleaved rounds that keep adding samples until a claim is decided, and
+the GIL-releasing work more than one claim times. Standard library only.
+
+Two measures per phase, because noise can fake one but not both: the wall time (a speed-up), and
+the CPU time the process used over that wall time, i.e. how many cores were busy. Under the GIL,
+pure-Python threads keep about one core busy however many there are, whatever else the machine
+is doing; another load can only lower the figure, never raise it past one.
+"""
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import hashlib
 import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
-REPEATS = 3
+T = TypeVar("T")
+
+REPEATS = 3  # fewest interleaved rounds before any verdict
+MAX_ROUNDS = 25
+
+Phase = dict[str, Any]  # {"wall_s": float, "cpu_s": float, "thread_cpu_s": [float, ...]}
 
 
-def in_threads(work: Callable[[], object], k: int) -> float:
-    """Wall time for k threads to each run `work` once (started together)."""
+def threads_phase(work: Callable[[], object], k: int) -> Phase:
+    """k threads each run `work` once, started together: the wall time, the CPU time of the whole
+    process meanwhile, and each thread's own CPU time."""
     barrier = threading.Barrier(k + 1)
+    own: list[float] = [0.0] * k
 
-    def run() -> None:
+    def run(i: int) -> None:
         barrier.wait()
+        t = time.thread_time()
         work()
+        own[i] = time.thread_time() - t
 
-    threads = [threading.Thread(target=run) for _ in range(k)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(k)]
     for t in threads:
         t.start()
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     barrier.wait()
     for t in threads:
         t.join()
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    return {"wall_s": wall, "cpu_s": time.process_time() - cpu0, "thread_cpu_s": own}
 
 
-def interleaved(
-    runs: Mapping[str, Callable[[], float]], repeats: int = REPEATS
-) -> dict[str, list[float]]:
+def in_threads(work: Callable[[], object], k: int) -> float:
+    """Wall time for k threads to each run `work` once (started together)."""
+    wall: float = threads_phase(work, k)["wall_s"]
+    return wall
+
+
+def _cpu_of(fn: Callable[[int], object], arg: int) -> float:
+    t = time.process_time()
+    fn(arg)
+    return time.process_time() - t
+
+
+def processes_phase(pool: cf.ProcessPoolExecutor, fn: Callable[[int], object],
+                    args: Sequence[int]) -> Phase:  # fmt: skip
+    """One task per argument on a started pool: the wall time, and the CPU time the workers
+    spent on them (each measures its own)."""
+    t0 = time.perf_counter()
+    cpus = list(pool.map(_cpu_of, [fn] * len(args), args))
+    return {"wall_s": time.perf_counter() - t0, "cpu_s": sum(cpus), "thread_cpu_s": cpus}
+
+
+def cores(phases: Sequence[Phase]) -> list[float]:
+    """Cores kept busy in each phase: CPU seconds over wall seconds."""
+    return [p["cpu_s"] / p["wall_s"] for p in phases if p["wall_s"] > 0]
+
+
+def walls(phases: Sequence[Phase]) -> list[float]:
+    return [p["wall_s"] for p in phases]
+
+
+def cpus(phases: Sequence[Phase]) -> list[float]:
+    return [p["cpu_s"] for p in phases]
+
+
+def interleaved(runs: Mapping[str, Callable[[], T]], repeats: int = REPEATS) -> dict[str, list[T]]:
     """Each run once per round, rounds repeated: drift of the machine lands on all of them alike,
     so the i-th timings of two runs make a fair pair (asv's lesson)."""
-    out: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeats):
+    return adaptive(runs, lambda _: True, 0.0, min_rounds=repeats, max_rounds=repeats)
+
+
+def adaptive(
+    runs: Mapping[str, Callable[[], T]],
+    settled: Callable[[dict[str, list[T]]], bool],
+    budget_s: float,
+    min_rounds: int = REPEATS,
+    max_rounds: int = MAX_ROUNDS,
+) -> dict[str, list[T]]:
+    """Interleaved rounds until `settled(samples)` says the question is decided (pyperf's lesson:
+    sample until the answer is clear, not a fixed count), or the time budget is spent. Each round
+    adds one paired sample of every run, so intervals over the rounds narrow as they come."""
+    out: dict[str, list[T]] = {name: [] for name in runs}
+    deadline = time.perf_counter() + budget_s
+    for done in range(1, max_rounds + 1):
         for name, run in runs.items():
             out[name].append(run())
+        if done >= min_rounds and (settled(out) or time.perf_counter() >= deadline):
+            break
     return out
 
 
@@ -52,6 +118,7 @@ def mp_context() -> Any:
 
 
 def cpu_count() -> int:
+    """CPUs this process may use (its affinity), which is what threads can spread over."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

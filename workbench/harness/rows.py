@@ -10,6 +10,15 @@ from workbench.harness.cell_kinds import kind_of
 from workbench.harness.settings import IoSettings
 from workbench.harness.trust import flags_for
 from workbench.results import Row
+from workbench.stats import batch_means_interval
+
+
+def rate_interval(slice_ops: list[int], ops: int, window_s: float) -> list[float] | None:
+    """The 95% interval of a window's rate, by batch means over its slices (see stats)."""
+    if ops == 0:
+        return [0.0, 0.0]
+    ci = batch_means_interval(slice_ops, window_s)
+    return None if ci is None else [round(ci[0], 2), round(ci[1], 2)]
 
 
 def summarise(
@@ -36,6 +45,7 @@ def summarise(
         "processes": rec.processes,
         "ops": rec.ops,
         "ops_per_s": round(rec.ops / window, 2),
+        "ops_per_s_ci": rate_interval(rec.slice_ops, rec.ops, window),
         "errors": errors,
         "error_rate": round(errors / (errors + rec.ops), 5) if errors else 0.0,
         "errors_by_kind": dict(rec.errors),
@@ -64,6 +74,10 @@ def summarise(
         "flags": [],
     }
     kind_of(cell.workload).complete_row(row, cell, median_run, settings)
+    if "file_size" in row:
+        per_op = rec.bytes / rec.ops / 1e6 if rec.ops else 0.0
+        ci = row["ops_per_s_ci"]
+        row["mb_per_s_ci"] = None if ci is None else [round(v * per_op, 3) for v in ci]
     if settings.rate:
         row["rate_target"] = settings.rate
         row["rate_share"] = round(row["ops_per_s"] / settings.rate, 4)

@@ -19,7 +19,7 @@ class IoSettings:
     libs: list[str] | None = None  # None: raw everywhere plus plan.DEFAULT_LIBRARY_CELLS
     workloads: list[str] = field(default_factory=lambda: ["http"])
     clients: int = 100
-    duration: float = 3.0
+    duration: float = 2.0
     warmup: float = 1.0  # from the users' start, and at least until every one finished an op
     warm_limit: float | None = None  # longest wait for that (None: 5 s + 1 ms per client)
     grace: float = 1.0

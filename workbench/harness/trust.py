@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from workbench.results import Row
+from workbench.results import Row, half_width
 
 SERVER_BOUND = 0.90  # server CPU share of its one core
 CLIENT_BOUND = 0.90  # client CPU share of the cores it could use
 FEW_SAMPLES = 1000  # below this, p99.9 is not a measurement
 NOISY_SPREAD = 0.10  # (max - min) / median over repeats
+NOISY_CI = 0.10  # one run: half-width of the rate's 95% interval, as a share of the rate
 RATE_KEPT = 0.95  # open loop: share of --rate a row must achieve
 
 FLAG_HELP = {
@@ -15,7 +16,8 @@ FLAG_HELP = {
     "client-bound": "the client used >= 90% of the CPU it can use: it is CPU-bound",
     "few-samples": f"fewer than {FEW_SAMPLES} operations: tail percentiles are not meaningful",
     "errors": "operations failed; see errors_by_kind",
-    "noisy": "repeats differ by more than 10% of their median",
+    "noisy": "repeats differ by more than 10% of their median or, in one run, the rate's 95% "
+    "interval is wider than ±10%: the rate moved within the window",
     "no-ops": "no operation completed in the window",
     "rate-missed": "open loop: the row achieved less than 95% of --rate (see rate_share); its "
     "latencies include the backlog, as they should",
@@ -60,7 +62,12 @@ def flags_for(row: Row, client_cpus: int) -> list[str]:
     if row["errors"]:
         flags.append("errors")
     spread = row["repeats"]["spread"]
-    if spread is not None and spread > NOISY_SPREAD:
+    if spread is not None:
+        noisy = spread > NOISY_SPREAD
+    else:
+        width = half_width(row["ops_per_s_ci"], row["ops_per_s"])
+        noisy = width is not None and width > NOISY_CI
+    if noisy:
         flags.append("noisy")
     return flags
 

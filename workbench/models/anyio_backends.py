@@ -52,7 +52,7 @@ class AnyioModel(Model):
             await keep_deadline(window, lambda: running > 0, set_deadline, anyio.sleep)
         with anyio.move_on_after(2.0):
             await client.aclose()
-        return Recording.from_clients(recorders)
+        return Recording.from_clients(recorders, window.span)
 
 
 class AnyioTrioModel(AnyioModel):

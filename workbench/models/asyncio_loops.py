@@ -53,7 +53,7 @@ class AsyncioModel(Model):
                 await client.aclose()
         except TimeoutError:
             pass
-        return Recording.from_clients(recorders)
+        return Recording.from_clients(recorders, window.span)
 
 
 class UvloopModel(AsyncioModel):

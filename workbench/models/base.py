@@ -113,6 +113,11 @@ class Window:
     def seconds(self) -> float:
         return (self.end_ns - self.start_ns) / 1e9
 
+    @property
+    def span(self) -> tuple[int, int] | None:
+        """(start, end) once the window is open: what the recording slices."""
+        return (self.start_ns, self.end_ns) if self.is_open else None
+
 
 class Schedule:
     """The open loop (wrk2's lesson): a user's operations fall due every `interval_ns`, from a
@@ -144,7 +149,7 @@ def blocking_closed_loop(
     """One user, blocking: operate, wait for the answer, operate again, until the window ends.
     With an open-loop schedule, each operation waits for its due time instead. `clock` and `sleep`
     are the real ones but in tests (`workbench.testing.FakeClock`)."""
-    append = rec.latencies.append
+    append, ended = rec.latencies.append, rec.ends.append
     nbytes = 0
     warm = False
     schedule = Schedule(window.interval_ns, clock) if window.interval_ns else None
@@ -177,6 +182,7 @@ def blocking_closed_loop(
                 window.user_warm()
             if window.start_ns <= t1 < window.end_ns:
                 append(t1 - t0)
+                ended(t1)
                 nbytes += n
     finally:
         rec.bytes += nbytes
@@ -191,7 +197,7 @@ async def async_closed_loop(
     clock: Callable[[], int] = time.monotonic_ns,
 ) -> None:
     """The same loop for every async family; `sleep` is the family's own."""
-    append = rec.latencies.append
+    append, ended = rec.latencies.append, rec.ends.append
     nbytes = 0
     warm = False
     schedule = Schedule(window.interval_ns, clock) if window.interval_ns else None
@@ -224,6 +230,7 @@ async def async_closed_loop(
                 window.user_warm()
             if window.start_ns <= t1 < window.end_ns:
                 append(t1 - t0)
+                ended(t1)
                 nbytes += n
     finally:
         rec.bytes += nbytes

@@ -24,4 +24,4 @@ class SyncModel(Model):
             blocking_closed_loop(client.connection(), window, rec)
         finally:
             client.close()
-        return Recording.from_clients([rec])
+        return Recording.from_clients([rec], window.span)

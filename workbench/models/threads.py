@@ -62,4 +62,4 @@ class ThreadsModel(Model):
                 gate.release()
         join_until(threads, window)
         client.close()
-        return Recording.from_clients(recorders)
+        return Recording.from_clients(recorders, window.span)

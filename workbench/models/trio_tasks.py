@@ -38,4 +38,4 @@ class TrioModel(Model):
             await keep_deadline(window, lambda: bool(nursery.child_tasks), set_deadline, trio.sleep)
         with trio.move_on_after(2.0):
             await client.aclose()
-        return Recording.from_clients(recorders)
+        return Recording.from_clients(recorders, window.span)

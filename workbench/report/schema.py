@@ -13,6 +13,7 @@ ROW_FIELDS: dict[str, type | tuple[type, ...]] = {
     "clients": int,
     "ops": int,
     "ops_per_s": (int, float),
+    "ops_per_s_ci": (list, type(None)),
     "errors": int,
     "errors_by_kind": dict,
     "latency_ms": dict,

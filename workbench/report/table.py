@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from workbench.harness.trust import FLAG_HELP
-from workbench.results import ResultDoc, Row, is_disk
+from workbench.results import ResultDoc, Row, half_width, is_disk, overlaps
 from workbench.units import format_rate, size_label
 
 
@@ -26,7 +26,7 @@ def disk_table(doc: ResultDoc) -> Table:
     table = Table(title=title, title_justify="left", header_style="bold")
     for name in ("model", "client", "workload", "size", "cache"):
         table.add_column(name)
-    for name in ("clients", "MB/s", "files/s", "× best", "p50 ms", "p99 ms", "CPU s/GB",
+    for name in ("clients", "MB/s", "±", "files/s", "× best", "p50 ms", "p99 ms", "CPU s/GB",
                  "hops/op", "µs/hop", "faults/op", "RSS MB", "errors"):  # fmt: skip
         table.add_column(name, justify="right")
     table.add_column("flags")
@@ -36,14 +36,17 @@ def disk_table(doc: ResultDoc) -> Table:
 
     for key in dict.fromkeys(group(r) for r in rows):
         members = sorted((r for r in rows if group(r) == key), key=lambda r: -r["mb_per_s"])
-        best = members[0]["mb_per_s"] or 1.0
+        top = members[0]
+        best = top["mb_per_s"] or 1.0
         for r in members:
             lat = r["latency_ms"]
             faults = r.get("minor_faults_per_op")
             table.add_row(
                 r["model"], r["client"], r["workload"], size_label(r.get("file_size", 0)),
                 r.get("cache") or "-", str(r["clients"]), f"{r['mb_per_s']:,.0f}",
-                format_rate(r.get("files_per_s", 0.0)), f"{r['mb_per_s'] / best:.2f}",
+                _pm(r.get("mb_per_s_ci"), r["mb_per_s"]), format_rate(r.get("files_per_s", 0.0)),
+                _times_best(r["mb_per_s"] / best, r is not top
+                            and overlaps(r.get("mb_per_s_ci"), top.get("mb_per_s_ci"))),
                 _ms(lat["p50"]), _ms(lat["p99"]),
                 _opt(r.get("cpu_s_per_gb"), "{:.2f}"),
                 str(r.get("hops_per_op", 0)), _opt(r.get("hop_us"), "{:.0f}"),
@@ -66,7 +69,7 @@ def io_table(doc: ResultDoc) -> Table:
     table.add_column("client")
     if with_workload:
         table.add_column("workload")
-    for name in ("clients", "ops/s", "× best"):
+    for name in ("clients", "ops/s", "±", "× best"):
         table.add_column(name, justify="right")
     if with_repeats:
         table.add_column("spread", justify="right")
@@ -79,7 +82,8 @@ def io_table(doc: ResultDoc) -> Table:
         group = sorted(
             (r for r in rows if r["workload"] == workload), key=lambda r: -r["ops_per_s"]
         )
-        best = group[0]["ops_per_s"] or 1.0
+        top = group[0]
+        best = top["ops_per_s"] or 1.0
         for r in group:
             lat = r["latency_ms"]
             cells: list[str | Text] = [r["model"], r["client"]]
@@ -88,7 +92,11 @@ def io_table(doc: ResultDoc) -> Table:
             cells += [
                 str(r["clients"]),
                 format_rate(r["ops_per_s"]),
-                f"{r['ops_per_s'] / best:.2f}",
+                _pm(r["ops_per_s_ci"], r["ops_per_s"]),
+                _times_best(
+                    r["ops_per_s"] / best,
+                    r is not top and overlaps(r["ops_per_s_ci"], top["ops_per_s_ci"]),
+                ),
             ]
             if with_repeats:
                 spread = r["repeats"]["spread"]
@@ -108,6 +116,17 @@ def io_table(doc: ResultDoc) -> Table:
             table.add_row(*cells)
         table.add_section()
     return table
+
+
+def _pm(interval: list[float] | None, centre: float) -> str:
+    """The rate's 95% interval within its window, as ±% of the rate."""
+    width = half_width(interval, centre)
+    return "-" if width is None else f"±{width * 100:.0f}%" if width >= 0.01 else "<1%"
+
+
+def _times_best(share: float, tied: bool) -> str:
+    """The share of the best rate; ≈ when the two rows' intervals overlap: no ranking of noise."""
+    return f"≈{share:.2f}" if tied else f"{share:.2f}"
 
 
 def _opt(value: float | None, fmt: str) -> str:
@@ -144,6 +163,11 @@ def _title(doc: ResultDoc) -> str:
 def notes(doc: ResultDoc) -> list[str]:
     rows = doc["results"]
     out = []
+    out.append(
+        "±: the rate's 95% interval within its window (batch means over 20 slices): how steady "
+        "the run was, not how far the next run will land (see --repeat); ≈ before × best: its "
+        "interval overlaps the best row's, so this run cannot tell the two apart"
+    )
     seen = sorted({f for r in rows for f in r["flags"]})
     for flag in seen:
         out.append(f"{flag}: {FLAG_HELP.get(flag, '')}")

@@ -1,5 +1,7 @@
 """Claim 5: shared data written by several threads still needs a lock. Updates lost by
-read-modify-write with and without a lock, and the cost of a wide lock against a narrow one.
+read-modify-write with and without a lock; readers with no lock beside writers with one (a
+snapshot replaced whole reads consistently, two fields set in turn do not); and the cost of a wide
+lock against a narrow one.
 
 Standard library only: the probe runs `measure` under any interpreter; the parent runs `judge`.
 """
@@ -24,9 +26,15 @@ def measure(iterations: int = 200_000, threads: int = 4) -> dict[str, Any]:
     sys.setswitchinterval(1e-6)  # switch as often as the interpreter allows: races show sooner
     try:
         lost = _lost_updates(iterations, threads)
+        readers = _readers_beside_writers(iterations // 2)
     finally:
         sys.setswitchinterval(before)
-    return {"lost_updates": lost, "expected": iterations * threads, **_lock_scope()}
+    return {
+        "lost_updates": lost,
+        "expected": iterations * threads,
+        "readers": readers,
+        **_lock_scope(),
+    }
 
 
 def _lost_updates(n: int, k: int) -> dict[str, int]:
@@ -63,6 +71,53 @@ def _lost_updates(n: int, k: int) -> dict[str, int]:
     return out
 
 
+def _readers_beside_writers(n: int, writers: int = 2, readers: int = 2) -> dict[str, int]:
+    """Writers update shared state under their lock; readers read it with no lock at all. One
+    state is an immutable tuple the writers replace whole (readers only ever see a finished one);
+    the other is two attributes the writers set one after the other (a reader can see a pair
+    that was never written together). Counts the reads, and the inconsistent ones of each."""
+
+    class Shared:
+        snapshot = (0, 0)  # invariant: second == 2 * first
+        a = 0
+        b = 0  # invariant: b == 2 * a
+
+    shared = Shared()
+    lock = threading.Lock()
+    done = threading.Event()
+    counts = {"reads": 0, "snapshot_inconsistent": 0, "two_fields_inconsistent": 0}
+
+    def write() -> None:
+        for i in range(n):
+            with lock:
+                shared.snapshot = (i, 2 * i)
+                shared.a = i
+                shared.b = 2 * i
+
+    def read() -> None:
+        reads = torn_snapshot = torn_fields = 0
+        while not done.is_set():
+            first, second = shared.snapshot
+            torn_snapshot += second != 2 * first
+            a = shared.a
+            b = shared.b
+            torn_fields += b != 2 * a
+            reads += 1
+        with lock:
+            counts["reads"] += reads
+            counts["snapshot_inconsistent"] += torn_snapshot
+            counts["two_fields_inconsistent"] += torn_fields
+
+    reading = [threading.Thread(target=read) for _ in range(readers)]
+    for t in reading:
+        t.start()
+    in_threads(write, writers)
+    done.set()
+    for t in reading:
+        t.join()
+    return counts
+
+
 def _lock_scope(tasks: int = 40, threads: int = 2) -> dict[str, Any]:
     """Wide lock (around the hashing and the update) against narrow (around the update only)."""
     buf = b"\x11" * (256 * 1024)
@@ -87,12 +142,21 @@ def _lock_scope(tasks: int = 40, threads: int = 2) -> dict[str, Any]:
 
 def judge(m: dict[str, Any]) -> tuple[str, str, str]:
     lost = m["lost_updates"]
-    scope = Ratio.of(m["wide_lock_s"], m["narrow_lock_s"])
+    scope = Ratio.of_pairs(m["wide_lock_s"], m["narrow_lock_s"])
     evidence = (
         f"updates lost of {m['expected']:,} by {len(lost)} patterns: "
         + "; ".join(f"{k}: {v:,}" for k, v in lost.items())
         + f". Narrow lock scope {scope} faster than wide (hashing outside the lock)"
     )
+    readers = m.get("readers")
+    if readers is not None:
+        evidence += (
+            f". Readers with no lock beside writers with one: {readers['reads']:,} reads, "
+            f"{readers['snapshot_inconsistent']:,} inconsistent of a snapshot replaced whole, "
+            f"{readers['two_fields_inconsistent']:,} of two fields set one after the other"
+        )
+        if readers["snapshot_inconsistent"]:
+            return FAILS, evidence, "a reader saw a half-written snapshot: assignment was torn"
     unlocked = {k: v for k, v in lost.items() if "no lock" in k}
     locked = {k: v for k, v in lost.items() if "with a lock" in k}
     if any(locked.values()):
@@ -104,6 +168,11 @@ def judge(m: dict[str, Any]) -> tuple[str, str, str]:
             note = (
                 f" ({'; '.join(safe)} lost none here: this interpreter happens not to switch "
                 "threads inside that statement, which no version promises)"
+            )
+        if readers is not None:
+            note += (
+                "; readers needed no lock to see whole snapshots, while two fields set one "
+                "after the other can be read half-updated"
             )
         return HOLDS, evidence, f"without a lock, read-modify-write lost updates{note}"
     return UNSURE, evidence, "no update was lost this time; absence of a race is not proof"

@@ -98,7 +98,9 @@ def _shm_round_trip(procs: cf.ProcessPoolExecutor, payload: bytes) -> float:
 
 
 def judge(m: dict[str, Any]) -> tuple[str, str, str]:
-    start = Ratio.of(m["pool_start_s"]["processes"], m["pool_start_s"]["threads"], paired=False)
+    start = Ratio.of_pairs(
+        m["pool_start_s"]["processes"], m["pool_start_s"]["threads"], paired=False
+    )
     rt = m["round_trip_s"]
     sizes = list(rt["threads"])
     per = "; ".join(

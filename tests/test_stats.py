@@ -1,0 +1,127 @@
+"""The statistics behind "every row carries its interval" and "noise decides nothing"."""
+
+from __future__ import annotations
+
+from array import array
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workbench.harness.rows import rate_interval
+from workbench.harness.trust import flags_for
+from workbench.metrics import ClientRecorder, Recording, slice_counts
+from workbench.report.table import io_table
+from workbench.results import half_width, overlaps
+from workbench.stats import SLICES, batch_means_interval, median_interval, percentile
+from workbench.testing import make_doc, make_row
+
+
+def test_median_interval_narrows_as_values_come() -> None:
+    assert median_interval([3.0]) == (3.0, 3.0)
+    assert median_interval([5, 1, 3, 2, 4]) == (1, 5)  # few values: min..max
+
+    def relative_width(n: int) -> float:
+        lo, hi = median_interval(list(range(n)))
+        return (hi - lo) / n
+
+    assert relative_width(40) < relative_width(20) < relative_width(9) < relative_width(5)
+    with pytest.raises(ValueError, match="no values"):
+        median_interval([])
+
+
+@given(st.lists(st.floats(0, 1e6), min_size=1, max_size=60))
+def test_median_interval_contains_the_median(values: list[float]) -> None:
+    lo, hi = median_interval(values)
+    ordered = sorted(values)
+    assert lo <= ordered[len(values) // 2] <= hi
+    assert lo <= ordered[(len(values) - 1) // 2] <= hi
+
+
+@given(st.lists(st.integers(0, 10_000), min_size=SLICES, max_size=SLICES), st.floats(0.1, 10))
+def test_batch_means_interval_brackets_the_windows_rate(counts: list[int], window: float) -> None:
+    ci = batch_means_interval(counts, window)
+    assert ci is not None
+    rate = sum(counts) / window
+    assert ci[0] - 1e-6 <= rate <= ci[1] + 1e-6
+
+
+def test_batch_means_interval_widens_with_an_unsteady_rate() -> None:
+    steady = batch_means_interval([100] * SLICES, 2.0)
+    assert steady is not None
+    assert steady[0] == pytest.approx(1000)
+    assert steady[1] == pytest.approx(1000)
+    stall = batch_means_interval([100] * 10 + [0] * 2 + [100] * 8, 2.0)
+    assert stall is not None
+    assert stall[0] < 900 < 1100 < stall[1] + 200
+    assert batch_means_interval([1, 2, 3], 1.0) is None  # too few slices to say anything
+
+
+def test_slices_count_each_users_completions_by_bisection() -> None:
+    ms = 1_000_000
+    users = [array("q", [5 * ms, 15 * ms, 95 * ms]), array("q", [50 * ms, 99 * ms, 100 * ms])]
+    counts = slice_counts(users, 0, 100 * ms)
+    assert len(counts) == SLICES
+    assert sum(counts) == 5  # 100 ms is the end: not in the window
+    assert counts[1] == 1 and counts[3] == 1 and counts[10] == 1 and counts[19] == 2  # noqa: PT018
+
+
+def test_recordings_carry_slices_and_merge_them() -> None:
+    ms = 1_000_000
+    a, b = ClientRecorder(), ClientRecorder()
+    for t in range(0, 100 * ms, ms):
+        a.latencies.append(ms)
+        a.ends.append(t)
+    b.latencies.append(ms)
+    b.ends.append(42 * ms)
+    one = Recording.from_clients([a], (0, 100 * ms))
+    two = Recording.from_clients([b], (0, 100 * ms))
+    assert one.slice_ops == [5] * SLICES
+    one.merge(Recording.from_dict(two.to_dict()))
+    assert sum(one.slice_ops) == 101
+    assert one.slice_ops[8] == 6
+    assert Recording.from_clients([a]).slice_ops == []  # no window: no slices
+
+
+def test_every_row_interval_brackets_its_rate_and_drives_the_noisy_flag() -> None:
+    assert rate_interval([0] * SLICES, 0, 1.0) == [0.0, 0.0]
+    assert rate_interval([], 10, 1.0) is None
+    ci = rate_interval([50] * 10 + [150] * 10, 2000, 2.0)
+    assert ci is not None
+    assert ci[0] <= 1000 <= ci[1]
+    wobbly = make_row(ops_per_s=1000.0, ops_per_s_ci=[800.0, 1200.0])
+    assert "noisy" in flags_for(wobbly, client_cpus=2)
+    calm = make_row(ops_per_s=1000.0, ops_per_s_ci=[980.0, 1020.0])
+    assert "noisy" not in flags_for(calm, client_cpus=2)
+    assert half_width([980.0, 1020.0], 1000.0) == pytest.approx(0.02)
+    assert half_width(None, 1000.0) is None
+
+
+def test_the_table_does_not_rank_rows_it_cannot_tell_apart() -> None:
+    doc = make_doc(
+        make_row(model="uvloop", ops_per_s=10_000.0, ops_per_s_ci=[9_500.0, 10_500.0]),
+        make_row(model="asyncio", ops_per_s=9_800.0, ops_per_s_ci=[9_400.0, 10_200.0]),
+        make_row(model="threads", ops_per_s=5_000.0, ops_per_s_ci=[4_900.0, 5_100.0]),
+    )
+    assert overlaps([1.0, 2.0], [2.0, 3.0])
+    assert not overlaps([1.0, 2.0], [2.5, 3.0])
+    assert not overlaps(None, [1.0, 2.0])
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    console.print(io_table({**doc, "metadata": _metadata()}))
+    text = console.export_text()
+    lines = {line.split()[1]: line for line in text.splitlines() if "│ raw" in line}
+    assert "≈0.98" in lines["asyncio"]  # overlaps the best: not ranked below it
+    assert "0.50" in lines["threads"] and "≈0.50" not in lines["threads"]  # noqa: PT018
+    assert "±5%" in lines["uvloop"]
+    assert percentile([1.0, 2.0, 3.0], 50) == 2.0
+
+
+def _metadata() -> dict[str, object]:
+    return {
+        "settings": {"clients": 100, "duration": 3, "warmup": 1, "latency": 0, "work": None},
+        "parent": {"python": "3.11"},
+        "pinning": {"server_cpus": None, "client_cpus": None},
+        "servers": {"http": {"url": "http://127.0.0.1:1/"}},
+    }
