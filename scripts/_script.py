@@ -35,8 +35,40 @@ def parser(doc: str) -> argparse.ArgumentParser:
     return p
 
 
+class Stopped(Exception):
+    """A run stopped (Ctrl-C, a dying server or worker): what it measured is kept, marked
+    partial, and the script exits with the run's own code (130 Ctrl-C, 1 failure)."""
+
+    def __init__(self, reason: str, exit_code: int) -> None:
+        super().__init__(reason)
+        self.exit_code = exit_code
+
+
+# Where this script writes, and every document its runs returned so far: kept on a stop.
+_OUT: list[Path] = []
+_RUNS: list[dict[str, Any]] = []
+
+
 def out_dir(a: argparse.Namespace, name: str) -> Path:
-    return results_dir(a.out, name)
+    path = results_dir(a.out, name)
+    _OUT[:] = [path]
+    return path
+
+
+def stop_if_stopped(what: str, doc: Mapping[str, Any]) -> None:
+    """Keep the run's document; if the run stopped, stop the script (raises Stopped)."""
+    _RUNS.append({"what": what, **doc})
+    stopped = doc.get("stopped")
+    if stopped:
+        raise Stopped(stopped["reason"], int(stopped["exit_code"]))
+
+
+def write_partial(reason: str) -> Path | None:
+    """Every document so far in partial.json, marked partial with the reason; None if none."""
+    if not _OUT or not _RUNS:
+        return None
+    doc = {"partial": True, "stopped": {"reason": reason}, "command": sys.argv, "runs": _RUNS}
+    return write_json(_OUT[0] / "partial.json", doc)
 
 
 def console() -> Console:
@@ -45,16 +77,15 @@ def console() -> Console:
 
 def run(settings: IoSettings, what: str, sweep: Sequence[int] = ()) -> ResultDoc:
     """One `io` run (a sweep over client counts if `sweep`), with a progress display when stderr
-    is a terminal; a stopped run stops the script (its partial results are not a comparison)."""
+    is a terminal. A stopped run stops the script: its partial results are no comparison, but
+    they are kept (partial.json beside the script's other files)."""
     from workbench.harness.sweep import run_sweep
 
     err = Console(stderr=True)
     err.print(f"[bold]{what}[/bold]", highlight=False)
     with progress_on(err) as observer:
         doc = run_sweep(settings, list(sweep), observer) if sweep else run_io(settings, observer)
-    stopped = doc["stopped"]
-    if stopped:
-        raise KeyboardInterrupt if stopped["exit_code"] == 130 else RunFailed(stopped["reason"])
+    stop_if_stopped(what, doc)
     return doc
 
 
@@ -124,12 +155,16 @@ def main(fn: Callable[[], int]) -> NoReturn:
     except UsageError as exc:
         print(f"{name}: error: {exc}", file=sys.stderr)
         code = 2
-    except RunFailed as exc:
-        print(f"{name}: failed: {exc}", file=sys.stderr)
-        code = 1
-    except KeyboardInterrupt:
-        print(f"{name}: interrupted", file=sys.stderr)
-        code = 130
+    except (Stopped, RunFailed, KeyboardInterrupt) as exc:
+        if isinstance(exc, Stopped):
+            code = exc.exit_code
+        else:
+            code = 1 if isinstance(exc, RunFailed) else 130
+        reason = str(exc) or "interrupted (Ctrl-C)"
+        path = write_partial(reason)
+        verb = "interrupted" if code == 130 else "failed"
+        note = f"; what was measured is in {path}, marked partial" if path else ""
+        print(f"{name}: {verb}: {reason}{note}", file=sys.stderr)
     except BrokenPipeError:
         code = reader_gone()
     raise SystemExit(code)

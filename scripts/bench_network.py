@@ -47,6 +47,7 @@ def measure(
         for _ in range(rounds):
             ref.append(wrk(server.url, clients, seconds, load_cpus))
             doc = run_io(settings, servers={"http": server})
+            _script.stop_if_stopped(f"{clients} clients, latency {latency:g}s", doc)
             for row in doc["results"]:
                 by_model[row["model"]].append(row["ops_per_s"])
                 server_util[row["model"]] = row["server_cpu_util"] or 0.0

@@ -58,8 +58,7 @@ def main() -> int:
     for i in range(gil_runs):
         err.print(f"[bold]GIL lab, run {i + 1} of {gil_runs}[/bold]", highlight=False)
         doc = run_lab(claims, [sys.executable])
-        if doc["stopped"]:
-            raise KeyboardInterrupt
+        _script.stop_if_stopped(f"GIL lab, run {i + 1}", doc)
         seconds.append(doc["metadata"]["seconds"])
         for claim in doc["claims"]:
             tally[claim["id"]][claim["verdict"]] += 1

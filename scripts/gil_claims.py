@@ -43,8 +43,7 @@ def main() -> int:
     err = Console(stderr=True)
     doc = run_lab(numbers, a.python or [sys.executable],
                   lambda what: err.print(f"  measuring {what}", highlight=False))  # fmt: skip
-    if doc.get("stopped"):
-        raise KeyboardInterrupt
+    _script.stop_if_stopped("gil", doc)  # a failure is not a Ctrl-C: the lab's own exit code
     print_gil(doc, _script.console())
     _script.save(out, "gil", doc, plot_gil(doc, out / "gil"))
     return 0

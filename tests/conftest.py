@@ -69,6 +69,16 @@ def echo_server() -> Iterator[ServerHandle]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def trickling_server() -> Iterator[ServerHandle]:
+    """Every body arrives in 16 pieces over 3 s: each piece well within a 0.5 s per-read timeout,
+    the whole far past it."""
+    args = ["--slow-seconds", "3"]
+    with run_server("http", faults=["slow-body:1"], body_size=3000, extra_args=args) as server:
+        _SHARED.add(server.pid)
+        yield server
+
+
 @pytest.fixture(
     params=[
         pytest.param(("asyncio", {}), id="asyncio"),

@@ -110,8 +110,17 @@ def test_cold_cache_is_evicted_and_checked(files_root: Path) -> None:
         fileset.evict(p, flush=True)
     assert fileset.resident_bytes(paths) == 0
     row = disk_row(files_root, "threads", "os", "file-read", cache=["cold"])
-    assert row["evicted"] is True
+    assert row.get("evicted") is True
     assert "not-evicted" not in row["flags"]
+    assert "eviction-unchecked" not in row["flags"]
+
+
+def test_cold_cache_without_fincore_is_flagged_unchecked(files_root: Path, tmp_path: Path) -> None:
+    # The workers find no fincore on their PATH: eviction cannot be checked, and the row says so.
+    row = disk_row(files_root, "threads", "os", "file-read", cache=["cold"],
+                   env={"PATH": str(tmp_path)})  # fmt: skip
+    assert row.get("evicted") is None
+    assert "eviction-unchecked" in row["flags"]
 
 
 def test_generator_reuses_and_refuses(tmp_path: Path) -> None:

@@ -181,3 +181,22 @@ def test_open_loop_sees_the_stalls_a_closed_loop_hides() -> None:
     assert known(opened["latency_ms"]["p99"]) >= 100
     assert opened["rate_target"] == pytest.approx(rate)
     assert opened["rate_share"] > 0.8
+
+
+def test_url_is_resolved_once_and_its_address_used_by_every_client(
+    http_server: ServerHandle,
+) -> None:
+    """`--url http://localhost:PORT/`: the parent resolves and checks the name, and every worker
+    connects to that address (the raw client and the libraries alike) with the name as Host."""
+    settings = IoSettings(
+        models=["threads", "asyncio"], libs=["raw", "http.client", "urllib3", "aiohttp", "httpx"],
+        clients=4, duration=0.3, warmup=0.2, url=f"http://localhost:{http_server.port}/",
+    )  # fmt: skip
+    doc = run_io(settings)
+    assert doc["metadata"]["servers"]["http"]["url"] == f"http://localhost:{http_server.port}/"
+    assert len(doc["results"]) == 7
+    for row in doc["results"]:
+        target = row["metadata"]["workload"]["target"]
+        assert (target["host"], target["address"]) == ("localhost", "127.0.0.1"), row["client"]
+        assert row["errors"] == 0, (row["client"], row["errors_by_kind"])
+        assert row["ops"] > 0

@@ -96,6 +96,16 @@ def test_window_calls_on_warm_once_when_every_user_has_finished_an_operation() -
     assert window.seconds == pytest.approx(0.005)
 
 
+def test_a_user_is_warm_after_its_first_success_not_its_first_failure() -> None:
+    clock = FakeClock()
+    window = Window(2, 100, clock() + 50 * MS, clock=clock)
+    failing: list[float | BaseException] = [ConnectionRefusedError()] * 3
+    run_blocking(Script(failing, then=0.001), window, clock)  # fails 3 times, then succeeds
+    assert window.warm == 1
+    run_blocking(Script([], then=ConnectionRefusedError()), window, clock)  # never succeeds
+    assert window.warm == 1  # the second user stays cold: its row will say not-warm
+
+
 def test_users_run_before_the_window_opens_without_counting() -> None:
     clock = FakeClock()
     window = Window(1, 50, clock() + 10 * MS, clock=clock)  # not opened: warm-up only

@@ -84,3 +84,35 @@ def test_script_bad_input_is_one_line(
     (error,) = [line for line in proc.stderr.splitlines() if "error:" in line]
     assert error.startswith(f"{name}.py: error: ")
     assert message in error
+
+
+def test_a_stopped_script_keeps_what_it_measured(tmp_path: Path) -> None:
+    """Ctrl-C in the middle of a script's runs: exit 130, one line, and the runs so far written
+    to partial.json, marked partial (not thrown away)."""
+    import signal
+    import time
+
+    import psutil
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "compare_libraries.py"), "--quick",
+         "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    workers_seen = 0
+    while time.monotonic() < deadline and workers_seen < 3:  # a few cells into the run
+        children = psutil.Process(proc.pid).children(recursive=True)
+        if any("workbench.harness.worker" in " ".join(c.cmdline()) for c in children):
+            workers_seen += 1
+        time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "marked partial" in err.strip().splitlines()[-1], err
+    doc = json.loads((out / "partial.json").read_text())
+    assert doc["partial"] is True
+    assert doc["runs"], doc
+    assert doc["runs"][-1]["stopped"]["exit_code"] == 130

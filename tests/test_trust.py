@@ -28,7 +28,9 @@ CALM = {"ops_per_s": [9900.0, 10000.0, 10100.0], "median": 10000.0, "spread": 0.
         ({"rate_share": 0.9}, ["rate-missed"]),
         ({"rate_share": 0.97}, []),
         ({"evicted": False}, ["not-evicted"]),
-        ({"evicted": None}, []),
+        ({"evicted": None}, []),  # a warm row: nothing to check
+        ({"cache": "cold", "evicted": None}, ["eviction-unchecked"]),
+        ({"cache": "cold", "evicted": True}, []),
         ({"in_memory": True}, ["in-memory"]),
         ({"write_budget_spent": True}, ["write-budget"]),
     ],
@@ -41,6 +43,7 @@ def test_every_flag_is_explained() -> None:
     rows = [
         make_row(ops=0, users_warm=0, rate_share=0.1, evicted=False, in_memory=True,
                  write_budget_spent=True, server_cpu_util=1.0, errors=1, repeats=NOISY),
+        make_row(cache="cold", evicted=None),
         make_row(ops=10, cpu_s=5.0),
     ]  # fmt: skip
     raised = {flag for row in rows for flag in flags_for(row, client_cpus=1)}

@@ -14,7 +14,9 @@ class AiohttpConnection(AsyncConnection):
 
     async def op(self) -> int:
         wl = self.client.workload
-        async with self.client.session.request(wl.method, wl.url, data=wl.body) as resp:
+        async with self.client.session.request(
+            wl.method, wl.url, data=wl.body, headers=wl.headers
+        ) as resp:
             body = await resp.read()
         return wl.check(resp.status, body) + len(wl.body or b"")
 

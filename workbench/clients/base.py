@@ -9,12 +9,46 @@ timeout the way its library is meant to be used (socket timeouts, ClientTimeout,
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import socket
+
     from workbench.workloads.base import Workload
+
+READ_SIZE = 256 * 1024
+
+
+class DeadlinePassed(TimeoutError):
+    """The whole operation outlasted --timeout (each wait on its own was shorter)."""
+
+
+def time_left(deadline: float) -> float:
+    """Seconds until `deadline` (time.monotonic), or DeadlinePassed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise DeadlinePassed("the operation outlasted its --timeout")
+    return left
+
+
+def read_by_deadline(
+    read1: Callable[[int], bytes], sock: socket.socket | None, deadline: float
+) -> bytes:
+    """A body read in pieces (`read1`: at most one recv each), every recv allowed only what is left
+    of the operation's deadline: a socket timeout bounds each wait, not their sum, so a body that
+    trickles in would otherwise outlast --timeout."""
+    parts: list[bytes] = []
+    while True:
+        if sock is not None:
+            sock.settimeout(time_left(deadline))
+        chunk = read1(READ_SIZE)
+        if not chunk:
+            return b"".join(parts)
+        parts.append(chunk)
 
 
 @dataclass(frozen=True)

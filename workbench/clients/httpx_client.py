@@ -6,6 +6,9 @@ If its pool collapses under many connections, the row shows it; that is a findin
 
 from __future__ import annotations
 
+import time
+
+import anyio
 import httpx
 
 from workbench.clients.base import (
@@ -14,6 +17,7 @@ from workbench.clients.base import (
     BlockingClient,
     BlockingConnection,
     ClientContext,
+    time_left,
 )
 from workbench.workloads.http import HttpWorkload
 
@@ -31,14 +35,23 @@ def _workload(ctx: ClientContext) -> HttpWorkload:
 
 
 class HttpxSyncConnection(BlockingConnection):
-    def __init__(self, client: httpx.Client, wl: HttpWorkload) -> None:
+    def __init__(self, client: httpx.Client, wl: HttpWorkload, timeout: float) -> None:
         self.client = client
         self.wl = wl
+        self.timeout = timeout
 
     def op(self) -> int:
         wl = self.wl
-        resp = self.client.request(wl.method, wl.url, content=wl.body)
-        return wl.check(resp.status_code, resp.content) + len(wl.body or b"")
+        deadline = time.monotonic() + self.timeout
+        # httpx's timeouts bound each network read; the deadline bounds their sum, checked as
+        # each piece of the body arrives (a sync client cannot be interrupted mid-read, so the
+        # last wait can run past the deadline by at most one read's timeout).
+        with self.client.stream(wl.method, wl.url, content=wl.body, headers=wl.headers) as resp:
+            parts = []
+            for chunk in resp.iter_raw():
+                time_left(deadline)
+                parts.append(chunk)
+        return wl.check(resp.status_code, b"".join(parts)) + len(wl.body or b"")
 
 
 class HttpxSyncClient(BlockingClient):
@@ -47,20 +60,24 @@ class HttpxSyncClient(BlockingClient):
         self.client = httpx.Client(**_options(ctx))  # type: ignore[arg-type]
 
     def connection(self) -> BlockingConnection:
-        return HttpxSyncConnection(self.client, _workload(self.ctx))
+        return HttpxSyncConnection(self.client, _workload(self.ctx), self.ctx.timeout)
 
     def close(self) -> None:
         self.client.close()
 
 
 class HttpxAsyncConnection(AsyncConnection):
-    def __init__(self, client: httpx.AsyncClient, wl: HttpWorkload) -> None:
+    def __init__(self, client: httpx.AsyncClient, wl: HttpWorkload, timeout: float) -> None:
         self.client = client
         self.wl = wl
+        self.timeout = timeout
 
     async def op(self) -> int:
         wl = self.wl
-        resp = await self.client.request(wl.method, wl.url, content=wl.body)
+        # One deadline for the whole request (httpx's own timeouts bound each read); anyio's
+        # fail_after works on asyncio and trio alike.
+        with anyio.fail_after(self.timeout):
+            resp = await self.client.request(wl.method, wl.url, content=wl.body, headers=wl.headers)
         return wl.check(resp.status_code, resp.content) + len(wl.body or b"")
 
 
@@ -69,7 +86,7 @@ class HttpxAsyncClient(AsyncClient):
         self.client = httpx.AsyncClient(**_options(self.ctx))  # type: ignore[arg-type]
 
     def connection(self) -> AsyncConnection:
-        return HttpxAsyncConnection(self.client, _workload(self.ctx))
+        return HttpxAsyncConnection(self.client, _workload(self.ctx), self.ctx.timeout)
 
     async def aclose(self) -> None:
         await self.client.aclose()

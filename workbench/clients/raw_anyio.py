@@ -21,7 +21,7 @@ class AnyioStreamConnection(AsyncConnection):
             stream = self.stream
             if stream is None:
                 target = self.ctx.workload.target
-                stream = self.stream = await anyio.connect_tcp(target.host, target.port)
+                stream = self.stream = await anyio.connect_tcp(target.connect_host, target.port)
             exchange = self.exchange
             await stream.send(exchange.request)
             while True:

@@ -66,7 +66,7 @@ class RawProtocolConnection(AsyncConnection):
         loop = client.loop
         async with asyncio.timeout(client.ctx.timeout):
             _, proto = await loop.create_connection(
-                lambda: _ExchangeProtocol(exchange), target.host, target.port
+                lambda: _ExchangeProtocol(exchange), target.connect_host, target.port
             )
         self.proto = proto
         return proto

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import socket
+import time
 
-from workbench.clients.base import BlockingClient, BlockingConnection, ClientContext
+from workbench.clients.base import (
+    READ_SIZE,
+    BlockingClient,
+    BlockingConnection,
+    ClientContext,
+    time_left,
+)
 from workbench.workloads.base import Exchange
 
-RECV_SIZE = 256 * 1024
+RECV_SIZE = READ_SIZE
 
 
 class RawSocketConnection(BlockingConnection):
@@ -18,23 +25,32 @@ class RawSocketConnection(BlockingConnection):
 
     def _connect(self) -> socket.socket:
         target = self.ctx.workload.target
-        sock = socket.create_connection((target.host, target.port), timeout=self.ctx.timeout)
+        sock = socket.create_connection(
+            (target.connect_host, target.port), timeout=self.ctx.timeout
+        )
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = sock
         return sock
 
     def op(self) -> int:
         sock = self.sock or self._connect()
+        deadline = time.monotonic() + self.ctx.timeout
         exchange = self.exchange
         sock.sendall(exchange.request)
         recv = sock.recv
-        while True:
+        # The socket's timeout is the whole budget for the first read: most answers need one.
+        data = recv(RECV_SIZE)
+        shortened = False
+        while (n := exchange.feed(data) if data else exchange.feed_eof()) is None:
+            # More to come: each further wait gets only what is left of the operation's deadline.
+            sock.settimeout(time_left(deadline))
+            shortened = True
             data = recv(RECV_SIZE)
-            n = exchange.feed(data) if data else exchange.feed_eof()
-            if n is not None:
-                if not exchange.keep_alive:
-                    self.reset()
-                return n
+        if shortened:
+            sock.settimeout(self.ctx.timeout)
+        if not exchange.keep_alive:
+            self.reset()
+        return n
 
     def reset(self) -> None:
         if self.sock is not None:

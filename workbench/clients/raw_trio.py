@@ -20,7 +20,7 @@ class TrioStreamConnection(AsyncConnection):
             stream = self.stream
             if stream is None:
                 target = self.ctx.workload.target
-                stream = self.stream = await trio.open_tcp_stream(target.host, target.port)
+                stream = self.stream = await trio.open_tcp_stream(target.connect_host, target.port)
             exchange = self.exchange
             await stream.send_all(exchange.request)
             while True:

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import http.client
+import time
 
-from workbench.clients.base import BlockingClient, BlockingConnection, ClientContext
+from workbench.clients.base import (
+    BlockingClient,
+    BlockingConnection,
+    ClientContext,
+    read_by_deadline,
+)
 from workbench.workloads.http import HttpWorkload
 
 
@@ -19,11 +25,15 @@ class StdlibConnection(BlockingConnection):
         conn = self.conn
         if conn is None:
             conn = self.conn = http.client.HTTPConnection(
-                wl.target.host, wl.target.port, timeout=self.ctx.timeout
+                wl.target.connect_host, wl.target.port, timeout=self.ctx.timeout
             )
-        conn.request(wl.method, wl.target.path, body=wl.body)
+        deadline = time.monotonic() + self.ctx.timeout
+        conn.request(wl.method, wl.target.path, body=wl.body, headers=wl.headers)
         resp = conn.getresponse()
-        body = resp.read()
+        body = read_by_deadline(resp.read1, conn.sock, deadline)
+        resp.close()  # read1 leaves a finished response open, and the next request needs it closed
+        if conn.sock is not None:
+            conn.sock.settimeout(self.ctx.timeout)
         if resp.will_close:
             self.reset()
         return wl.check(resp.status, body) + len(wl.body or b"")

@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+import time
+
 import urllib3
 
-from workbench.clients.base import BlockingClient, BlockingConnection, ClientContext
+from workbench.clients.base import (
+    BlockingClient,
+    BlockingConnection,
+    ClientContext,
+    read_by_deadline,
+)
 from workbench.workloads.http import HttpWorkload
 
 
 class Urllib3Connection(BlockingConnection):
-    def __init__(self, pool: urllib3.HTTPConnectionPool, wl: HttpWorkload) -> None:
+    def __init__(self, pool: urllib3.HTTPConnectionPool, wl: HttpWorkload, timeout: float) -> None:
         self.pool = pool
         self.wl = wl
+        self.timeout = timeout
 
     def op(self) -> int:
         wl = self.wl
-        resp = self.pool.request(wl.method, wl.target.path, body=wl.body, retries=False)
-        return wl.check(resp.status, resp.data) + len(wl.body or b"")
+        deadline = time.monotonic() + self.timeout
+        resp = self.pool.request(
+            wl.method,
+            wl.target.path,
+            body=wl.body,
+            headers=wl.headers,
+            retries=False,
+            preload_content=False,
+        )
+        conn = resp.connection
+        try:
+            body = read_by_deadline(resp.read1, getattr(conn, "sock", None), deadline)
+        except BaseException:
+            if conn is not None:
+                conn.close()  # half read: the pool must reconnect, not reuse it
+            raise
+        finally:
+            resp.release_conn()
+        return wl.check(resp.status, body) + len(wl.body or b"")
 
 
 class Urllib3Client(BlockingClient):
@@ -26,7 +51,7 @@ class Urllib3Client(BlockingClient):
         self.wl = ctx.workload
         target = ctx.workload.target
         self.pool = urllib3.HTTPConnectionPool(
-            target.host,
+            target.connect_host,
             target.port,
             maxsize=ctx.concurrency,
             block=True,
@@ -35,7 +60,7 @@ class Urllib3Client(BlockingClient):
         )
 
     def connection(self) -> BlockingConnection:
-        return Urllib3Connection(self.pool, self.wl)
+        return Urllib3Connection(self.pool, self.wl, self.ctx.timeout)
 
     def close(self) -> None:
         self.pool.close()

@@ -34,8 +34,7 @@ def servers_for(
                     raise UsageError(f"no running server was given for {protocol} workloads")
                 out[protocol] = (target_of(protocol, running[protocol]), running[protocol])
         elif settings.url is not None:
-            target = parse_url(settings.url)
-            check_target(target, settings.allow_remote)
+            target = check_target(parse_url(settings.url), settings.allow_remote)
             for protocol in protocols:
                 out[protocol] = (target, None)
         else:

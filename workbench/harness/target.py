@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import urllib.parse
+from dataclasses import replace
 
 from workbench.errors import UsageError
 from workbench.workloads.base import Target
@@ -36,8 +37,10 @@ def resolve(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-def check_target(target: Target, allow_remote: bool, connect_timeout: float = 3.0) -> None:
-    """Refuse non-loopback targets without allow_remote, and unreachable ones always."""
+def check_target(target: Target, allow_remote: bool, connect_timeout: float = 3.0) -> Target:
+    """Refuse non-loopback targets without allow_remote, and unreachable ones always. Returns the
+    target with the address that was checked and reached, which every worker then connects to:
+    resolving the name again in each worker could land somewhere that was never checked."""
     addresses = resolve(target.host, target.port)
     remote = [a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_loopback]
     if remote and not allow_remote:
@@ -45,9 +48,11 @@ def check_target(target: Target, allow_remote: bool, connect_timeout: float = 3.
             f"{target.host} resolves to {', '.join(remote)}, which is not loopback; the workbench "
             "only loads this machine unless you pass --allow-remote (load only servers you own)"
         )
-    try:
-        with socket.create_connection((target.host, target.port), timeout=connect_timeout):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise UsageError(f"cannot connect to {target.host}:{target.port}: {reason}") from None
+    reason = "no address"
+    for address in addresses:
+        try:
+            with socket.create_connection((address.split("%")[0], target.port), connect_timeout):
+                return replace(target, address=address)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+    raise UsageError(f"cannot connect to {target.host}:{target.port}: {reason}")

@@ -25,6 +25,8 @@ FLAG_HELP = {
     "outlasted --warm-limit): the row undercounts them",
     "not-evicted": "cold cache asked for, but pages were still resident after eviction: the row "
     "may measure the page cache",
+    "eviction-unchecked": "cold cache asked for, but whether the pages left the cache could not "
+    "be checked (fincore missing or failing): the row may measure the page cache",
     "in-memory": "the files live on tmpfs/ramfs: the row measures memory, not a disk",
     "write-budget": "the cell wrote its whole --write-budget before the window ended: the rate "
     "is undercounted; raise the budget or shorten the window",
@@ -47,6 +49,8 @@ def flags_for(row: Row, client_cpus: int) -> list[str]:
         flags.append("rate-missed")
     if row.get("evicted") is False:
         flags.append("not-evicted")
+    if row.get("cache") == "cold" and row.get("evicted") is None:
+        flags.append("eviction-unchecked")
     if row.get("in_memory"):
         flags.append("in-memory")
     if row.get("write_budget_spent"):

@@ -170,9 +170,8 @@ def blocking_closed_loop(
             except Exception as exc:
                 if window.start_ns <= clock() < window.end_ns:
                     rec.errors[error_kind(exc)] += 1
-                if not warm:
-                    warm = True
-                    window.user_warm()
+                # A failure does not warm a user: one whose every operation fails stays cold,
+                # so its row says not-warm beside its errors instead of looking measured.
                 conn.reset()
                 sleep(ERROR_BACKOFF_S)
                 continue
@@ -218,9 +217,8 @@ async def async_closed_loop(
             except Exception as exc:
                 if window.start_ns <= clock() < window.end_ns:
                     rec.errors[error_kind(exc)] += 1
-                if not warm:
-                    warm = True
-                    window.user_warm()
+                # A failure does not warm a user: one whose every operation fails stays cold,
+                # so its row says not-warm beside its errors instead of looking measured.
                 await conn.reset()
                 await sleep(ERROR_BACKOFF_S)
                 continue

@@ -30,12 +30,20 @@ class Response(NamedTuple):
     keep_alive: bool
 
 
+def host_header(host: str, port: int) -> str:
+    """The Host header's value for a target (RFC 9110: the port unless it is the default)."""
+    if ":" in host and not host.startswith("["):
+        return f"[{host}]:{port}"
+    return host if port in (80, 443) else f"{host}:{port}"
+
+
 def build_request(method: str, host: str, port: int, path: str, body: bytes | None = None) -> bytes:
     """One request with keep-alive semantics (HTTP/1.1 default)."""
-    host_header = host if port in (80, 443) else f"{host}:{port}"
-    if ":" in host and not host.startswith("["):
-        host_header = f"[{host}]:{port}"
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {host_header}", "User-Agent: workbench"]
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        f"Host: {host_header(host, port)}",
+        "User-Agent: workbench",
+    ]
     if body is not None:
         lines.append(f"Content-Length: {len(body)}")
         lines.append("Content-Type: application/octet-stream")

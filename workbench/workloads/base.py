@@ -25,20 +25,36 @@ class WorkloadError(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """Where the load goes. `scheme` is http or tcp."""
+    """Where the load goes. `scheme` is http or tcp. `address`, when set, is the address the
+    parent resolved and checked (loopback, reachable) for a user's `--url`: workers connect to it
+    instead of resolving the name again, and the name stays in the URL and the Host header."""
 
     scheme: str
     host: str
     port: int
     path: str = "/"
+    address: str | None = None
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        return self._url(self.host)
+
+    @property
+    def connect_host(self) -> str:
+        return self.address or self.host
+
+    @property
+    def connect_url(self) -> str:
+        """The URL to connect with: the checked address in place of the name."""
+        return self._url(self.connect_host)
+
+    def _url(self, host: str) -> str:
+        host = f"[{host}]" if ":" in host else host
         return f"{self.scheme}://{host}:{self.port}{self.path}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"scheme": self.scheme, "host": self.host, "port": self.port, "path": self.path}
+        return {"scheme": self.scheme, "host": self.host, "port": self.port, "path": self.path,
+                "address": self.address}  # fmt: skip
 
 
 class Exchange(ABC):

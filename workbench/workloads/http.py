@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from servers.payload import body_bytes
-from workbench.protocol.http import ResponseParser, build_request
+from workbench.protocol.http import ResponseParser, build_request, host_header
 from workbench.workloads.base import Exchange, Target, Workload, WorkloadError
 
 if TYPE_CHECKING:
@@ -59,7 +59,9 @@ class HttpWorkload(Workload):
         super().__init__(target)
         self.body = body
         self.expected = expected
-        self.url = target.url
+        self.url = target.connect_url  # the checked address, never a second resolution
+        # With an address in place of the name, library clients must say the name themselves.
+        self.headers = {"Host": host_header(target.host, target.port)} if target.address else {}
         self.request_bytes = build_request(self.method, target.host, target.port, target.path, body)
         # Whole reads that were exactly one verified keep-alive response -> bytes moved.
         self.known_reads: dict[bytes, int] = {}
