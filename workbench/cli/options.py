@@ -61,7 +61,7 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("how long")
     g.add_argument("--duration", default="2", help="measuring window per cell (default 2s)")
     g.add_argument(
-        "--warmup", default="1", help="warm-up once every client is connected (default 1s)"
+        "--warmup", default="0.5", help="warm-up once every client is connected (default 0.5s)"
     )
     g.add_argument(
         "--warm-limit",

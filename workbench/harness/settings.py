@@ -20,7 +20,7 @@ class IoSettings:
     workloads: list[str] = field(default_factory=lambda: ["http"])
     clients: int = 100
     duration: float = 2.0
-    warmup: float = 1.0  # from the users' start, and at least until every one finished an op
+    warmup: float = 0.5  # from the users' start, and at least until every one finished an op
     warm_limit: float | None = None  # longest wait for that (None: 5 s + 1 ms per client)
     grace: float = 1.0
     timeout: float = 10.0
