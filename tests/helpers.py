@@ -15,7 +15,7 @@ from workbench.harness.settings import IoSettings
 from workbench.models import MODELS, model_class
 from workbench.results import Row
 from workbench.server_process import ServerHandle
-from workbench.workloads import WORKLOAD_PROTOCOLS, WorkloadSettings
+from workbench.workloads import WorkloadSettings, workloads_of
 from workbench.workloads.base import Target
 
 QUICK = IoSettings(duration=0.4, warmup=0.25, grace=1.0, timeout=5.0)
@@ -24,9 +24,7 @@ QUICK = IoSettings(duration=0.4, warmup=0.25, grace=1.0, timeout=5.0)
 def all_cells(disk: bool = False) -> list[tuple[str, str, str]]:
     """Every (model, client, workload) that fits: network ones, or with `disk` the file ones."""
     out = []
-    for workload, protocol in WORKLOAD_PROTOCOLS.items():
-        if (protocol == "file") != disk:
-            continue
+    for workload in workloads_of("disk" if disk else "network"):
         for model in MODELS:
             family = model_class(model).family
             for client in CLIENTS:

@@ -133,9 +133,9 @@ def _env(items: list[str]) -> dict[str, str]:
 def io_settings(a: argparse.Namespace) -> IoSettings:
     from workbench.clients import CLIENT_NAMES
     from workbench.models import MODEL_NAMES
-    from workbench.workloads import WORKLOAD_NAMES, WORKLOAD_PROTOCOLS
+    from workbench.workloads import WORKLOAD_NAMES, workloads_of
 
-    disk_names = [w for w, p in WORKLOAD_PROTOCOLS.items() if p == "file"]
+    disk_names = workloads_of("disk")
     if a.command == "disk":
         workloads = name_list(a.workloads, disk_names, "disk workload")
         disk_clients = a.clients

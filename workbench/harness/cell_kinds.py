@@ -29,7 +29,7 @@ from workbench.models import model_class
 from workbench.results import Row
 from workbench.server_process import ServerHandle
 from workbench.units import size_label
-from workbench.workloads import Target, WorkloadSettings, protocol_of, workload_entry
+from workbench.workloads import WORKLOAD_PROTOCOLS, Target, WorkloadSettings, protocol_of
 from workbench.workloads.files import CACHE_STATES, FileOptions
 
 FD_MARGIN = 64
@@ -141,7 +141,7 @@ class NetworkCells(CellKind):
 
             parse_work(settings.work)
         mine = [w for w in settings.workloads if protocol_of(w).cells == self.name]
-        protocols = {workload_entry(w).protocol for w in mine}
+        protocols = {WORKLOAD_PROTOCOLS[w] for w in mine}
         if settings.url is not None and len(protocols) > 1:
             raise UsageError("--url points at one server: choose workloads of one protocol")
         # One socket per client in the process that holds it: the processes models split them.
@@ -178,11 +178,11 @@ class NetworkCells(CellKind):
         stack: contextlib.ExitStack,
         running: dict[str, ServerHandle] | None,
     ) -> Prepared:
-        protocols = {c.workload: workload_entry(c.workload).protocol for c in cells}
+        protocols = {WORKLOAD_PROTOCOLS[c.workload] for c in cells}
         targets = stack.enter_context(
-            servers_for(settings, set(protocols.values()), pinning.server_cpus, running)
+            servers_for(settings, protocols, pinning.server_cpus, running)
         )
-        return _Servers(settings, targets, protocols)
+        return _Servers(settings, targets)
 
     def complete_row(self, row: Row, cell: Cell, run: CellRun, settings: IoSettings) -> None:
         row["work"] = settings.work
@@ -197,11 +197,9 @@ class _Servers(Prepared):
         self,
         settings: IoSettings,
         targets: dict[str, tuple[Target, ServerHandle | None]],
-        protocol_of_workload: dict[str, str],
     ) -> None:
         self.settings = settings
         self.targets = targets
-        self.protocol_of_workload = protocol_of_workload
         self.metadata = {
             protocol: {"url": target.url, "external": handle is None}
             for protocol, (target, handle) in targets.items()
@@ -212,7 +210,7 @@ class _Servers(Prepared):
         self, cell: Cell, common: dict[str, Any]
     ) -> Iterator[tuple[CellSpec, ServerHandle | None]]:
         s = self.settings
-        target, handle = self.targets[self.protocol_of_workload[cell.workload]]
+        target, handle = self.targets[WORKLOAD_PROTOCOLS[cell.workload]]
         workload = WorkloadSettings(
             cell.workload,
             target,
