@@ -20,6 +20,7 @@ from rich.console import Console
 
 from workbench.gil.claims import CLAIM_NUMBERS
 from workbench.gil.lab import run_lab
+from workbench.interpreters import find
 from workbench.report.gil_plot import plot_gil
 from workbench.report.gil_table import print_gil
 from workbench.units import parse_count
@@ -30,8 +31,8 @@ QUICK = [5, 6]
 
 def main() -> int:
     p = _script.parser(__doc__ or "")
-    p.add_argument("--python", action="append", default=None, metavar="PATH",
-                   help="an interpreter to measure (repeat for several)")  # fmt: skip
+    p.add_argument("--python", action="append", default=None, metavar="PYTHON",
+                   help="an interpreter, a path or a version like 3.13 (repeatable)")  # fmt: skip
     p.add_argument("--only", default=None, help="claims to run, e.g. 1,4 (default all)")
     a = p.parse_args()
     out = _script.out_dir(a, "gil")
@@ -41,7 +42,8 @@ def main() -> int:
     if a.quick:
         numbers = QUICK
     err = Console(stderr=True)
-    doc = run_lab(numbers, a.python or [sys.executable],
+    pythons = [find(s) for s in a.python] if a.python else [sys.executable]
+    doc = run_lab(numbers, pythons,
                   lambda what: err.print(f"  measuring {what}", highlight=False))  # fmt: skip
     _script.stop_if_stopped("gil", doc)  # a failure is not a Ctrl-C: the lab's own exit code
     print_gil(doc, _script.console())

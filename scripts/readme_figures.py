@@ -12,8 +12,10 @@ When the code changes a result, run this again and update the README from the ne
 
     python scripts/readme_figures.py [--only sample,gil_claims,...] [--no-suite] [--quick]
 
-About 40 minutes on 2 cores. `--only` reruns some sources and keeps the others' figures from the
-existing file. Runs that miss a benchmark target still count (their exit code is recorded).
+About 50 minutes on 2 cores (the first run of compare_interpreters also prepares an
+environment for each other interpreter). `--only` reruns some sources and keeps the others'
+figures from the existing file; `--from DIR` reduces an earlier invocation's runs again.
+Runs that miss a benchmark target still count (their exit code is recorded).
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ FIGURES = ROOT / "docs" / "readme_figures.json"
 # The scripts whose default runs the README reports, in the order they run.
 SCRIPTS = (
     "compare_asyncio_uvloop", "compare_threads_asyncio", "compare_libraries", "compare_file_apis",
-    "gil_claims", "bench_stability", "bench_network", "bench_disk", "bench_servers",
-    "bench_overhead",
+    "compare_interpreters", "gil_claims", "bench_stability", "bench_network", "bench_disk",
+    "bench_servers", "bench_overhead",
 )  # fmt: skip
 SOURCES = ("sample", *SCRIPTS, "suite", "fast_loop")
 SUMMARY = re.compile(r"(\d+) passed(?:, (\d+) skipped)?.* in ([0-9.]+)s")
@@ -98,13 +100,15 @@ def row_label(row: Mapping[str, Any]) -> str:
     parts.append(f"c{row['clients']}")
     if row.get("scenario"):
         parts.append(str(row["scenario"]))
+    if row.get("python"):
+        parts.append(str(row["python"]))
     return " · ".join(parts)
 
 
 def group_of(row: Mapping[str, Any]) -> tuple[Any, ...]:
     """Rows that answer the same question: the same workload, size, cache, latency, scenario."""
     return (row["workload"], row.get("file_size"), row.get("cache"), row.get("scenario"),
-            row["clients_requested"])  # fmt: skip
+            row["clients_requested"], row.get("work"))  # fmt: skip
 
 
 def compact_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -247,12 +251,39 @@ def stability_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def interpreters_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Each scenario's rows, threads against asyncio per interpreter and client count, and the
+    GIL lab's verdicts under each interpreter."""
+    out: dict[str, Any] = {"pythons": doc["pythons"], "scenarios": {}}
+    for scenario, run in doc["runs"].items():
+        fig = io_figures(run)
+        versus = {}
+        rows = run["results"]
+        for r in _by(rows, model="threads"):
+            loop = _by(rows, model="asyncio", python=r.get("python"),
+                       clients_requested=r["clients_requested"])  # fmt: skip
+            if loop:
+                key = f"{r.get('python')} · c{r['clients_requested']}"
+                versus[key] = _ratio(r["ops_per_s"], loop[0]["ops_per_s"])
+        fig["threads_over_asyncio"] = versus
+        out["scenarios"][scenario] = fig
+    if doc.get("gil"):
+        out["gil"] = {
+            run["interpreter"]["version"]: {str(c["id"]): {"verdict": c["verdict"],
+                                                           "evidence": c["evidence"]}
+                                            for c in run["claims"]}
+            for run in doc["gil"]["by_interpreter"]
+        }  # fmt: skip
+    return out
+
+
 REDUCERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "sample": io_figures,
     "compare_asyncio_uvloop": asyncio_uvloop_figures,
     "compare_threads_asyncio": io_figures,
     "compare_libraries": libraries_figures,
     "compare_file_apis": file_apis_figures,
+    "compare_interpreters": interpreters_figures,
     "gil_claims": gil_figures,
     "bench_stability": stability_figures,
 }
@@ -377,6 +408,8 @@ def main() -> int:
     p.add_argument("--only", default=None, help=f"comma-separated sources of {', '.join(SOURCES)}")
     p.add_argument("--no-suite", action="store_true", help="leave out the test suite's timings")
     p.add_argument("--figures", default=str(FIGURES), help="the figures file (default %(default)s)")
+    p.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
+                   help="run nothing: reduce the runs left in DIR")  # fmt: skip
     a = p.parse_args()
     sources = list(SOURCES) if a.only is None else [s.strip() for s in a.only.split(",")]
     unknown = sorted(set(sources) - set(SOURCES))
@@ -384,7 +417,14 @@ def main() -> int:
         raise UsageError(f"unknown source {', '.join(unknown)} (known: {', '.join(SOURCES)})")
     if a.no_suite or a.quick:  # a quick run is itself run by the suite: never the suite again
         sources = [s for s in sources if s not in ("suite", "fast_loop")]
-    out = _script.out_dir(a, "readme-figures")
+    out = Path(a.from_dir) if a.from_dir else _script.out_dir(a, "readme-figures")
+    # What each run took and returned, kept beside its output as soon as it is known.
+    ledger = out / "runs.json"
+    done: dict[str, Any] = json.loads(ledger.read_text()) if a.from_dir else {}
+    if a.from_dir:
+        sources = [s for s in sources if s in done]
+        if not sources:
+            raise UsageError(f"{ledger} records none of the sources asked for")
     path = Path(a.figures)
     old = json.loads(path.read_text()) if path.exists() and a.only else {"sources": {}, "runs": {}}
     from workbench.metadata import machine, process_metadata
@@ -396,15 +436,24 @@ def main() -> int:
         "tools": {t: _script.tool_version(t) for t in ("wrk", "fio", "nginx")},
         "sources": dict(old.get("sources", {})), "runs": dict(old.get("runs", {})),
     }  # fmt: skip
+    if a.from_dir:  # the figures are that run's: so are its date and commit
+        doc["date"], doc["commit"] = done[sources[0]]["date"], done[sources[0]]["commit"]
     rows = []
     for source in sources:
-        print(f"{source} ...", file=sys.stderr, flush=True)
-        cmd = command(source, out, a.quick)
-        code, seconds = run_one(cmd, out / f"{source}.log")
-        shown = ["python" if c == sys.executable else c for c in cmd]
-        shown = [c.replace(str(out), "OUT").replace(str(ROOT) + "/", "") for c in shown]
-        doc["runs"][source] = {"command": " ".join(shown), "exit_code": code, "seconds": seconds,
-                               "date": doc["date"], "commit": doc["commit"]}  # fmt: skip
+        if a.from_dir:
+            doc["runs"][source] = run = done[source]
+            code, seconds = run["exit_code"], run["seconds"]
+        else:
+            print(f"{source} ...", file=sys.stderr, flush=True)
+            cmd = command(source, out, a.quick)
+            code, seconds = run_one(cmd, out / f"{source}.log")
+            shown = ["python" if c == sys.executable else c for c in cmd]
+            shown = [c.replace(str(out), "OUT").replace(str(ROOT) + "/", "") for c in shown]
+            doc["runs"][source] = done[source] = {
+                "command": " ".join(shown), "exit_code": code, "seconds": seconds,
+                "date": doc["date"], "commit": doc["commit"],
+            }  # fmt: skip
+            write_json(ledger, done)
         if source in ("suite", "fast_loop"):
             figures = suite_figures(out / f"{source}.log", seconds)
         elif code not in (0, 1):  # 1 is a missed target: its figures stand, and say so
@@ -415,6 +464,7 @@ def main() -> int:
         doc["sources"][source] = figures
         rows.append([source, f"{seconds:.0f}", str(code)])
     _script.table("the runs behind the README's figures", ["source", "seconds", "exit"], rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, doc)
     print(f"written: {path} (raw runs under {out})")
     return 0

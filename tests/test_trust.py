@@ -45,6 +45,7 @@ def test_every_flag_is_explained() -> None:
                  write_budget_spent=True, server_cpu_util=1.0, errors=1, repeats=NOISY),
         make_row(cache="cold", evicted=None),
         make_row(ops=10, cpu_s=5.0),
+        make_row(metadata={"free_threaded_build": True, "gil_enabled": True}),
     ]  # fmt: skip
     raised = {flag for row in rows for flag in flags_for(row, client_cpus=1)}
     assert raised == set(FLAG_HELP)

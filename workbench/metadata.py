@@ -44,6 +44,10 @@ def interpreter() -> dict[str, Any]:
         "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         "gil_enabled": gil_enabled(),
         "switch_interval_s": sys.getswitchinterval(),
+        # How it was built: pyenv, for one, builds without PGO or LTO unless asked.
+        "config_args": sysconfig.get_config_var("CONFIG_ARGS"),
+        # Set by the user to force the GIL on or off on a free-threaded build (or unset).
+        "python_gil_env": os.environ.get("PYTHON_GIL"),
     }
 
 

@@ -7,6 +7,7 @@ document is JSON as written and read back without a conversion step.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 SCHEMA_VERSION = 1
@@ -74,6 +75,9 @@ class Row(TypedDict):
     # Open loop (--rate).
     rate_target: NotRequired[float]
     rate_share: NotRequired[float]
+    # The interpreter the worker ran: version, t for free-threaded, GIL state ("3.14.0t GIL off").
+    # Absent from documents written before interpreters were a dimension.
+    python: NotRequired[str]
     # Network cells with injected latency: Little's law.
     bound_ops_per_s: NotRequired[float]
     bound_share: NotRequired[float]
@@ -105,6 +109,31 @@ class ResultDoc(TypedDict):
     stopped: Stopped | None
     metadata: dict[str, Any]
     results: list[Row]
+
+
+# What makes two rows the same cell (a row's interpreter aside: see `cell_key`).
+CELL_FIELDS = (
+    "model",
+    "client",
+    "workload",
+    "clients",
+    "file_size",
+    "cache",
+    "work",
+    "rate_target",
+)
+
+
+def cell_key(row: Row, with_python: bool = True) -> tuple[Any, ...]:
+    """The cell a row measured; with its interpreter unless asked to pair across interpreters."""
+    fields: Mapping[str, Any] = row
+    key = tuple(fields.get(k) for k in CELL_FIELDS)
+    return (*key, row.get("python")) if with_python else key
+
+
+def pythons_in(rows: list[Row]) -> list[str]:
+    """The interpreters of these rows, in the order they first appear."""
+    return list(dict.fromkeys(r["python"] for r in rows if r.get("python")))
 
 
 def is_disk(row: Row) -> bool:

@@ -29,6 +29,7 @@ from workbench.clients.base import (
     BlockingClient,
     BlockingConnection,
 )
+from workbench.interpreters import Interpreter
 from workbench.metrics import Recording
 from workbench.models import model_class
 from workbench.models.base import Window
@@ -197,6 +198,7 @@ def make_row(**overrides: Any) -> Row:
     replaces any field."""
     row: Row = {
         "model": "uvloop", "client": "raw", "workload": "http", "work": None, "clients": 100,
+        "python": "3.11.7 GIL on",
         "clients_requested": 100, "users_warm": 100, "ramp_s": 0.01, "processes": 1,
         "ops": 10_000, "ops_per_s": 10_000.0, "ops_per_s_ci": [9_900.0, 10_100.0], "errors": 0,
         "error_rate": 0.0,
@@ -210,6 +212,17 @@ def make_row(**overrides: Any) -> Row:
     }  # fmt: skip
     row.update(overrides)  # type: ignore[typeddict-item]
     return row
+
+
+def fake_interpreter(version: str = "3.11.7", **fields: Any) -> Interpreter:
+    """An interpreter as `interpreters.resolve` would return it, without running one."""
+    base: dict[str, Any] = {
+        "base": f"/opt/python{version}/bin/python3",
+        "executable": f"/opt/python{version}/bin/python3", "version": version,
+        "implementation": "CPython", "free_threaded": False, "gil_at_start": True,
+    }  # fmt: skip
+    base.update(fields)
+    return Interpreter(**base)
 
 
 def make_doc(*rows: Row, kind: str = "io") -> ResultDoc:

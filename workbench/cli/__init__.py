@@ -1,5 +1,5 @@
 """Command line: `python -m workbench COMMAND`, with the commands io, net, disk, gil, sweep,
-compare, report, template, files, serve and list (`workbench --help` says what each does).
+compare, report, template, files, serve, list and pythons (`workbench --help` says what each does).
 
 Bad input is one line on stderr and exit code 2, never a traceback; a run that cannot complete
 is exit code 1; Ctrl-C is exit code 130 with every child process gone; a reader of stdout that
@@ -69,7 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--html", default=None, metavar="PATH", help="write a self-contained page")
     cmp = sub.add_parser("compare", help="compare two runs cell by cell, with significance")
     cmp.add_argument("a", help="the baseline run (JSON written with --json)")
-    cmp.add_argument("b", help="the run to compare with it")
+    cmp.add_argument(
+        "b", nargs="?", default=None,
+        help="the run to compare with it (default: A itself, across interpreters)",
+    )  # fmt: skip
+    cmp.add_argument(
+        "--python-a", default=None, metavar="PYTHON",
+        help="pair across interpreters: A's rows under this one (3.11, 3.14.0t)",
+    )  # fmt: skip
+    cmp.add_argument(
+        "--python-b", default=None, metavar="PYTHON", help="... with B's rows under this one"
+    )
     add_output_args(cmp)
     files = sub.add_parser("files", help="generate or remove a file set for the disk cells")
     files_sub = files.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
@@ -83,13 +93,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run a mock server in the foreground", add_help=False)
     serve.add_argument("kind", choices=SERVER_KINDS)
     sub.add_parser("list", help="models, clients and workloads")
+    py = sub.add_parser("pythons", help="the interpreters found here, or prepare one's environment")
+    py.add_argument("action", nargs="?", choices=("list", "prepare"), default="list",
+                    help="list (default), or prepare PYTHON's environment")  # fmt: skip
+    py.add_argument("target", nargs="?", default=None, metavar="PYTHON",
+                    help="for prepare: a path or a version (3.13, 3.14t)")  # fmt: skip
+    py.add_argument("--python", action="append", default=[], metavar="PATH",
+                    help="also list this interpreter")  # fmt: skip
     return p
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "io": c.cmd_io, "net": c.cmd_io, "disk": c.cmd_io, "files": c.cmd_files, "gil": c.cmd_gil,
     "compare": c.cmd_compare, "sweep": c.cmd_sweep, "report": c.cmd_report,
-    "template": c.cmd_template, "list": c.cmd_list,
+    "template": c.cmd_template, "list": c.cmd_list, "pythons": c.cmd_pythons,
 }  # fmt: skip
 
 

@@ -132,15 +132,21 @@ def cmd_compare(a: argparse.Namespace) -> int:
     from workbench.report.compare import compare_docs
     from workbench.report.results_file import read_json, write_json
 
-    docs = [read_json(path) for path in (a.a, a.b)]
-    for path, doc in zip((a.a, a.b), docs, strict=True):
+    b_path = a.b or a.a  # one run: its interpreters compared with each other
+    if a.b is None and not (a.python_a and a.python_b):
+        raise UsageError("compare takes two runs, or one run with --python-a and --python-b")
+    docs = [read_json(path) for path in (a.a, b_path)]
+    for path, doc in zip((a.a, b_path), docs, strict=True):
         if doc.get("kind") == "gil":
             raise UsageError(f"{path} is a GIL lab run; compare takes two io, disk or sweep runs")
-    result = compare_docs(*(cast(ResultDoc, doc) for doc in docs))
+    doc_a, doc_b = (cast(ResultDoc, doc) for doc in docs)
+    result = compare_docs(doc_a, doc_b, a.python_a, a.python_b)
     if a.json:
         write_json(a.json, {"schema_version": docs[0]["schema_version"], "kind": "compare",
                             "results": [], **result})  # fmt: skip
-    table = Table(title=f"{a.b} against {a.a}", title_justify="left")
+    side_a = f"{a.a}" + (f" (Python {a.python_a})" if a.python_a else "")
+    side_b = f"{b_path}" + (f" (Python {a.python_b})" if a.python_b else "")
+    table = Table(title=f"{side_b} against {side_a}", title_justify="left")
     for name in ("cell", "A ops/s", "B ops/s", "B / A", "p", "verdict"):
         table.add_column(name, justify="left" if name in ("cell", "verdict") else "right")
     styles = {"faster": "green", "slower": "red"}
@@ -181,7 +187,9 @@ def cmd_gil(a: argparse.Namespace) -> int:
         if show:
             err.print(f"  measuring {text}", highlight=False)
 
-    doc = run_lab(numbers, a.python or [sys.executable], progress)
+    from workbench.interpreters import find
+
+    doc = run_lab(numbers, [find(p) for p in a.python] if a.python else [sys.executable], progress)
     if a.json:
         err.print(f"results written to {write_json(a.json, doc)}", highlight=False)
     out = stdout_console(160)
@@ -248,4 +256,28 @@ def cmd_list(a: argparse.Namespace) -> int:
         wl = [w for w, proto in WORKLOAD_PROTOCOLS.items() if proto in e.protocols]
         t.add_row(e.name, ", ".join(e.implementations), ", ".join(wl), e.summary)
     console.print(t)
+    return 0
+
+
+def cmd_pythons(a: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from workbench import interpreters as interp
+    from workbench.report.pythons_table import print_pythons
+
+    if a.action == "prepare":
+        if a.target is None:
+            raise UsageError("pythons prepare needs the interpreter: a path or a version (3.13)")
+        err = Console(stderr=True)
+        python = interp.find(a.target)
+        manifest = interp.prepare(python, lambda text: err.print(f"  {text}", highlight=False))
+        out = stdout_console(160)
+        out.print(f"prepared: {interp.env_dir(python)} (Python {manifest['version']}"
+                  f"{'t' if manifest['free_threaded'] else ''})", highlight=False)  # fmt: skip
+        out.print(f"installed: {', '.join(manifest['installed']) or 'nothing'}", highlight=False)
+        for module, reason in manifest["failed"].items():
+            out.print(f"not installed: {module}: {reason}", highlight=False)
+        return 0
+    found = interp.discover(a.python, list(interp.MODULES))
+    print_pythons(found, stdout_console(200))
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Sequence
 
 from workbench.errors import UsageError
@@ -82,10 +81,16 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--url", default=None, help="measure your own HTTP server instead of the mock")
     g.add_argument("--allow-remote", action="store_true", help="allow a --url that is not loopback")
     g.add_argument("--no-pin", action="store_true", help="do not pin server and clients to CPUs")
-    g.add_argument("--python", default=None, metavar="PATH",
-                   help="interpreter for client workers, e.g. a free-threaded build")  # fmt: skip
-    g.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                   help="environment for client workers, e.g. MALLOC_ARENA_MAX=2")  # fmt: skip
+    g.add_argument(
+        "--python", action="append", default=[], metavar="PYTHON",
+        help="interpreter for the client workers, a path or a version (3.13, 3.14t); repeat it to "
+        "run every cell under each, side by side (see `workbench pythons`)",
+    )  # fmt: skip
+    g.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE",
+        help="environment for client workers, e.g. MALLOC_ARENA_MAX=2; KEY=A|B runs every cell "
+        "once per value, e.g. PYTHON_GIL=0|1 on a free-threaded build",
+    )  # fmt: skip
     add_output_args(p)
 
 
@@ -183,5 +188,5 @@ def io_settings(a: argparse.Namespace) -> IoSettings:
         work=a.work,
         client_files=[os.path.abspath(p) for p in a.client_file],
         rate=None if a.rate is None else parse_rate(a.rate),
-        python=a.python or sys.executable,
+        pythons=list(a.python),
     )

@@ -20,6 +20,7 @@ from workbench.units import size_label
 from workbench.worker_channel import start_worker
 
 if TYPE_CHECKING:
+    from workbench.interpreters import Interpreter
     from workbench.results import Row
     from workbench.server_process import ServerHandle
 
@@ -34,6 +35,7 @@ class Cell:
     clients: int | None = None  # None: the run's --clients
     file_size: int | None = None  # disk cells
     cache: str | None = None  # disk read cells
+    python: Interpreter | None = None  # set when a run measures more than one interpreter
 
     @property
     def label(self) -> str:
@@ -42,6 +44,8 @@ class Cell:
             text += f" · {size_label(self.file_size)}"
             text += f" {self.cache}" if self.cache else ""
             text += f" · {self.clients}"
+        if self.python is not None:
+            text += f" · {self.python.name}"
         return text
 
 
@@ -55,6 +59,9 @@ class Observer:
     def phase(self, name: str, fraction: float) -> None: ...
 
     def done(self, cell: Cell, row: Row) -> None: ...
+
+    def note(self, text: str) -> None:
+        """Something slow that is not a cell: an interpreter's environment being prepared."""
 
 
 @dataclass

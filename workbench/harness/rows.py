@@ -9,6 +9,7 @@ from workbench.harness.cell import Cell, CellRun
 from workbench.harness.cell_kinds import kind_of
 from workbench.harness.settings import IoSettings
 from workbench.harness.trust import flags_for
+from workbench.interpreters import label_of
 from workbench.results import Row
 from workbench.stats import batch_means_interval
 
@@ -35,6 +36,7 @@ def summarise(
     server_cpu = median_run.server_cpu_s
     row: Row = {
         "model": cell.model,
+        "python": label_of(median_run.metadata),
         "client": cell.client,
         "workload": cell.workload,
         "work": None,

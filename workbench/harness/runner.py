@@ -12,16 +12,17 @@ import contextlib
 import datetime as dt
 import os
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from workbench import __version__
-from workbench.errors import RunFailed
+from workbench.errors import RunFailed, UsageError
 from workbench.harness.cell import Cell, CellRun, Observer, run_cell
 from workbench.harness.cell_kinds import Pinning, Prepared, kind_of
 from workbench.harness.plan import kinds_in, plan_cells, validate
 from workbench.harness.rows import summarise
-from workbench.harness.settings import IoSettings, warm_limit, worker_env
+from workbench.harness.settings import IoSettings, warm_limit
+from workbench.interpreters import Interpreter, child_env, resolve
 from workbench.metadata import interpreter, machine
 from workbench.models import model_class
 from workbench.results import SCHEMA_VERSION, ResultDoc, Row, Stopped
@@ -40,7 +41,8 @@ def run_io(
     """
     observer = observer or Observer()
     validate(settings)
-    cells = plan_cells(settings)
+    variants = resolve(settings.pythons, settings.env, observer.note)
+    cells, skipped = with_interpreters(plan_cells(settings), variants)
     pinning = Pinning.plan(settings.pin and settings.url is None)
     n_client_cpus = len(pinning.client_cpus or os.sched_getaffinity(0))
     procs = settings.procs or max(2, n_client_cpus)
@@ -70,14 +72,15 @@ def run_io(
                     observer.cell(index, cell, round_)
                     kind = kind_of(cell.workload)
                     requested = cell.clients or settings.clients
+                    python = cell.python or variants[0]
                     common: dict[str, Any] = {
                         "model": cell.model,
                         "client": cell.client,
                         "clients": model_class(cell.model)().effective_clients(requested),
                         "timeout": settings.timeout,
                         "procs": procs,
-                        "python": settings.python,
-                        "env": worker_env(settings),
+                        "python": python.executable,
+                        "env": child_env(python.executable, dict(python.env)),
                     }
                     with prepared[kind.name].cell_spec(cell, common) as (spec, server):
                         cpus = kind.client_cpus(pinning)
@@ -106,7 +109,43 @@ def run_io(
             },
             "processes_per_cell": procs,
             "warm_limit_s": warm_limit(settings),
+            "interpreters": [v.as_dict() for v in variants],
+            "skipped": skipped,
             **kind_metadata,
         },
         "results": [row_of(c) for c in cells if runs[c]],
     }
+
+
+def with_interpreters(
+    cells: list[Cell], variants: list[Interpreter]
+) -> tuple[list[Cell], list[dict[str, str]]]:
+    """Every cell under every interpreter, interleaved (each cell's variants side by side, so
+    drift hits them alike), and the ones an interpreter cannot run, each with the reason."""
+    if len(variants) == 1 and not variants[0].missing:
+        return cells, []
+    out, skipped = [], []
+    for cell in cells:
+        for variant in variants:
+            lacking = variant.lacks(needs(cell))
+            if lacking:
+                skipped.append({"cell": cell.label, "python": variant.name,
+                                "reason": f"needs {', '.join(lacking)}"})  # fmt: skip
+            else:
+                out.append(replace(cell, python=variant) if len(variants) > 1 else cell)
+    if not out:
+        reasons = "; ".join(f"{s['cell']} under {s['python']}: {s['reason']}" for s in skipped)
+        raise UsageError(f"no cell can run under the interpreters given: {reasons}")
+    return out, skipped
+
+
+def needs(cell: Cell) -> list[str]:
+    """The modules a cell's worker imports beyond the standard library and the core ones."""
+    from workbench.clients import FILE_PREFIX, client_entry
+
+    modules = list(model_class(cell.model).requires)
+    if not cell.client.startswith(FILE_PREFIX):
+        package = client_entry(cell.client).package
+        if package:
+            modules.append(package)
+    return list(dict.fromkeys(modules))

@@ -3,12 +3,10 @@ need no knowledge of any kind of cell. Each kind checks its own settings (see `c
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 from workbench.clients import client_entry
 from workbench.errors import UsageError
-from workbench.interpreters import check_worker_python, child_env, is_this_python
 from workbench.models import MODEL_NAMES
 from workbench.workloads import WORKLOAD_NAMES
 
@@ -36,8 +34,10 @@ class IoSettings:
     procs: int | None = None
     faults: list[str] = field(default_factory=list)
     server_loop: str = "uvloop"
-    python: str = sys.executable
-    env: dict[str, str] = field(default_factory=dict)
+    # Interpreters for the client workers, as given (paths or versions like 3.13, 3.14t); none:
+    # this one. See `interpreters.resolve`.
+    pythons: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # KEY=A|B: one run per value
     work: str | None = None  # per-request work in network cells, e.g. python:200us
     rate: float | None = None  # open loop: operations per second in total (None: closed loop)
     client_files: list[str] = field(default_factory=list)  # users' clients, in the templates' shape
@@ -83,8 +83,6 @@ def validate_common(settings: IoSettings) -> None:
             raise UsageError(f"--{name.replace('_', '-')} must be >= 0 (got {value:g})")
     if settings.rate is not None and not settings.rate > 0:
         raise UsageError(f"--rate must be greater than 0 (got {settings.rate:g})")
-    if not is_this_python(settings.python):
-        check_worker_python(settings.python)
     if settings.procs is not None and settings.procs < 1:
         raise UsageError("--procs must be at least 1")
     if settings.clients > 1_000_000:
@@ -96,7 +94,3 @@ def warm_limit(settings: IoSettings) -> float:
     if settings.warm_limit is not None:
         return settings.warm_limit
     return 5.0 + 0.001 * max(settings.clients, settings.disk_clients)
-
-
-def worker_env(settings: IoSettings) -> dict[str, str]:
-    return child_env(settings.python, settings.env)

@@ -16,7 +16,7 @@ from workbench.harness.settings import IoSettings
 from workbench.results import ResultDoc, Row
 
 CSV_FIELDS = (
-    "model", "client", "workload", "clients_requested", "clients", "ops_per_s", "errors",
+    "model", "client", "workload", "python", "clients_requested", "clients", "ops_per_s", "errors",
     "error_rate", "p50_ms", "p99_ms", "p999_ms", "cpu_us_per_op", "server_cpu_util",
     "peak_rss_mb", "flags",
 )  # fmt: skip

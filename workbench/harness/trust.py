@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from workbench.interpreters import gil_reenabled
 from workbench.results import Row, half_width
 
 SERVER_BOUND = 0.90  # server CPU share of its one core
@@ -28,14 +29,18 @@ FLAG_HELP = {
     "eviction-unchecked": "cold cache asked for, but whether the pages left the cache could not "
     "be checked (fincore missing or failing): the row may measure the page cache",
     "in-memory": "the files live on tmpfs/ramfs: the row measures memory, not a disk",
+    "gil-reenabled": "a free-threaded interpreter ran with its GIL on, though PYTHON_GIL=1 was "
+    "not asked for: an extension without free-threading support turned it back on at import, "
+    "so the row measures a GIL build",
     "write-budget": "the cell wrote its whole --write-budget before the window ended: the rate "
     "is undercounted; raise the budget or shorten the window",
 }
 
 
-def client_capacity(processes: int, client_cpus: int) -> int:
-    """Cores a cell's client can keep busy: one per process (the GIL), at most the CPUs it has."""
-    return max(1, min(processes, client_cpus))
+def client_capacity(processes: int, client_cpus: int, gil: bool = True) -> int:
+    """Cores a cell's client can keep busy: one per process under the GIL (every CPU it has
+    without one), at most the CPUs it has."""
+    return max(1, min(processes, client_cpus) if gil else client_cpus)
 
 
 def flags_for(row: Row, client_cpus: int) -> list[str]:
@@ -58,7 +63,10 @@ def flags_for(row: Row, client_cpus: int) -> list[str]:
     util = row.get("server_cpu_util")
     if util is not None and util >= SERVER_BOUND:
         flags.append("server-bound")
-    capacity = client_capacity(row["processes"], client_cpus)
+    if gil_reenabled(row["metadata"]):
+        flags.append("gil-reenabled")
+    gil = row["metadata"].get("gil_enabled") is not False
+    capacity = client_capacity(row["processes"], client_cpus, gil)
     if window and row["cpu_s"] / window >= CLIENT_BOUND * capacity:
         flags.append("client-bound")
     if 0 < row["ops"] < FEW_SAMPLES:

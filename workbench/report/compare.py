@@ -10,11 +10,11 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.results import ResultDoc, Row
+from workbench.errors import UsageError
+from workbench.results import ResultDoc, Row, cell_key, pythons_in
 
 ALPHA = 0.05
 MIN_EFFECT = 0.05  # differences under 5% are "not significant", whatever the test says
@@ -22,17 +22,12 @@ MIN_EFFECT = 0.05  # differences under 5% are "not significant", whatever the te
 # could ever reach ALPHA; 4 and 4 allow 2/70 = 0.029.
 MIN_REPEATS = 4
 
-KEY_FIELDS = ("model", "client", "workload", "clients", "file_size", "cache", "work", "rate_target")
 
-
-def cell_key(row: Row) -> tuple[Any, ...]:
-    fields: Mapping[str, Any] = row
-    return tuple(fields.get(k) for k in KEY_FIELDS)
-
-
-def cell_label(row: Row) -> str:
+def cell_label(row: Row, with_python: bool = True) -> str:
     parts = [row["model"], row["client"], row["workload"], f"{row['clients']} clients"]
     parts += [str(v) for v in (row.get("file_size"), row.get("cache"), row["work"]) if v]
+    if with_python and row.get("python"):
+        parts.append(str(row.get("python")))
     return " · ".join(parts)
 
 
@@ -97,30 +92,50 @@ class Comparison:
         }
 
 
-def compare_rows(a: Row, b: Row) -> Comparison:
+def compare_rows(a: Row, b: Row, with_python: bool = True) -> Comparison:
     xs, ys = a["repeats"]["ops_per_s"], b["repeats"]["ops_per_s"]
     ma, mb = statistics.median(xs), statistics.median(ys)
     ratio = mb / ma if ma else math.inf
     if len(xs) < MIN_REPEATS or len(ys) < MIN_REPEATS:
         needed = f"too few repeats (run both with --repeat {MIN_REPEATS} or more)"
-        return Comparison(cell_label(a), ma, mb, ratio, None, needed)
+        return Comparison(cell_label(a, with_python), ma, mb, ratio, None, needed)
     p = mann_whitney_p(xs, ys)
     if p >= ALPHA or abs(ratio - 1) < MIN_EFFECT:
         verdict = "not significant"
     else:
         verdict = "faster" if ratio > 1 else "slower"
-    return Comparison(cell_label(a), ma, mb, ratio, p, verdict)
+    return Comparison(cell_label(a, with_python), ma, mb, ratio, p, verdict)
 
 
-def compare_docs(a: ResultDoc, b: ResultDoc) -> dict[str, Any]:
-    """Every cell present in both runs, compared; cells in only one run listed apart."""
-    rows_a = {cell_key(r): r for r in a["results"]}
-    rows_b = {cell_key(r): r for r in b["results"]}
+def on_python(rows: list[Row], python: str | None) -> list[Row]:
+    """The rows run under `python` (a label or its start: `3.13`, `3.14.0t GIL off`)."""
+    if python is None:
+        return rows
+    chosen = [r for r in rows if str(r.get("python", "")).startswith(python)]
+    if not chosen:
+        have = ", ".join(pythons_in(rows)) or "none recorded"
+        raise UsageError(f"no rows ran under Python {python} (this run has: {have})")
+    return chosen
+
+
+def compare_docs(
+    a: ResultDoc, b: ResultDoc, python_a: str | None = None, python_b: str | None = None
+) -> dict[str, Any]:
+    """Every cell present in both runs, compared; cells in only one run listed apart. Given
+    interpreters, rows pair across them: A's rows under `python_a` with B's under `python_b`
+    (A and B may be the same run, measured under both)."""
+    across = python_a is not None or python_b is not None
+    rows_a = {cell_key(r, not across): r for r in on_python(a["results"], python_a)}
+    rows_b = {cell_key(r, not across): r for r in on_python(b["results"], python_b)}
     both = [k for k in rows_a if k in rows_b]
+    # Name the interpreter in a cell's label only where the runs hold more than one.
+    named = not across and len(set(pythons_in([*a["results"], *b["results"]]))) > 1
     return {
-        "comparisons": [compare_rows(rows_a[k], rows_b[k]).as_dict() for k in both],
-        "only_in_a": [cell_label(rows_a[k]) for k in rows_a if k not in rows_b],
-        "only_in_b": [cell_label(rows_b[k]) for k in rows_b if k not in rows_a],
+        "comparisons": [compare_rows(rows_a[k], rows_b[k], named).as_dict() for k in both],
+        "only_in_a": [cell_label(rows_a[k], named) for k in rows_a if k not in rows_b],
+        "only_in_b": [cell_label(rows_b[k], named) for k in rows_b if k not in rows_a],
+        "python_a": python_a,
+        "python_b": python_b,
         "alpha": ALPHA,
         "min_effect": MIN_EFFECT,
     }

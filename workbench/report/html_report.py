@@ -67,7 +67,7 @@ def _io_rows(doc: ResultDoc) -> str:
         rows = [
             [
                 (r["model"], ""), (r["client"], ""), (r["workload"], ""),
-                _num(r["clients_requested"]), _num(r["ops_per_s"]),
+                (r.get("python", "-"), ""), _num(r["clients_requested"]), _num(r["ops_per_s"]),
                 _num(r["latency_ms"]["p50"], "{:.3f}"), _num(r["latency_ms"]["p99"], "{:.3f}"),
                 _num(r["cpu_us_per_op"], "{:.1f}"),
                 _num(_percent(r["server_cpu_util"]), "{:.0f}%"),
@@ -76,14 +76,15 @@ def _io_rows(doc: ResultDoc) -> str:
             for r in sorted(net, key=lambda r: (r["workload"], -r["ops_per_s"]))
         ]  # fmt: skip
         out += "<h2>Network</h2>" + _table(
-            ["model", "client", "workload", "clients", "ops/s", "p50 ms", "p99 ms",
+            ["model", "client", "workload", "python", "clients", "ops/s", "p50 ms", "p99 ms",
              "CPU µs/op", "server CPU", "errors", "flags"], rows,
         )  # fmt: skip
     if disk:
         rows = [
             [
                 (r["model"], ""), (r["client"], ""), (r["workload"], ""),
-                (size_label(r.get("file_size", 0)), ""), (r.get("cache") or "-", ""),
+                (r.get("python", "-"), ""), (size_label(r.get("file_size", 0)), ""),
+                (r.get("cache") or "-", ""),
                 _num(r["clients"]), _num(r["mb_per_s"]), _num(r.get("files_per_s")),
                 _num(r["latency_ms"]["p99"], "{:.3f}"), _num(r.get("hops_per_op")),
                 _num(r.get("hop_us"), "{:.0f}"), _num(r.get("minor_faults_per_op"), "{:.0f}"),
@@ -93,7 +94,7 @@ def _io_rows(doc: ResultDoc) -> str:
                                                  -r["mb_per_s"]))
         ]  # fmt: skip
         out += "<h2>Disk</h2>" + _table(
-            ["model", "client", "workload", "size", "cache", "clients", "MB/s", "files/s",
+            ["model", "client", "workload", "python", "size", "cache", "clients", "MB/s", "files/s",
              "p99 ms", "hops/op", "µs/hop", "faults/op", "errors", "flags"], rows,
         )  # fmt: skip
     flags = sorted({f for r in doc["results"] for f in r["flags"]})

@@ -18,7 +18,7 @@ matplotlib.use("Agg")  # files only: never look for a display
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
-from workbench.results import ResultDoc
+from workbench.results import ResultDoc, pythons_in
 
 # Plain numbers on log axes ("1,000", not "10^3"): read by people comparing with the tables.
 PLAIN = FuncFormatter(lambda value, _: f"{value:,.0f}" if value >= 1 else f"{value:g}")
@@ -51,10 +51,13 @@ def save_both(fig: Any, stem: Path) -> list[Path]:
 def series(doc: ResultDoc) -> dict[str, list[tuple[int, float, float | None]]]:
     """(clients, ops/s, p99 ms) per (model · client · workload), sorted by clients."""
     out: dict[str, list[tuple[int, float, float | None]]] = defaultdict(list)
+    multi = len(pythons_in(doc["results"])) > 1
     for r in doc["results"]:
         key = f"{r['model']} · {r['client']}" + (
             f" · {r['workload']}" if len({x["workload"] for x in doc["results"]}) > 1 else ""
         )
+        if multi:
+            key += f" · {r.get('python', '?')}"
         out[key].append((r["clients_requested"], r["ops_per_s"], r["latency_ms"]["p99"]))
     return {k: sorted(v) for k, v in out.items()}
 
@@ -63,7 +66,9 @@ def plot_sweep(doc: ResultDoc, out_dir: Path) -> list[Path]:
     """Write throughput.{png,svg} and p99.{png,svg}; return the paths."""
     data = series(doc)
     written: list[Path] = []
-    python = doc["metadata"].get("parent", {}).get("python", "")
+    python = ", ".join(pythons_in(doc["results"])) or doc["metadata"].get("parent", {}).get(
+        "python", ""
+    )
     for name, (field, label) in METRICS.items():
         fig, ax = plt.subplots(figsize=(9, 5.5), dpi=110)
         for key, points in data.items():
@@ -94,7 +99,9 @@ def plot_rows(doc: ResultDoc, path: Path) -> Path:
     """A bar chart of one run's throughput per row (the HTML report of an io run)."""
     rows = sorted(doc["results"], key=lambda r: r["ops_per_s"])
     fig, ax = plt.subplots(figsize=(9, max(2.5, 0.32 * len(rows))), dpi=110)
-    labels = [f"{r['model']} · {r['client']} · {r['workload']}" for r in rows]
+    multi = len(pythons_in(rows)) > 1
+    labels = [f"{r['model']} · {r['client']} · {r['workload']}"
+              + (f" · {r.get('python', '?')}" if multi else "") for r in rows]  # fmt: skip
     ax.barh(labels, [r["ops_per_s"] for r in rows])
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(PLAIN)

@@ -52,6 +52,9 @@ class RichObserver(Observer):
         desc = self.progress.tasks[self.current].description.split(" — ")[0]
         self.progress.update(self.current, description=f"{desc} — {name}")
 
+    def note(self, text: str) -> None:
+        self.console.print(f"  {text}", highlight=False)
+
     def done(self, cell: Cell, row: Row) -> None:
         assert self.overall is not None
         self.progress.advance(self.overall)
@@ -62,12 +65,26 @@ class RichObserver(Observer):
         )
 
 
+class NotesObserver(Observer):
+    """No live display (stderr is a pipe or a log), but the slow steps that are not cells still
+    say what they are doing."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def note(self, text: str) -> None:
+        self.console.print(text, highlight=False)
+
+
 @contextlib.contextmanager
 def progress_on(console: Console, quiet: bool = False) -> Iterator[Observer | None]:
-    """A live display on `console` when it is a terminal and not `quiet`; else no observer (a
-    pipe or a log file gets only the final table)."""
-    if quiet or not console.is_terminal:
+    """A live display on `console` when it is a terminal and not `quiet`; else only the notes of
+    slow steps (a pipe or a log file gets only those and the final table), or none if `quiet`."""
+    if quiet:
         yield None
+        return
+    if not console.is_terminal:
+        yield NotesObserver(console)
         return
     with RichObserver(console) as observer:
         yield observer

@@ -3,12 +3,14 @@ trust flags spelled out underneath."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from workbench.harness.trust import FLAG_HELP
-from workbench.results import ResultDoc, Row, half_width, is_disk, overlaps
+from workbench.results import ResultDoc, Row, cell_key, half_width, is_disk, overlaps, pythons_in
 from workbench.units import format_rate, size_label
 
 
@@ -24,10 +26,13 @@ def disk_table(doc: ResultDoc) -> Table:
     info = doc["metadata"].get("disk") or {}
     title = f"disk · files on {info.get('filesystem', '?')} under {info.get('root', '?')}"
     table = Table(title=title, title_justify="left", header_style="bold")
-    for name in ("model", "client", "workload", "size", "cache"):
+    pythons = pythons_in(rows)
+    multi = len(pythons) > 1
+    for name in ("model", "client", "workload", "size", "cache", *(["python"] if multi else [])):
         table.add_column(name)
-    for name in ("clients", "MB/s", "±", "files/s", "× best", "p50 ms", "p99 ms", "CPU s/GB",
-                 "hops/op", "µs/hop", "faults/op", "RSS MB", "errors"):  # fmt: skip
+    ratio_col = [f"× {pythons[0].split()[0]}"] if multi else []
+    for name in ("clients", "MB/s", "±", "files/s", "× best", *ratio_col, "p50 ms", "p99 ms",
+                 "CPU s/GB", "hops/op", "µs/hop", "faults/op", "RSS MB", "errors"):  # fmt: skip
         table.add_column(name, justify="right")
     table.add_column("flags")
 
@@ -35,18 +40,22 @@ def disk_table(doc: ResultDoc) -> Table:
         return (r["workload"], r.get("file_size", 0), r.get("cache") or "")
 
     for key in dict.fromkeys(group(r) for r in rows):
-        members = sorted((r for r in rows if group(r) == key), key=lambda r: -r["mb_per_s"])
-        top = members[0]
+        members = side_by_side(
+            [r for r in rows if group(r) == key], lambda r: r["mb_per_s"], pythons
+        )
+        top = max((r for r, _ in members), key=lambda r: r["mb_per_s"])
         best = top["mb_per_s"] or 1.0
-        for r in members:
+        for r, vs_first in members:
             lat = r["latency_ms"]
             faults = r.get("minor_faults_per_op")
             table.add_row(
                 r["model"], r["client"], r["workload"], size_label(r.get("file_size", 0)),
-                r.get("cache") or "-", str(r["clients"]), f"{r['mb_per_s']:,.0f}",
+                r.get("cache") or "-", *([str(r.get("python", "?"))] if multi else []),
+                str(r["clients"]), f"{r['mb_per_s']:,.0f}",
                 _pm(r.get("mb_per_s_ci"), r["mb_per_s"]), format_rate(r.get("files_per_s", 0.0)),
                 _times_best(r["mb_per_s"] / best, r is not top
                             and overlaps(r.get("mb_per_s_ci"), top.get("mb_per_s_ci"))),
+                *([_opt(vs_first, "{:.2f}")] if multi else []),
                 _ms(lat["p50"]), _ms(lat["p99"]),
                 _opt(r.get("cpu_s_per_gb"), "{:.2f}"),
                 str(r.get("hops_per_op", 0)), _opt(r.get("hop_us"), "{:.0f}"),
@@ -64,12 +73,17 @@ def io_table(doc: ResultDoc) -> Table:
     with_bound = any("bound_share" in r for r in rows)
     with_repeats = any(len(r["repeats"]["ops_per_s"]) > 1 for r in rows)
     with_workload = len({r["workload"] for r in rows}) > 1
+    pythons = pythons_in(rows)
+    multi = len(pythons) > 1
     table = Table(title=_title(doc), title_justify="left", header_style="bold")
     table.add_column("model")
     table.add_column("client")
     if with_workload:
         table.add_column("workload")
-    for name in ("clients", "ops/s", "±", "× best"):
+    if multi:
+        table.add_column("python")
+    ratio_col = [f"× {pythons[0].split()[0]}"] if multi else []
+    for name in ("clients", "ops/s", "±", "× best", *ratio_col):
         table.add_column(name, justify="right")
     if with_repeats:
         table.add_column("spread", justify="right")
@@ -79,16 +93,18 @@ def io_table(doc: ResultDoc) -> Table:
         table.add_column(name, justify="right")
     table.add_column("flags")
     for workload in dict.fromkeys(r["workload"] for r in rows):
-        group = sorted(
-            (r for r in rows if r["workload"] == workload), key=lambda r: -r["ops_per_s"]
+        group = side_by_side(
+            [r for r in rows if r["workload"] == workload], lambda r: r["ops_per_s"], pythons
         )
-        top = group[0]
+        top = max((r for r, _ in group), key=lambda r: r["ops_per_s"])
         best = top["ops_per_s"] or 1.0
-        for r in group:
+        for r, vs_first in group:
             lat = r["latency_ms"]
             cells: list[str | Text] = [r["model"], r["client"]]
             if with_workload:
                 cells.append(r["workload"])
+            if multi:
+                cells.append(str(r.get("python", "?")))
             cells += [
                 str(r["clients"]),
                 format_rate(r["ops_per_s"]),
@@ -97,6 +113,7 @@ def io_table(doc: ResultDoc) -> Table:
                     r["ops_per_s"] / best,
                     r is not top and overlaps(r["ops_per_s_ci"], top["ops_per_s_ci"]),
                 ),
+                *([_opt(vs_first, "{:.2f}")] if multi else []),
             ]
             if with_repeats:
                 spread = r["repeats"]["spread"]
@@ -116,6 +133,27 @@ def io_table(doc: ResultDoc) -> Table:
             table.add_row(*cells)
         table.add_section()
     return table
+
+
+def side_by_side(
+    rows: list[Row], rate: Callable[[Row], float], pythons: list[str]
+) -> list[tuple[Row, float | None]]:
+    """Fastest cell first, and each cell's interpreters next to each other in the order they were
+    given, each with its rate as a multiple of the first interpreter's on the same cell."""
+    if len(pythons) < 2:
+        return [(r, None) for r in sorted(rows, key=lambda r: -rate(r))]
+    cells: dict[tuple[object, ...], list[Row]] = {}
+    for r in rows:
+        cells.setdefault(cell_key(r, with_python=False), []).append(r)
+    order = {p: i for i, p in enumerate(pythons)}
+    out: list[tuple[Row, float | None]] = []
+    for members in sorted(cells.values(), key=lambda m: -max(rate(r) for r in m)):
+        members.sort(key=lambda r: order.get(str(r.get("python")), len(order)))
+        first = next((r for r in members if r.get("python") == pythons[0]), None)
+        for r in members:
+            base = rate(first) if first is not None else 0.0
+            out.append((r, rate(r) / base if base else None))
+    return out
 
 
 def _pm(interval: list[float] | None, centre: float) -> str:
@@ -147,8 +185,9 @@ def _title(doc: ResultDoc) -> str:
     parent = md["parent"]
     pin = md["pinning"]
     where = ", ".join(v["url"] for v in md["servers"].values())
+    pythons = pythons_in(doc["results"])
     parts = [
-        f"Python {parent['python']}",
+        f"Python {', '.join(pythons)}" if pythons else f"Python {parent['python']}",
         f"{s['clients']} clients",
         f"{s['duration']:g}s window after {s['warmup']:g}s warm-up",
         f"server latency {s['latency'] * 1000:g} ms" if s["latency"] else "no injected latency",
@@ -168,6 +207,14 @@ def notes(doc: ResultDoc) -> list[str]:
         "the run was, not how far the next run will land (see --repeat); ≈ before × best: its "
         "interval overlaps the best row's, so this run cannot tell the two apart"
     )
+    pythons = pythons_in(rows)
+    if len(pythons) > 1:
+        out.append(
+            f"× {pythons[0].split()[0]}: the row's rate as a multiple of the same cell's under "
+            f"Python {pythons[0]}, measured in the same run, cells interleaved"
+        )
+    for skip in doc["metadata"].get("skipped") or []:
+        out.append(f"skipped under Python {skip['python']}: {skip['cell']}: {skip['reason']}")
     seen = sorted({f for r in rows for f in r["flags"]})
     for flag in seen:
         out.append(f"{flag}: {FLAG_HELP.get(flag, '')}")

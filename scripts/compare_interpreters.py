@@ -1,0 +1,126 @@
+"""Interpreters side by side: does a thread per connection catch up with asyncio on another
+interpreter (a free-threaded 3.14t, say), and what does each interpreter cost per request?
+
+Runs threads, processes, asyncio and uvloop (raw client, mock HTTP server) at 100, 500 and 2,000
+clients, with no work per request and with 200 µs of pure-Python work (`--work python:200us`,
+which holds the GIL), every cell under every interpreter, interleaved; then the GIL lab under
+each. Prints one line per interpreter, and writes a bar chart per scenario.
+
+Default interpreters: this one, and the newest of each other Python version found (PATH, pyenv,
+uv: see `workbench pythons`); one without the workers' packages gets its environment prepared
+first (a minute or so each, once).
+
+    python scripts/compare_interpreters.py [--python 3.13 --python 3.14t ...] [--quick]
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _script
+from rich.console import Console
+
+from workbench.gil.claims import CLAIM_NUMBERS
+from workbench.gil.lab import run_lab
+from workbench.harness.settings import IoSettings
+from workbench.interpreters import discover, find, supported, version_tuple
+from workbench.report.gil_table import print_gil
+from workbench.report.plots import plot_bars
+from workbench.results import ResultDoc, Row
+from workbench.units import format_rate
+
+MODELS = ["threads", "processes", "asyncio", "uvloop"]
+COUNTS = [100, 500, 2000]
+WORKS = {"no work": None, "python:200us per request": "python:200us"}
+
+
+def default_pythons() -> list[str]:
+    """This interpreter, and the newest patch release of every other version and build found."""
+    newest: dict[tuple[int, int, bool], tuple[tuple[int, ...], str]] = {}
+    found = [f for f in discover() if supported(f.info)]
+    this = found[0]  # discovery lists the running interpreter first
+    for f in found[1:]:
+        v = version_tuple(f.info["version"])
+        key = (v[0], v[1], bool(f.info["free_threaded_build"]))
+        if key == (*version_tuple(this.info["version"])[:2], False):
+            continue  # this interpreter's own version: measured as itself
+        if key not in newest or v > newest[key][0]:
+            newest[key] = (v, f.path)
+    return [this.path] + [path for _, path in sorted(newest.values())]
+
+
+def line(rows: list[Row], python: str, counts: list[int], models: list[str]) -> list[str]:
+    by = {(r["model"], r["clients_requested"]): r for r in rows if r.get("python") == python}
+    cells = [python]
+    for n in counts:
+        for m in models:
+            r = by.get((m, n))
+            flagged = r is not None and any(f != "client-bound" for f in r["flags"])
+            cells.append("-" if r is None else format_rate(r["ops_per_s"]) + "*" * flagged)
+        threads, loop = by.get(("threads", n)), by.get(("asyncio", n))
+        ratio = threads["ops_per_s"] / loop["ops_per_s"] if threads and loop and loop[
+            "ops_per_s"] else None  # fmt: skip
+        cells.append("-" if ratio is None else f"{ratio:.2f}")
+    return cells
+
+
+def main() -> int:
+    p = _script.parser(__doc__ or "")
+    p.add_argument("--python", action="append", default=[], metavar="PYTHON",
+                   help="an interpreter to measure, a path or a version (repeatable)")  # fmt: skip
+    p.add_argument("--duration", type=float, default=1.5, help="window per cell (default 1.5s)")
+    p.add_argument("--no-gil-lab", action="store_true", help="leave out the GIL lab")
+    a = p.parse_args()
+    out = _script.out_dir(a, "interpreters")
+    pythons = [find(s) for s in a.python] if a.python else default_pythons()
+    counts, models, claims = COUNTS, MODELS, list(CLAIM_NUMBERS)
+    base = IoSettings(models=models, libs=["raw"], workloads=["http"], duration=a.duration,
+                      warmup=0.5, pythons=pythons)  # fmt: skip
+    if a.quick:
+        counts, models, claims = [10], ["threads", "asyncio"], [5]
+        chosen = [find(s) for s in a.python] if a.python else [sys.executable]
+        base = replace(_script.quick(base), models=models, pythons=chosen)
+    docs: dict[str, ResultDoc] = {}
+    groups: dict[str, dict[str, list[float]]] = {}
+    for scenario, work in WORKS.items():
+        doc = _script.run(replace(base, work=work), f"{scenario}: {', '.join(models)} under "
+                          f"{len(base.pythons)} interpreter(s)", sweep=counts)  # fmt: skip
+        docs[scenario] = doc
+        rows = doc["results"]
+        names = list(dict.fromkeys(str(r.get("python")) for r in rows))
+        columns = ["python"]
+        for n in counts:
+            columns += [*(f"{m} {n}" for m in models), f"threads÷asyncio {n}"]
+        _script.table(f"{scenario}: ops/s per model at each client count (* flagged)",
+                      columns, [line(rows, name, counts, models) for name in names])  # fmt: skip
+        for r in rows:
+            key = f"{r['model']} · {r['clients_requested']} · {scenario}"
+            groups.setdefault(key, {})[str(r.get("python"))] = _script.rates(r)
+    lab: dict[str, Any] | None = None
+    if not a.no_gil_lab:
+        err = Console(stderr=True)
+        lab = run_lab(claims, [*dict.fromkeys(base.pythons or [sys.executable])],
+                      lambda what: err.print(f"  measuring {what}", highlight=False))  # fmt: skip
+        _script.stop_if_stopped("gil", lab)
+        print_gil(lab, _script.console())
+    tags = ", ".join(dict.fromkeys(str(r.get("python")) for d in docs.values()
+                                   for r in d["results"]))  # fmt: skip
+    plots = plot_bars(
+        groups, out / "interpreters", log=True,
+        xlabel="throughput (requests per second, log scale; whiskers: range over rounds)",
+        title=f"threads, processes, asyncio and uvloop under {tags}",
+    )  # fmt: skip
+    saved: dict[str, Any] = {
+        "kind": "interpreters", "runs": docs, "gil": lab, "pythons": base.pythons,
+        "metadata": _script.run_metadata(),
+    }  # fmt: skip
+    _script.save(out, "interpreters", saved, plots)
+    return 0
+
+
+if __name__ == "__main__":
+    _script.main(main)

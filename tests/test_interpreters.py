@@ -1,0 +1,204 @@
+"""Interpreters as a dimension, in-process: how `--python` values and `--env KEY=A|B` resolve
+into variants, how rows are labelled and flagged, how cells are crossed with interpreters (and
+skipped where one lacks a package), and how tables and `compare` put interpreters side by side.
+No free-threaded interpreter exists on these machines, so its cases use recorded-shape metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from workbench.errors import UsageError
+from workbench.harness.cell import Cell
+from workbench.harness.runner import needs, with_interpreters
+from workbench.harness.trust import flags_for
+from workbench.interpreters import (
+    check_env,
+    env_variants,
+    gil_reenabled,
+    label_of,
+    matches_spec,
+    python_label,
+    resolve,
+)
+from workbench.report.compare import compare_docs
+from workbench.report.table import io_table, notes
+from workbench.results import cell_key, pythons_in
+from workbench.testing import fake_interpreter, make_doc, make_row
+
+FREE = {"python": "3.14.0", "free_threaded_build": True}
+
+
+@pytest.mark.parametrize(
+    ("version", "free", "gil", "label"),
+    [
+        ("3.11.7", False, True, "3.11.7 GIL on"),
+        ("3.14.0", True, False, "3.14.0t GIL off"),
+        ("3.14.0", True, True, "3.14.0t GIL on"),
+        ("3.12.1", False, None, "3.12.1 GIL on"),  # before 3.13 there is no switch: on
+    ],
+)
+def test_every_row_names_version_build_and_gil_state(
+    version: str, free: bool, gil: bool | None, label: str
+) -> None:
+    assert python_label(version, free, gil) == label
+    meta = {"python": version, "free_threaded_build": free, "gil_enabled": gil}
+    assert label_of(meta) == label
+
+
+@pytest.mark.parametrize(
+    ("spec", "version", "free", "expected"),
+    [
+        ("3.13", "3.13.0", False, True),
+        ("3.13", "3.13.0", True, False),  # 3.13 is the GIL build; 3.13t the other
+        ("3.13t", "3.13.0", True, True),
+        ("3.14t", "3.14.2", True, True),
+        ("3.12.1", "3.12.1", False, True),
+        ("3.12.1", "3.12.2", False, False),
+        ("python3.12", "3.12.1", False, True),
+        ("3.1", "3.13.0", False, False),  # not a prefix of the string: of the numbers
+        ("latest", "3.13.0", False, False),
+    ],
+)
+def test_version_specs_match_discovered_interpreters(
+    spec: str, version: str, free: bool, expected: bool
+) -> None:
+    assert matches_spec(spec, {"version": version, "free_threaded_build": free}) is expected
+
+
+def test_env_alternatives_make_one_variant_per_value() -> None:
+    variants = env_variants({"PYTHON_GIL": "0|1", "MALLOC_ARENA_MAX": "2"})
+    assert variants == [
+        {"PYTHON_GIL": "0", "MALLOC_ARENA_MAX": "2"},
+        {"PYTHON_GIL": "1", "MALLOC_ARENA_MAX": "2"},
+    ]
+    assert env_variants({}) == [{}]
+
+
+def test_python_gil_needs_a_free_threaded_build() -> None:
+    gil_build = fake_interpreter("3.13.0", env=(("PYTHON_GIL", "0"),))
+    with pytest.raises(UsageError, match="needs a free-threaded build"):
+        check_env(gil_build)
+    free = fake_interpreter("3.14.0", free_threaded=True, gil_at_start=False)
+    check_env(free)  # no error: neither unset nor either value
+    for value in ("0", "1"):
+        check_env(fake_interpreter("3.14.0", free_threaded=True, env=(("PYTHON_GIL", value),)))
+    with pytest.raises(UsageError, match="0 or 1"):
+        check_env(fake_interpreter("3.14.0", free_threaded=True, env=(("PYTHON_GIL", "2"),)))
+    # And through resolve, on this (GIL) interpreter: refused before anything starts.
+    with pytest.raises(UsageError, match="free-threaded"):
+        resolve([], {"PYTHON_GIL": "0|1"})
+
+
+def test_variant_names_say_what_the_gil_will_be() -> None:
+    free = fake_interpreter("3.14.0", free_threaded=True, gil_at_start=False)
+    assert free.name == "3.14.0t GIL off"
+    forced = fake_interpreter("3.14.0", free_threaded=True, gil_at_start=False,
+                              env=(("PYTHON_GIL", "1"),))  # fmt: skip
+    assert forced.name == "3.14.0t GIL on (PYTHON_GIL=1)"
+    assert fake_interpreter("3.12.1").name == "3.12.1 GIL on"
+
+
+@pytest.mark.parametrize(
+    ("meta", "reenabled"),
+    [
+        ({**FREE, "gil_enabled": True, "python_gil_env": None}, True),
+        ({**FREE, "gil_enabled": True, "python_gil_env": "1"}, False),  # asked for
+        ({**FREE, "gil_enabled": False, "python_gil_env": None}, False),
+        ({"python": "3.12.1", "free_threaded_build": False, "gil_enabled": True}, False),
+    ],
+)
+def test_a_gil_switched_back_on_is_flagged(meta: dict[str, Any], reenabled: bool) -> None:
+    assert gil_reenabled(meta) is reenabled
+    flags = flags_for(make_row(metadata=meta), client_cpus=2)
+    assert ("gil-reenabled" in flags) is reenabled
+
+
+def test_without_a_gil_threads_can_use_every_cpu_before_they_are_client_bound() -> None:
+    one_core = {"cpu_s": 1.0, "processes": 1, "server_cpu_util": 0.3}
+    with_gil = make_row(**one_core, metadata={"gil_enabled": True})
+    without = make_row(**one_core, metadata={**FREE, "gil_enabled": False})
+    assert "client-bound" in flags_for(with_gil, client_cpus=2)
+    assert "client-bound" not in flags_for(without, client_cpus=2)
+    busy = make_row(**{**one_core, "cpu_s": 1.9}, metadata={**FREE, "gil_enabled": False})
+    assert "client-bound" in flags_for(busy, client_cpus=2)
+
+
+def test_cells_cross_interpreters_interleaved_and_skip_what_one_cannot_import() -> None:
+    here = fake_interpreter("3.11.7")
+    other = fake_interpreter("3.14.0", free_threaded=True, gil_at_start=False,
+                             missing=(("uvloop", "no wheel for this build"),))  # fmt: skip
+    cells = [Cell("uvloop", "raw", "http"), Cell("threads", "raw", "http"),
+             Cell("asyncio", "aiohttp", "http")]  # fmt: skip
+    assert needs(cells[0]) == ["uvloop"]
+    assert needs(cells[2]) == ["aiohttp"]
+    planned, skipped = with_interpreters(cells, [here, other])
+    assert [(c.model, c.python) for c in planned] == [
+        ("uvloop", here), ("threads", here), ("threads", other),
+        ("asyncio", here), ("asyncio", other),
+    ]  # fmt: skip
+    assert skipped == [{"cell": "uvloop · raw · http", "python": "3.14.0t GIL off",
+                        "reason": "needs uvloop (no wheel for this build)"}]  # fmt: skip
+    assert planned[2].label == "threads · raw · http · 3.14.0t GIL off"
+    # One interpreter with everything: the plan is untouched.
+    assert with_interpreters(cells, [here]) == (cells, [])
+    nothing = fake_interpreter("3.14.0", free_threaded=True,
+                               missing=(("uvloop", "x"), ("aiohttp", "x")))  # fmt: skip
+    with pytest.raises(UsageError, match="no cell can run"):
+        with_interpreters([cells[0], cells[2]], [nothing])
+
+
+def _two_python_doc() -> Any:
+    rows = []
+    for model, base in (("uvloop", 40_000.0), ("threads", 10_000.0)):
+        for python, factor in (("3.11.7 GIL on", 1.0), ("3.14.0t GIL off", 1.5)):
+            rate = base * factor
+            rows.append(make_row(
+                model=model, python=python, ops_per_s=rate, ops_per_s_ci=[rate * 0.98, rate * 1.02],
+                repeats={"ops_per_s": [rate * f for f in (0.99, 1.0, 1.01, 1.0)],
+                         "median": rate, "spread": 0.02},
+            ))  # fmt: skip
+    doc = make_doc(*rows)
+    doc["metadata"] = {
+        "settings": {"clients": 100, "duration": 2, "warmup": 0.5, "latency": 0, "work": None},
+        "parent": {"python": "3.11.7"},
+        "pinning": {"server_cpus": None, "client_cpus": None},
+        "servers": {"http": {"url": "http://127.0.0.1:1/"}},
+        "skipped": [{"cell": "uvloop · aiohttp · http", "python": "3.14.0t GIL off",
+                     "reason": "needs aiohttp (no wheel)"}],
+    }  # fmt: skip
+    return doc
+
+
+def test_the_table_shows_interpreters_side_by_side_with_their_ratio() -> None:
+    doc = _two_python_doc()
+    console = Console(width=220, record=True)
+    console.print(io_table(doc))
+    text = console.export_text()
+    assert "× 3.11.7" in text
+    lines = [ln for ln in text.splitlines() if "│ raw" in ln]
+    assert [ln.split("│")[1].strip() for ln in lines] == ["uvloop"] * 2 + ["threads"] * 2
+    assert "3.14.0t GIL off" in lines[1] and "1.50" in lines[1]  # noqa: PT018
+    assert "3.11.7 GIL on" in lines[2] and "1.00" in lines[2]  # noqa: PT018
+    said = "\n".join(notes(doc))
+    assert "skipped under Python 3.14.0t GIL off: uvloop · aiohttp · http" in said
+
+
+def test_compare_pairs_rows_across_interpreters() -> None:
+    doc = _two_python_doc()
+    assert pythons_in(doc["results"]) == ["3.11.7 GIL on", "3.14.0t GIL off"]
+    # Without interpreters named, a row pairs only with the same interpreter's.
+    same = compare_docs(doc, doc)
+    assert all(c["ratio"] == pytest.approx(1.0) for c in same["comparisons"])
+    across = compare_docs(doc, doc, "3.11", "3.14.0t")
+    assert len(across["comparisons"]) == 2
+    for c in across["comparisons"]:
+        assert c["ratio"] == pytest.approx(1.5)
+        assert c["verdict"] == "faster"
+    assert cell_key(doc["results"][0], with_python=False) == cell_key(
+        doc["results"][1], with_python=False
+    )
+    with pytest.raises(UsageError, match=r"no rows ran under Python 3\.9"):
+        compare_docs(doc, doc, "3.9", "3.14")

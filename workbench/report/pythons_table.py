@@ -1,0 +1,58 @@
+"""`workbench pythons`: the interpreters found on this machine, and what each can run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from workbench.interpreters import CORE, Found, supported, tag_of
+
+
+def availability(modules: dict[str, str | None]) -> tuple[list[str], list[str]]:
+    """(models, clients) a worker could run with these imports (module -> error or None)."""
+    from workbench.clients import CLIENTS
+    from workbench.models import MODELS, model_class
+
+    ok = {m for m, err in modules.items() if err is None}
+    if any(modules.get(m) for m in CORE):
+        return [], []
+    models = [n for n in MODELS if set(model_class(n).requires) <= ok]
+    clients = [n for n, e in CLIENTS.items() if e.package is None or e.package in ok]
+    return models, clients
+
+
+def print_pythons(found: Sequence[Found], console: Console) -> None:
+    t = Table(title="interpreters found", title_justify="left")
+    for col in ("python", "where", "path", "free-threaded", "GIL at run time", "dependencies",
+                "models (clients)"):  # fmt: skip
+        t.add_column(col)
+    for f in found:
+        info = f.info
+        if not supported(info):
+            t.add_row(
+                tag_of(info), f.where, f.path, "", "", "not supported (CPython 3.11+ needed)", ""
+            )
+            continue
+        env = f.prepared
+        modules = info.get("modules", {})
+        missing = [m for m, err in modules.items() if err]
+        if missing and env is not None:  # what the prepared environment holds counts instead
+            modules = {m: (env["failed"].get(m) if m not in env["installed"] else None)
+                       for m in modules}  # fmt: skip
+            missing = [m for m, err in modules.items() if err]
+        deps = "all" if not missing else f"missing {', '.join(missing)}"
+        if env is not None:
+            deps += " (prepared env)"
+        elif missing:
+            deps += "; `workbench pythons prepare` installs them"
+        gil = "on" if info.get("gil_after_imports", True) else "off"
+        if info.get("free_threaded_build") and info.get("gil_enabled_by"):
+            gil += f" (turned on by {info['gil_enabled_by']})"
+        models, clients = availability(modules)
+        t.add_row(
+            tag_of(info), f.where, f.path, "yes" if info.get("free_threaded_build") else "no", gil,
+            deps, f"{len(models)} ({len(clients)})" if models else "none",
+        )  # fmt: skip
+    console.print(t)
