@@ -148,8 +148,8 @@ def test_two_interpreters_side_by_side(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--python", "/no/such/python"], "cannot run it"),
-        (["--python", "/bin/true"], "is not a Python interpreter"),
+        (["--python", "/no/such/python"], "no such interpreter"),
+        (["--python", "/bin/true"], "is not a usable Python interpreter"),
         (["--only", "9"], "there is no claim 9"),
     ],
 )

@@ -130,7 +130,7 @@ def test_stalls_become_timeouts_within_the_window() -> None:
         (["io", "--clients", "-5"], "--clients must be greater than 0"),
         (["io", "--duration", "0"], "--duration must be greater than 0"),
         (["io", "--rate", "fast"], "is not a rate"),
-        (["io", "--python", "/bin/true"], "is not a Python interpreter"),
+        (["io", "--python", "/bin/true"], "is not a usable Python interpreter"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:

@@ -30,10 +30,9 @@ def print_pythons(found: Sequence[Found], console: Console) -> None:
         t.add_column(col)
     for f in found:
         info = f.info
+        name = f"{info.get('implementation', '?')} {tag_of(info)}"
         if not supported(info):
-            t.add_row(
-                tag_of(info), f.where, f.path, "", "", "not supported (CPython 3.11+ needed)", ""
-            )
+            t.add_row(name, f.where, f.path, "", "", "not supported (CPython 3.11+ needed)", "")
             continue
         env = f.prepared
         modules = info.get("modules", {})
@@ -52,7 +51,7 @@ def print_pythons(found: Sequence[Found], console: Console) -> None:
             gil += f" (turned on by {info['gil_enabled_by']})"
         models, clients = availability(modules)
         t.add_row(
-            tag_of(info), f.where, f.path, "yes" if info.get("free_threaded_build") else "no", gil,
+            name, f.where, f.path, "yes" if info.get("free_threaded_build") else "no", gil,
             deps, f"{len(models)} ({len(clients)})" if models else "none",
         )  # fmt: skip
     console.print(t)
