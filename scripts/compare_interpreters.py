@@ -53,18 +53,18 @@ def default_pythons() -> list[str]:
     return [this.path] + [path for _, path in sorted(newest.values())]
 
 
-def line(rows: list[Row], python: str, counts: list[int], models: list[str]) -> list[str]:
-    by = {(r["model"], r["clients_requested"]): r for r in rows if r.get("python") == python}
-    cells = [python]
-    for n in counts:
-        for m in models:
-            r = by.get((m, n))
-            flagged = r is not None and any(f != "client-bound" for f in r["flags"])
-            cells.append("-" if r is None else format_rate(r["ops_per_s"]) + "*" * flagged)
-        threads, loop = by.get(("threads", n)), by.get(("asyncio", n))
-        ratio = threads["ops_per_s"] / loop["ops_per_s"] if threads and loop and loop[
-            "ops_per_s"] else None  # fmt: skip
-        cells.append("-" if ratio is None else f"{ratio:.2f}")
+def line(rows: list[Row], python: str, n: int, models: list[str]) -> list[str]:
+    """One interpreter at one client count: each model's rate, and threads against asyncio."""
+    by = {r["model"]: r for r in rows if r.get("python") == python and r["clients_requested"] == n}
+    cells = [f"{n:,}", python]
+    for m in models:
+        r = by.get(m)
+        flagged = r is not None and any(f != "client-bound" for f in r["flags"])
+        cells.append("-" if r is None else format_rate(r["ops_per_s"]) + "*" * flagged)
+    threads, loop = by.get("threads"), by.get("asyncio")
+    ratio = threads["ops_per_s"] / loop["ops_per_s"] if threads and loop and loop[
+        "ops_per_s"] else None  # fmt: skip
+    cells.append("-" if ratio is None else f"{ratio:.2f}")
     return cells
 
 
@@ -92,11 +92,11 @@ def main() -> int:
         docs[scenario] = doc
         rows = doc["results"]
         names = list(dict.fromkeys(str(r.get("python")) for r in rows))
-        columns = ["python"]
-        for n in counts:
-            columns += [*(f"{m} {n}" for m in models), f"threads÷asyncio {n}"]
-        _script.table(f"{scenario}: ops/s per model at each client count (* flagged)",
-                      columns, [line(rows, name, counts, models) for name in names])  # fmt: skip
+        columns = ["clients", "python", *models, "threads ÷ asyncio"]
+        _script.table(
+            f"{scenario}: ops/s per model, per interpreter (* flagged beyond client-bound)",
+            columns, [line(rows, name, n, models) for n in counts for name in names],
+        )  # fmt: skip
         for r in rows:
             key = f"{r['model']} · {r['clients_requested']} · {scenario}"
             groups.setdefault(key, {})[str(r.get("python"))] = _script.rates(r)

@@ -289,6 +289,23 @@ REDUCERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
 }
 
 
+def setup(source: str) -> dict[str, Any]:
+    """What a run was set up to do, as its code says: a script's docstring (its default run and
+    its targets) and module constants; for the sample, the trust thresholds its flags apply."""
+    if source == "sample":
+        from workbench.harness import trust
+
+        return {"thresholds": {k: v for k, v in vars(trust).items()
+                               if k.isupper() and isinstance(v, int | float)},
+                "flag_help": dict(trust.FLAG_HELP)}  # fmt: skip
+    import importlib
+
+    module = importlib.import_module(source)
+    constants = {k: v for k, v in vars(module).items()
+                 if k.isupper() and isinstance(v, int | float)}  # fmt: skip
+    return {"doc": module.__doc__ or "", "constants": constants}
+
+
 def reduce(source: str, out: Path) -> dict[str, Any]:
     """The figures of one finished run, from the JSON it wrote."""
     if source == "sample":
@@ -315,9 +332,13 @@ def suite_figures(log: Path, seconds: float) -> dict[str, Any]:
 
 # --- checking the README against the figures ----------------------------------------------------
 
-# A number as the README writes it: 61,233  0.86  96.5k  11%  2.39x  ±16%; not part of a word
-# (p99, -c100, 3.11.7), so names and versions are not mistaken for figures.
-NUMBER = re.compile(r"(?<![\w.\-/=])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(k?)(?![\w.]*\d)")
+# A number as the README writes it: 61,233  0.86  96.5k  11%  2.39x  ±16%  0.51-0.56; not part
+# of a word (p99, -c100, --flag=3, 3.11.7), so names and versions are not mistaken for figures.
+NUMBER = re.compile(
+    r"(?<![\w./=])(?<![A-Za-z]-)(?<!--)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(k?)(?![\w.]*\d)"
+)
+# Any number inside the figures' own strings (evidence, docstrings: "N=500", "2 threads").
+ANY_NUMBER = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?()")
 SECTION = re.compile(r"<!-- figures: ([\w, ]+) -->(.*?)<!-- /figures -->", re.S)
 VERSION = re.compile(r"\d+\.\d+\.\d+|\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
 
@@ -329,10 +350,12 @@ def numbers(value: Any) -> Iterator[float]:
     if isinstance(value, int | float):
         yield float(value)
     elif isinstance(value, str):
-        for m in NUMBER.finditer(VERSION.sub(" ", value)):
+        for m in ANY_NUMBER.finditer(VERSION.sub(" ", value)):
             yield quoted(m)[0]
     elif isinstance(value, Mapping):
-        for v in value.values():
+        for k, v in value.items():
+            if isinstance(k, str):  # keys name figures too: claim "1", "os on threads (32)"
+                yield from numbers(k)
             yield from numbers(v)
     elif isinstance(value, list | tuple):
         for v in value:
@@ -349,11 +372,8 @@ def quoted(m: re.Match[str]) -> tuple[float, int]:
 
 def matches(written: float, places: int, values: Sequence[float]) -> bool:
     """Is `written` one of `values` rounded as the README rounds it (also as a percentage)?"""
-    for v in values:
-        for candidate in (v, v * 100):
-            if round(candidate, places) == round(written, places):
-                return True
-    return False
+    half = 0.5 * 10.0**-places + 1e-9  # either way at a half: 34.15 may be written 34.2
+    return any(abs(c - written) <= half for v in values for c in (v, v * 100))
 
 
 def unmatched(readme: str, figures: Mapping[str, Any]) -> list[str]:
@@ -461,6 +481,8 @@ def main() -> int:
         else:
             figures = reduce(source, out)
         figures["seconds_run"] = seconds
+        if source not in ("suite", "fast_loop"):
+            figures["setup"] = setup(source)
         doc["sources"][source] = figures
         rows.append([source, f"{seconds:.0f}", str(code)])
     _script.table("the runs behind the README's figures", ["source", "seconds", "exit"], rows)

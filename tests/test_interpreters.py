@@ -202,3 +202,14 @@ def test_compare_pairs_rows_across_interpreters() -> None:
     )
     with pytest.raises(UsageError, match=r"no rows ran under Python 3\.9"):
         compare_docs(doc, doc, "3.9", "3.14")
+
+
+def test_pythons_says_which_models_and_clients_an_interpreter_can_run() -> None:
+    from workbench.interpreters import MODULES
+    from workbench.report.pythons_table import runnable
+
+    everything: dict[str, str | None] = dict.fromkeys(MODULES)
+    assert runnable(everything) == "all"
+    assert runnable({**everything, "uvloop": "no wheel"}) == "all but uvloop, processes-uvloop"
+    assert runnable({**everything, "aiohttp": "ModuleNotFoundError"}) == "all but aiohttp"
+    assert runnable({**everything, "hdrh": "ModuleNotFoundError"}).startswith("none")

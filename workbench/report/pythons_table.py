@@ -23,10 +23,24 @@ def availability(modules: dict[str, str | None]) -> tuple[list[str], list[str]]:
     return models, clients
 
 
+def runnable(modules: dict[str, str | None]) -> str:
+    """'all' or what is missing: the models and clients a worker there could not run."""
+    from workbench.clients import CLIENTS
+    from workbench.models import MODELS
+
+    models, clients = availability(modules)
+    if not models:
+        return "none (the workers' core packages are missing)"
+    if len(models) == len(MODELS) and len(clients) == len(CLIENTS):
+        return "all"
+    lacking = [m for m in MODELS if m not in models] + [c for c in CLIENTS if c not in clients]
+    return f"all but {', '.join(lacking)}"
+
+
 def print_pythons(found: Sequence[Found], console: Console) -> None:
     t = Table(title="interpreters found", title_justify="left")
     for col in ("python", "where", "path", "free-threaded", "GIL at run time", "dependencies",
-                "models (clients)"):  # fmt: skip
+                "models and clients"):  # fmt: skip
         t.add_column(col)
     for f in found:
         info = f.info
@@ -49,9 +63,8 @@ def print_pythons(found: Sequence[Found], console: Console) -> None:
         gil = "on" if info.get("gil_after_imports", True) else "off"
         if info.get("free_threaded_build") and info.get("gil_enabled_by"):
             gil += f" (turned on by {info['gil_enabled_by']})"
-        models, clients = availability(modules)
         t.add_row(
             name, f.where, f.path, "yes" if info.get("free_threaded_build") else "no", gil,
-            deps, f"{len(models)} ({len(clients)})" if models else "none",
+            deps, runnable(modules),
         )  # fmt: skip
     console.print(t)
