@@ -68,13 +68,23 @@ def command(source: str, out: Path, quick: bool) -> list[str]:
     )
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl-C back to its default. A shell without job control starts background
+    commands with SIGINT ignored, and an ignored signal survives exec: the suite's Ctrl-C tests
+    would then measure a deaf process."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_one(cmd: Sequence[str], log: Path) -> tuple[int, float]:
     """Run one command with its output in `log`; (exit code, wall seconds). Ctrl-C stops it and
     its children before it propagates."""
     start = time.perf_counter()
     with log.open("wb") as sink:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=_interruptible)  # fmt: skip
         try:
             code = proc.wait()
         except BaseException:
