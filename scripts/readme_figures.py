@@ -47,7 +47,7 @@ SCRIPTS = (
     "bench_servers", "bench_overhead",
 )  # fmt: skip
 SOURCES = ("sample", *SCRIPTS, "suite", "fast_loop")
-SUMMARY = re.compile(r"(\d+) passed(?:, (\d+) skipped)?.* in ([0-9.]+)s")
+SUMMARY = re.compile(r"(?:(\d+) failed, )?(\d+) passed(?:, (\d+) skipped)?.* in ([0-9.]+)s")
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -335,9 +335,9 @@ def suite_figures(log: Path, seconds: float) -> dict[str, Any]:
     if not found:
         raise UsageError(f"no pytest summary line in {log}")
     m = found[-1]  # the last summary: the run's own, after any quoted in the output
-    passed, skipped = int(m.group(1)), int(m.group(2) or 0)
-    return {"tests": passed + skipped, "passed": passed, "skipped": skipped,
-            "seconds": seconds, "minutes": round(seconds / 60, 1)}  # fmt: skip
+    failed, passed, skipped = int(m.group(1) or 0), int(m.group(2)), int(m.group(3) or 0)
+    return {"tests": failed + passed + skipped, "passed": passed, "skipped": skipped,
+            "failed": failed, "seconds": seconds, "minutes": round(seconds / 60, 1)}  # fmt: skip
 
 
 # --- checking the README against the figures ----------------------------------------------------
@@ -456,7 +456,9 @@ def main() -> int:
         if not sources:
             raise UsageError(f"{ledger} records none of the sources asked for")
     path = Path(a.figures)
-    old = json.loads(path.read_text()) if path.exists() and a.only else {"sources": {}, "runs": {}}
+    # A partial regeneration (--only, or --from a run of some sources) keeps the others' figures.
+    keep = path.exists() and (a.only or a.from_dir)
+    old = json.loads(path.read_text()) if keep else {"sources": {}, "runs": {}}
     from workbench.metadata import machine, process_metadata
 
     doc: dict[str, Any] = {

@@ -214,7 +214,10 @@ def test_server_holds_twenty_thousand_connections() -> None:
     n = min(20_000, _open_files_ceiling() - 64)
     if n < 10_000:
         pytest.skip(f"the open-files limit here allows only about {n} connections")
-    settings = IoSettings(duration=1.0, warmup=0.5, timeout=10.0, warm_limit=40.0)
+    # Past the listen queues, connections wait out SYN retries (1, 2, 4, 8, 16 s...): on a loaded
+    # machine the last users may need a minute for a first answer. The bound is generous; the
+    # assertion is that every user gets one.
+    settings = IoSettings(duration=1.0, warmup=0.5, timeout=10.0, warm_limit=90.0)
     with run_server("http", body_size=256) as server:
         row = run_one("processes-uvloop", "raw", "http", n, server, settings)
         assert server.alive()  # it did not fall over
