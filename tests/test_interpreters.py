@@ -5,6 +5,7 @@ No free-threaded interpreter exists on these machines, so its cases use recorded
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -213,3 +214,20 @@ def test_pythons_says_which_models_and_clients_an_interpreter_can_run() -> None:
     assert runnable({**everything, "uvloop": "no wheel"}) == "all but uvloop, processes-uvloop"
     assert runnable({**everything, "aiohttp": "ModuleNotFoundError"}) == "all but aiohttp"
     assert runnable({**everything, "hdrh": "ModuleNotFoundError"}).startswith("none")
+
+
+def test_another_interpreter_sees_the_workbench_and_not_this_ones_site_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.interpreters import package_path
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    checkout = tmp_path / "checkout"
+    assert package_path(str(checkout)) == str(checkout)  # a checkout is already just the code
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    for name in ("workbench", "servers", "uvloop", "aiohttp"):
+        (site / name).mkdir(parents=True)
+    path = Path(package_path(str(site)))
+    assert sorted(p.name for p in path.iterdir()) == ["servers", "workbench"]
+    assert (path / "workbench").resolve() == site / "workbench"
+    assert package_path(str(site)) == str(path)  # made once, reused

@@ -81,7 +81,28 @@ def child_env(python: str, env: Mapping[str, str]) -> dict[str, str]:
     another interpreter."""
     if is_this_python(python):
         return dict(env)
-    return {**env, "PYTHONPATH": PACKAGE_ROOT}
+    return {**env, "PYTHONPATH": package_path()}
+
+
+def package_path(root: str | None = None) -> str:
+    """A directory holding the `workbench` and `servers` packages and nothing else, for another
+    interpreter's PYTHONPATH. A checkout is one already; an installed workbench sits in a
+    site-packages whose other packages were built for this interpreter (uvloop for 3.11 would
+    shadow the other's own), so it gets a directory of two links, made once under the cache."""
+    root = root or PACKAGE_ROOT
+    if Path(root).name not in ("site-packages", "dist-packages"):
+        return root
+    digest = hashlib.sha256(root.encode()).hexdigest()[:10]
+    links = cache_root().parent / "pythonpath" / digest
+    links.mkdir(parents=True, exist_ok=True)
+    for name in ("workbench", "servers"):
+        link = links / name
+        if not link.is_symlink() or os.readlink(link) != os.path.join(root, name):
+            tmp = links / f".{name}.tmp"
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(os.path.join(root, name))
+            os.replace(tmp, link)  # atomic: a concurrent run sees the old link or the new
+    return str(links)
 
 
 # --- what an interpreter is ----------------------------------------------------------------------

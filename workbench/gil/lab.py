@@ -15,7 +15,7 @@ from workbench import __version__
 from workbench.children import LineReader, owned_process, read_stderr
 from workbench.errors import RunFailed, UsageError
 from workbench.gil.claims import CLAIM_NUMBERS, judge
-from workbench.interpreters import PACKAGE_ROOT, check_python
+from workbench.interpreters import check_python, package_path
 from workbench.metadata import machine
 from workbench.results import SCHEMA_VERSION
 
@@ -26,9 +26,10 @@ def run_experiment(python: str, number: int) -> dict[str, Any]:
     """One experiment in a fresh process of `python`; its JSON document."""
     # The probe imports only the standard library and this package: put the package on the path
     # so an interpreter without the workbench installed (a free-threaded build, say) can run it.
-    env = {**os.environ, "PYTHONPATH": PACKAGE_ROOT}
+    path = package_path()
+    env = {**os.environ, "PYTHONPATH": path}
     cmd = [python, "-m", "workbench.gil.probe", str(number)]
-    with owned_process(cmd, env=env, stdin=subprocess.DEVNULL, cwd=PACKAGE_ROOT) as proc:
+    with owned_process(cmd, env=env, stdin=subprocess.DEVNULL, cwd=path) as proc:
         assert proc.stdout is not None
         reader = LineReader(proc.stdout)
         deadline = time.monotonic() + EXPERIMENT_TIMEOUT_S
