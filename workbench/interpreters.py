@@ -217,6 +217,15 @@ def supported(info: Mapping[str, Any]) -> bool:
     return info.get("implementation") == "CPython" and version_tuple(info["version"]) >= MIN_VERSION
 
 
+def require_supported(what: str, info: Mapping[str, Any]) -> None:
+    """A UsageError unless the probed interpreter can run the workers (CPython, new enough)."""
+    if not supported(info):
+        raise UsageError(
+            f"{what} is {info['implementation']} {info['version']}; the workers need CPython "
+            f"{'.'.join(map(str, MIN_VERSION))} or newer"
+        )
+
+
 def check_python(python: str) -> dict[str, Any]:
     """The interpreter's version and build (for the GIL lab, which needs only the standard
     library), or a UsageError saying it is not a usable Python."""
@@ -319,9 +328,10 @@ def find(spec: str) -> str:
                 f"--python {spec}: no such interpreter (a path, or a version like 3.13)"
             )
         return path
-    found = [f for f in discover() if matches_spec(spec, f.info)]
+    everything = discover()
+    found = [f for f in everything if matches_spec(spec, f.info)]
     if not found:
-        known = ", ".join(sorted({tag_of(f.info) for f in discover() if supported(f.info)}))
+        known = ", ".join(sorted({tag_of(f.info) for f in everything if supported(f.info)}))
         raise UsageError(
             f"--python {spec}: no such interpreter found on PATH, in pyenv or uv "
             f"(found: {known or 'none'}); give a path instead"
@@ -380,11 +390,7 @@ def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[s
     skipped); the core ones, without which no worker runs, are compiled if they must be.
     Returns its manifest."""
     info = probe(python)
-    if not supported(info):
-        raise UsageError(
-            f"{python} is {info['implementation']} {info['version']}; the workers need CPython "
-            f"{'.'.join(map(str, MIN_VERSION))} or newer"
-        )
+    require_supported(python, info)
     where = env_dir(python)
     venv_python = where / "bin" / "python"
     if not venv_python.exists():
@@ -505,11 +511,7 @@ def _ready(python: str, note: Callable[[str], None]) -> Interpreter:
     if os.path.abspath(python) == os.path.abspath(sys.executable):
         return _this()
     info = probe(python, list(MODULES))
-    if not supported(info):
-        raise UsageError(
-            f"--python {python} is {info['implementation']} {info['version']}; the workers need "
-            f"CPython {'.'.join(map(str, MIN_VERSION))} or newer"
-        )
+    require_supported(f"--python {python}", info)
     executable, prepared = python, None
     if any(info["modules"].values()):
         manifest = read_manifest(python)
