@@ -307,7 +307,7 @@ def setup(source: str) -> dict[str, Any]:
 
         return {"thresholds": {k: v for k, v in vars(trust).items()
                                if k.isupper() and isinstance(v, int | float)},
-                "flag_help": dict(trust.FLAG_HELP)}  # fmt: skip
+                "flag_help": dict(trust.ALL_FLAG_HELP)}  # fmt: skip
     import importlib
 
     module = importlib.import_module(source)

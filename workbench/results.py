@@ -78,6 +78,10 @@ class Row(TypedDict):
     # The interpreter the worker ran: version, t for free-threaded, GIL state ("3.14.0t GIL off").
     # Absent from documents written before interpreters were a dimension.
     python: NotRequired[str]
+    # Cluster runs: the Dask worker that measured the row (a spread row: its hosts, comma
+    # separated, with each host's own figures in per_host).
+    host: NotRequired[str]
+    per_host: NotRequired[list[dict[str, Any]]]
     # Network cells with injected latency: Little's law.
     bound_ops_per_s: NotRequired[float]
     bound_share: NotRequired[float]

@@ -1,5 +1,6 @@
 """Command line: `python -m workbench COMMAND`, with the commands io, net, disk, gil, sweep,
-compare, report, template, files, serve, list and pythons (`workbench --help` says what each does).
+compare, report, template, files, serve, list, pythons and cluster (`workbench --help` says what
+each does).
 
 Bad input is one line on stderr and exit code 2, never a traceback; a run that cannot complete
 is exit code 1; Ctrl-C is exit code 130 with every child process gone; a reader of stdout that
@@ -15,7 +16,7 @@ from typing import NoReturn
 
 from workbench import __version__
 from workbench.cli import commands as c
-from workbench.cli.options import add_disk_args, add_io_args, add_output_args
+from workbench.cli.options import add_cluster_args, add_disk_args, add_io_args, add_output_args
 from workbench.errors import RunFailed, UsageError
 from workbench.report.console import reader_gone
 from workbench.workloads import SERVER_KINDS
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--python", action="append", default=None, metavar="PATH",
         help="run under this interpreter (twice: side by side), e.g. a free-threaded python3.13t",
     )  # fmt: skip
+    add_cluster_args(gil, spread=False)
     add_output_args(gil)
     sweep = sub.add_parser("sweep", help="the network cells at several client counts, plotted")
     add_io_args(sweep)
@@ -100,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="for prepare: a path or a version (3.13, 3.14t)")  # fmt: skip
     py.add_argument("--python", action="append", default=[], metavar="PATH",
                     help="also list this interpreter")  # fmt: skip
+    cl = sub.add_parser("cluster", help="a Dask scheduler and workers here, to try --cluster")
+    cl.add_argument("action", choices=("local",), help="local: start them on 127.0.0.1")
+    cl.add_argument("--workers", default="2", help="how many workers (default 2)")
+    cl.add_argument("--port", default="0", help="the scheduler's port (default any free one)")
     return p
 
 
@@ -107,6 +113,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "io": c.cmd_io, "net": c.cmd_io, "disk": c.cmd_io, "files": c.cmd_files, "gil": c.cmd_gil,
     "compare": c.cmd_compare, "sweep": c.cmd_sweep, "report": c.cmd_report,
     "template": c.cmd_template, "list": c.cmd_list, "pythons": c.cmd_pythons,
+    "cluster": c.cmd_cluster,
 }  # fmt: skip
 
 

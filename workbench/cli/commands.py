@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, cast
 
-from workbench.cli.options import io_settings
+from workbench.cli.options import io_settings, spread_of
 from workbench.errors import UsageError
 from workbench.report.console import stdout_console
 from workbench.results import ResultDoc
@@ -33,9 +33,15 @@ def cmd_io(a: argparse.Namespace) -> int:
                 parse_fault(text, HTTP_FAULTS)
             except FaultSpecError as exc:
                 raise UsageError(str(exc)) from None
+    spread = spread_of(a)
     err = Console(stderr=True)
     with progress_on(err, a.quiet) as observer:
-        doc = run_io(settings, observer)
+        if a.cluster is not None:
+            from workbench.cluster.dispatch import run_io_on_cluster
+
+            doc = run_io_on_cluster(settings, a.cluster, spread, observer)
+        else:
+            doc = run_io(settings, observer)
     if a.json:
         path = write_json(a.json, doc)
         err.print(f"results written to {path}", highlight=False)
@@ -110,10 +116,18 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     counts = [parse_count(v, "--clients") for v in a.clients.split(",") if v.strip()]
     a.clients = str(max(counts) if counts else 1)  # validated per count by run_io
     settings = io_settings(a)
+    spread = spread_of(a)
     out = results_dir(a.out, "sweep")
     err = Console(stderr=True)
     with progress_on(err, a.quiet) as observer:
-        doc = run_sweep(settings, counts, observer)
+        if a.cluster is not None:
+            from workbench.cluster.dispatch import run_io_on_cluster
+
+            address = a.cluster
+            doc = run_sweep(settings, counts, observer,
+                            lambda s, o: run_io_on_cluster(s, address, spread, o))  # fmt: skip
+        else:
+            doc = run_sweep(settings, counts, observer)
     write_json(a.json or out / "sweep.json", doc)
     write_atomic(out / "sweep.csv", csv_text(doc))
     written = []
@@ -189,7 +203,14 @@ def cmd_gil(a: argparse.Namespace) -> int:
 
     from workbench.interpreters import find
 
-    doc = run_lab(numbers, [find(p) for p in a.python] if a.python else [sys.executable], progress)
+    pythons = [find(p) for p in a.python] if a.python else [sys.executable]
+    experiments = None
+    if a.cluster is not None:
+        from workbench.cluster.dispatch import experiments_on_cluster
+
+        # Without --python each host runs the claims under the interpreter its worker runs.
+        experiments = experiments_on_cluster(a.cluster, own_python=not a.python)
+    doc = run_lab(numbers, pythons, progress, experiments)
     if a.json:
         err.print(f"results written to {write_json(a.json, doc)}", highlight=False)
     out = stdout_console(160)
@@ -257,6 +278,18 @@ def cmd_list(a: argparse.Namespace) -> int:
         t.add_row(e.name, ", ".join(e.implementations), ", ".join(wl), e.summary)
     console.print(t)
     return 0
+
+
+def cmd_cluster(a: argparse.Namespace) -> int:
+    from workbench.cluster.local import serve
+
+    if a.action != "local":
+        raise UsageError("cluster needs an action: local")
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    return serve(parse_count(a.workers, "--workers"), parse_count(a.port, "--port"), say)
 
 
 def cmd_pythons(a: argparse.Namespace) -> int:

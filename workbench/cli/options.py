@@ -91,7 +91,32 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
         help="environment for client workers, e.g. MALLOC_ARENA_MAX=2; KEY=A|B runs every cell "
         "once per value, e.g. PYTHON_GIL=0|1 on a free-threaded build",
     )  # fmt: skip
+    add_cluster_args(p, spread=True)
     add_output_args(p)
+
+
+def add_cluster_args(p: argparse.ArgumentParser, spread: bool) -> None:
+    g = p.add_argument_group("past one machine (needs pip install 'workbench[cluster]')")
+    g.add_argument(
+        "--cluster", default=None, metavar="ADDRESS",
+        help="run every cell on this Dask scheduler's workers, e.g. tcp://HOST:8786 (workers "
+        "started with --nthreads 1 --resources cell=1; see `workbench cluster local`)",
+    )  # fmt: skip
+    if spread:
+        g.add_argument(
+            "--spread", default=None, metavar="K",
+            help="with --cluster and --url: run each cell on K hosts at once, windows opened "
+            "together, throughput summed and latency histograms merged",
+        )  # fmt: skip
+
+
+def spread_of(a: argparse.Namespace) -> int | None:
+    """--spread K, checked against --cluster."""
+    if getattr(a, "spread", None) is None:
+        return None
+    if a.cluster is None:
+        raise UsageError("--spread runs a cell on several hosts of a cluster: give --cluster too")
+    return parse_count(a.spread, "--spread")
 
 
 def add_output_args(p: argparse.ArgumentParser) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from workbench import __version__
@@ -47,10 +48,36 @@ def run_experiment(python: str, number: int) -> dict[str, Any]:
                 return doc
 
 
+# Runs (python, claim number) pairs, yielding (python, number, document, host) as each finishes:
+# here one after another (host None), or on a cluster's hosts (see workbench.cluster.dispatch).
+Experiments = Callable[
+    [list[tuple[str, int]]],
+    contextlib.AbstractContextManager[Iterator[tuple[str, int, dict[str, Any], str | None]]],
+]
+
+
+def local_experiments(
+    progress: Callable[[str], None],
+) -> Experiments:
+    @contextlib.contextmanager
+    def run(
+        pairs: list[tuple[str, int]],
+    ) -> Iterator[Iterator[tuple[str, int, dict[str, Any], str | None]]]:
+        def each() -> Iterator[tuple[str, int, dict[str, Any], str | None]]:
+            for python, number in pairs:
+                progress(f"claim {number} under {python}")
+                yield python, number, run_experiment(python, number), None
+
+        yield each()
+
+    return run
+
+
 def run_lab(
     numbers: Sequence[int],
     pythons: Sequence[str],
     progress: Callable[[str], None] = lambda _: None,
+    experiments: Experiments | None = None,
 ) -> dict[str, Any]:
     for n in numbers:
         if n not in CLAIM_NUMBERS:
@@ -58,26 +85,36 @@ def run_lab(
     interpreters = [check_python(p) for p in pythons]
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
-    runs: list[dict[str, Any]] = []
+    verdicts: dict[tuple[str, int], dict[str, Any]] = {}
+    info_of = dict(zip(pythons, interpreters, strict=True))
     stopped: dict[str, Any] | None = None
+    pairs = [(python, n) for python in pythons for n in numbers]
+    t = time.monotonic()
     try:
-        for python, info in zip(pythons, interpreters, strict=True):
-            claims: list[dict[str, Any]] = []
-            runs.append({"python": python, "interpreter": info, "claims": claims})
-            for n in numbers:
-                progress(f"claim {n} under Python {info['version']} ({python})")
-                t = time.monotonic()
-                doc = run_experiment(python, n)
+        with (experiments or local_experiments(progress))(pairs) as finished:
+            for python, n, doc, host in finished:
                 verdict = judge(n, doc["measurements"]).as_dict()
+                # Locally, each experiment's own time; on a cluster, since the previous answer.
                 verdict["seconds"] = round(time.monotonic() - t, 2)
+                t = time.monotonic()
                 verdict["measurements"] = doc["measurements"]
-                claims.append(verdict)
+                if host is not None:
+                    verdict["host"] = host
+                    verdict["host_machine"] = doc.get("host_machine")
+                    progress(f"claim {n} under {python} done on {host}")
+                verdicts[python, n] = verdict
+                info = info_of[python]
                 info.setdefault("gil_enabled", doc["interpreter"]["gil_enabled"])
                 info.setdefault("details", doc["interpreter"])
     except KeyboardInterrupt:
         stopped = {"reason": "interrupted (Ctrl-C)", "exit_code": 130}
     except RunFailed as exc:
         stopped = {"reason": str(exc), "exit_code": 1}
+    runs = [
+        {"python": python, "interpreter": info_of[python],
+         "claims": [verdicts[python, n] for n in numbers if (python, n) in verdicts]}
+        for python in pythons
+    ]  # fmt: skip
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "gil",

@@ -71,6 +71,39 @@ class CellRun:
     window_s: float
     metadata: dict[str, Any]
     ramp_s: float | None  # from `go` until every user had finished one operation; None: never
+    # The window on the wall clock (epoch seconds): windows measured on different hosts can only
+    # be lined up on it (monotonic clocks start at each host's boot).
+    wall_window: tuple[float, float] | None = None
+    host: str | None = None  # the cluster worker that measured it (None: this machine)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "recording": self.recording.to_dict(),
+            "server_cpu_s": self.server_cpu_s,
+            "window_s": self.window_s,
+            "metadata": self.metadata,
+            "ramp_s": self.ramp_s,
+            "wall_window": None if self.wall_window is None else list(self.wall_window),
+            "host": self.host,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CellRun:
+        wall = d.get("wall_window")
+        return cls(
+            Recording.from_dict(d["recording"]),
+            d["server_cpu_s"],
+            d["window_s"],
+            d["metadata"],
+            d["ramp_s"],
+            None if wall is None else (wall[0], wall[1]),
+            d.get("host"),
+        )
+
+
+# Agrees the window's start with others (a spread cell's hosts): given the earliest start this
+# host could take (its monotonic ns), returns the start all take (its monotonic ns).
+StartAgreement = Callable[[int], int]
 
 
 def _sleep_until(
@@ -90,7 +123,11 @@ def run_cell(
     server: ServerHandle | None,
     client_cpus: set[int] | None,
     observer: Observer,
+    halt: Callable[[], None] | None = None,
+    agree: StartAgreement | None = None,
 ) -> CellRun:
+    """One run of a cell. `halt` is called often and raises to stop it (a cluster's Ctrl-C);
+    `agree` lines its window up with other hosts'."""
     with start_worker(
         spec.as_dict(), spec.label, python=spec.python, env=spec.env, cpus=client_cpus
     ) as channel:
@@ -99,6 +136,8 @@ def run_cell(
         def check() -> None:
             if server is not None and not server.alive():
                 raise RunFailed(f"the mock {server.kind} server died during {spec.label}")
+            if halt is not None:
+                halt()
 
         # Ramp-up: the users start with no window; it opens once all have finished an operation
         # (10,000 connections can take seconds), or at the warm limit, flagged `not-warm`.
@@ -123,6 +162,9 @@ def run_cell(
         # Warm-up counts from the users' start; once all are warm they settle a little more.
         now = time.monotonic_ns()
         start = max(go + int(settings.warmup * 1e9), now + int(settings.warmup * 0.25e9))
+        if agree is not None:
+            start = agree(start)
+            now = min(now, start)
         end = start + int(settings.duration * 1e9)
         stop = end + int(settings.grace * 1e9)
         channel.send({"start_ns": start, "end_ns": end, "stop_ns": stop})
@@ -134,4 +176,6 @@ def run_cell(
         payload = channel.expect("result", (stop - time.monotonic_ns()) / 1e9 + 30.0)
     server_cpu = s1 - s0 if s0 is not None and s1 is not None else None
     rec = Recording.from_dict(payload)
-    return CellRun(rec, server_cpu, (end - start) / 1e9, ready["metadata"], ramp_s)
+    to_wall = time.time() - time.monotonic_ns() / 1e9
+    wall = (start / 1e9 + to_wall, end / 1e9 + to_wall)
+    return CellRun(rec, server_cpu, (end - start) / 1e9, ready["metadata"], ramp_s, wall)

@@ -12,12 +12,13 @@ import contextlib
 import datetime as dt
 import os
 import sys
-from dataclasses import asdict, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from workbench import __version__
 from workbench.errors import RunFailed, UsageError
-from workbench.harness.cell import Cell, CellRun, Observer, run_cell
+from workbench.harness.cell import Cell, CellRun, Observer, StartAgreement, run_cell
 from workbench.harness.cell_kinds import Pinning, Prepared, kind_of
 from workbench.harness.plan import kinds_in, plan_cells, validate
 from workbench.harness.rows import summarise
@@ -29,32 +30,98 @@ from workbench.results import SCHEMA_VERSION, ResultDoc, Row, Stopped
 from workbench.server_process import ServerHandle
 
 
+@dataclass
+class RunPlan:
+    """What a run will do, decided before any cell starts: the same for a local run and a
+    cluster's (which runs the cells elsewhere, see `workbench.cluster`)."""
+
+    settings: IoSettings
+    variants: list[Interpreter]
+    cells: list[Cell]
+    skipped: list[dict[str, str]]
+    started: str
+
+
+def plan_run(settings: IoSettings, observer: Observer) -> RunPlan:
+    validate(settings)
+    variants = resolve(settings.pythons, settings.env, observer.note)
+    cells, skipped = with_interpreters(plan_cells(settings), variants)
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return RunPlan(settings, variants, cells, skipped, started)
+
+
+def local_pinning(settings: IoSettings) -> tuple[Pinning, int]:
+    """This machine's pinning for a run, and the processes a processes model starts per cell."""
+    pinning = Pinning.plan(settings.pin and settings.url is None)
+    n_client_cpus = len(pinning.client_cpus or os.sched_getaffinity(0))
+    return pinning, settings.procs or max(2, n_client_cpus)
+
+
+def cell_common(plan: RunPlan, cell: Cell, procs: int) -> dict[str, Any]:
+    """The spec fields every kind of cell shares."""
+    requested = cell.clients or plan.settings.clients
+    python = cell.python or plan.variants[0]
+    return {
+        "model": cell.model,
+        "client": cell.client,
+        "clients": model_class(cell.model)().effective_clients(requested),
+        "timeout": plan.settings.timeout,
+        "procs": procs,
+        "python": python.executable,
+        "env": child_env(python.executable, dict(python.env)),
+    }
+
+
+def row_of(plan: RunPlan, cell: Cell, runs: list[CellRun], trust_cpus: int) -> Row:
+    requested = cell.clients or plan.settings.clients
+    return summarise(cell, runs, plan.settings, requested, trust_cpus)
+
+
+def document(
+    plan: RunPlan, rows: list[Row], stopped: Stopped | None, metadata: dict[str, Any]
+) -> ResultDoc:
+    """The result document of a run; `metadata` adds what only its executor knows."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "io",
+        "partial": stopped is not None,
+        "stopped": stopped,
+        "metadata": {
+            "tool": f"workbench {__version__}",
+            "started_at": plan.started,
+            "command": sys.argv,
+            "settings": asdict(plan.settings),
+            "machine": machine(),
+            "parent": interpreter(),
+            "warm_limit_s": warm_limit(plan.settings),
+            "interpreters": [v.as_dict() for v in plan.variants],
+            "skipped": plan.skipped,
+            **metadata,
+        },
+        "results": rows,
+    }
+
+
 def run_io(
     settings: IoSettings,
     observer: Observer | None = None,
     servers: dict[str, ServerHandle] | None = None,
 ) -> ResultDoc:
-    """Run every planned cell; return the whole result document.
+    """Run every planned cell on this machine; return the whole result document.
 
     `servers` (protocol -> running mock server) lets a caller reuse servers it started itself,
     as the benchmark scripts do to measure a reference tool against the same server.
     """
     observer = observer or Observer()
-    validate(settings)
-    variants = resolve(settings.pythons, settings.env, observer.note)
-    cells, skipped = with_interpreters(plan_cells(settings), variants)
-    pinning = Pinning.plan(settings.pin and settings.url is None)
-    n_client_cpus = len(pinning.client_cpus or os.sched_getaffinity(0))
-    procs = settings.procs or max(2, n_client_cpus)
-    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    plan = plan_run(settings, observer)
+    cells = plan.cells
+    pinning, procs = local_pinning(settings)
     runs: dict[Cell, list[CellRun]] = {c: [] for c in cells}
     kind_metadata: dict[str, Any] = {"servers": {}, "disk": None}
     observer.start(len(cells) * settings.repeat)
 
-    def row_of(cell: Cell) -> Row:
-        kind = kind_of(cell.workload)
-        requested = cell.clients or settings.clients
-        return summarise(cell, runs[cell], settings, requested, kind.trust_cpus(pinning))
+    def row(cell: Cell) -> Row:
+        return row_of(plan, cell, runs[cell], kind_of(cell.workload).trust_cpus(pinning))
 
     # Ctrl-C or a dying server/worker stops the run; what was measured is kept and marked.
     stopped: Stopped | None = None
@@ -71,50 +138,45 @@ def run_io(
                     index += 1
                     observer.cell(index, cell, round_)
                     kind = kind_of(cell.workload)
-                    requested = cell.clients or settings.clients
-                    python = cell.python or variants[0]
-                    common: dict[str, Any] = {
-                        "model": cell.model,
-                        "client": cell.client,
-                        "clients": model_class(cell.model)().effective_clients(requested),
-                        "timeout": settings.timeout,
-                        "procs": procs,
-                        "python": python.executable,
-                        "env": child_env(python.executable, dict(python.env)),
-                    }
+                    common = cell_common(plan, cell, procs)
                     with prepared[kind.name].cell_spec(cell, common) as (spec, server):
                         cpus = kind.client_cpus(pinning)
                         runs[cell].append(run_cell(spec, settings, server, cpus, observer))
                     if round_ == settings.repeat - 1:
-                        observer.done(cell, row_of(cell))
+                        observer.done(cell, row(cell))
     except KeyboardInterrupt:
         stopped = {"reason": "interrupted (Ctrl-C)", "exit_code": 130}
     except RunFailed as exc:
         stopped = {"reason": str(exc), "exit_code": 1}
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "io",
-        "partial": stopped is not None,
-        "stopped": stopped,
-        "metadata": {
-            "tool": f"workbench {__version__}",
-            "started_at": started,
-            "command": sys.argv,
-            "settings": asdict(settings),
-            "machine": machine(),
-            "parent": interpreter(),
-            "pinning": {
-                "server_cpus": sorted(pinning.server_cpus) if pinning.server_cpus else None,
-                "client_cpus": sorted(pinning.client_cpus) if pinning.client_cpus else None,
-            },
-            "processes_per_cell": procs,
-            "warm_limit_s": warm_limit(settings),
-            "interpreters": [v.as_dict() for v in variants],
-            "skipped": skipped,
-            **kind_metadata,
+    return document(plan, [row(c) for c in cells if runs[c]], stopped, {
+        "pinning": {
+            "server_cpus": sorted(pinning.server_cpus) if pinning.server_cpus else None,
+            "client_cpus": sorted(pinning.client_cpus) if pinning.client_cpus else None,
         },
-        "results": [row_of(c) for c in cells if runs[c]],
-    }
+        "processes_per_cell": procs,
+        **kind_metadata,
+    })  # fmt: skip
+
+
+def run_alone(
+    plan: RunPlan,
+    cell: Cell,
+    halt: Callable[[], None] | None = None,
+    agree: StartAgreement | None = None,
+) -> tuple[CellRun, dict[str, Any], int]:
+    """One run of one cell on this machine, with what its kind needs (its own mock server, its
+    file set) started for it and stopped after: how a cluster's host runs each cell it is sent.
+    Returns the run, the kind's metadata, and the CPUs the client could use (for trust)."""
+    settings = plan.settings
+    pinning, procs = local_pinning(settings)
+    kind = kind_of(cell.workload)
+    with contextlib.ExitStack() as stack:
+        prepared = kind.prepare(settings, [cell], pinning, stack, None)
+        with prepared.cell_spec(cell, cell_common(plan, cell, procs)) as (spec, server):
+            cpus = kind.client_cpus(pinning)
+            run = run_cell(spec, settings, server, cpus, Observer(), halt, agree)
+    metadata = {kind.metadata_key: prepared.metadata, "processes_per_cell": procs}
+    return run, metadata, kind.trust_cpus(pinning)
 
 
 def with_interpreters(

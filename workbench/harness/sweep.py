@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -22,12 +22,18 @@ CSV_FIELDS = (
 )  # fmt: skip
 
 
-def run_sweep(base: IoSettings, counts: list[int], observer: Observer | None = None) -> ResultDoc:
+def run_sweep(
+    base: IoSettings,
+    counts: list[int],
+    observer: Observer | None = None,
+    run: Callable[[IoSettings, Observer | None], ResultDoc] = run_io,
+) -> ResultDoc:
+    """`run` runs one count's cells: here by default, or on a cluster."""
     if not counts or any(n < 1 for n in counts):
         raise UsageError("--clients for a sweep is a list of counts of at least 1, e.g. 1,10,100")
     rows: list[Row] = []
     for n in sorted(set(counts)):
-        doc = run_io(replace(base, clients=n), observer)
+        doc = run(replace(base, clients=n), observer)
         rows += doc["results"]
         if doc["partial"]:
             break

@@ -36,6 +36,19 @@ FLAG_HELP = {
     "is undercounted; raise the budget or shorten the window",
 }
 
+# Raised by a cluster run (see workbench.cluster.dispatch), not by `flags_for`.
+CLUSTER_FLAG_HELP = {
+    "worker-lost": "a cluster worker died under this cell and its re-run was lost too (or, for a "
+    "spread cell, could not rejoin the common window): the row keeps what the other runs measured",
+    "shared-machine": "another cluster worker on the same machine ran a cell at the same time: "
+    "the two shared its cores and measured each other",
+    "window-skew": "spread cell: a host's window overlapped the others' by less than 95% (see "
+    "per_host overlap): the summed rate mixes moments",
+}
+
+# What every flag a row can carry means (the reports print it beside the flag).
+ALL_FLAG_HELP = {**FLAG_HELP, **CLUSTER_FLAG_HELP}
+
 
 def client_capacity(processes: int, client_cpus: int, gil: bool = True) -> int:
     """Cores a cell's client can keep busy: one per process under the GIL (every CPU it has

@@ -20,26 +20,32 @@ def _label(run: dict[str, Any]) -> str:
 
 def print_gil(doc: dict[str, Any], console: Console) -> None:
     runs = doc["by_interpreter"]
-    table = Table(title="GIL claims, measured on this machine", title_justify="left")
+    on_cluster = any(c.get("host") for run in runs for c in run["claims"])
+    where = "on the cluster's hosts" if on_cluster else "on this machine"
+    table = Table(title=f"GIL claims, measured {where}", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("claim", ratio=3)
     for run in runs:
         table.add_column(_label(run))
-    for i, claim in enumerate(runs[0]["claims"]):
+    # Claims by id: a stopped run (or a cluster's, finishing in any order) may lack some.
+    by_id = [{c["id"]: c for c in run["claims"]} for run in runs]
+    claims = list({c["id"]: c for run in runs for c in run["claims"]}.values())
+    for claim in claims:
         cells: list[str | Text] = [str(claim["id"]), Text(claim["claim"])]
-        for run in runs:
-            done = run["claims"]
-            verdict = done[i]["verdict"] if i < len(done) else "not run"
+        for done in by_id:
+            verdict = done[claim["id"]]["verdict"] if claim["id"] in done else "not run"
             cells.append(Text(verdict, style=STYLES.get(verdict, "")))
         table.add_row(*cells)
     console.print(table)
-    for i, claim in enumerate(runs[0]["claims"]):
+    for claim in claims:
         console.print(Text(f"\n{claim['id']}. {claim['claim']}", style="bold"))
-        for run in runs:
-            if i >= len(run["claims"]):
+        for run, done in zip(runs, by_id, strict=True):
+            c = done.get(claim["id"])
+            if c is None:
                 continue  # stopped before this claim ran under this interpreter
-            c = run["claims"][i]
             prefix = f"  [{_label(run)}] " if len(runs) > 1 else "  "
+            if c.get("host"):
+                prefix += f"on {c['host']}: "
             # markup=False: evidence quotes code such as d[k], which is not rich markup.
             console.print(f"{prefix}{c['verdict']}: {c['explanation']}", markup=False)
             console.print(f"{prefix}evidence: {c['evidence']}", markup=False, style="dim")

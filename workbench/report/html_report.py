@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, cast
 
-from workbench.harness.trust import FLAG_HELP
+from workbench.harness.trust import ALL_FLAG_HELP
 from workbench.results import ResultDoc, is_disk
 from workbench.units import size_label
 
@@ -101,7 +101,7 @@ def _io_rows(doc: ResultDoc) -> str:
     if flags:
         out += (
             "<h3>Flags</h3><ul>"
-            + "".join(f"<li><b>{_e(f)}</b>: {_e(FLAG_HELP.get(f, ''))}</li>" for f in flags)
+            + "".join(f"<li><b>{_e(f)}</b>: {_e(ALL_FLAG_HELP.get(f, ''))}</li>" for f in flags)
             + "</ul>"
         )
     return out

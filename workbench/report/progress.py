@@ -58,8 +58,9 @@ class RichObserver(Observer):
     def done(self, cell: Cell, row: Row) -> None:
         assert self.overall is not None
         self.progress.advance(self.overall)
+        where = f" on {row['host']}" if row.get("host") else ""
         self.console.print(
-            f"  {cell.label}: {format_rate(row['ops_per_s'])} ops/s, "
+            f"  {cell.label}{where}: {format_rate(row['ops_per_s'])} ops/s, "
             f"p99 {row['latency_ms']['p99']} ms, errors {row['errors']}",
             highlight=False,
         )

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from workbench.harness.trust import FLAG_HELP
+from workbench.harness.trust import ALL_FLAG_HELP
 from workbench.results import ResultDoc, Row, cell_key, half_width, is_disk, overlaps, pythons_in
 from workbench.units import format_rate, size_label
 
@@ -28,7 +28,9 @@ def disk_table(doc: ResultDoc) -> Table:
     table = Table(title=title, title_justify="left", header_style="bold")
     pythons = pythons_in(rows)
     multi = len(pythons) > 1
-    for name in ("model", "client", "workload", "size", "cache", *(["python"] if multi else [])):
+    hosts = any(r.get("host") for r in rows)
+    for name in ("model", "client", *(["host"] if hosts else []), "workload", "size", "cache",
+                 *(["python"] if multi else [])):  # fmt: skip
         table.add_column(name)
     ratio_col = [f"× {pythons[0].split()[0]}"] if multi else []
     for name in ("clients", "MB/s", "±", "files/s", "× best", *ratio_col, "p50 ms", "p99 ms",
@@ -49,7 +51,8 @@ def disk_table(doc: ResultDoc) -> Table:
             lat = r["latency_ms"]
             faults = r.get("minor_faults_per_op")
             table.add_row(
-                r["model"], r["client"], r["workload"], size_label(r.get("file_size", 0)),
+                r["model"], r["client"], *([r.get("host", "-")] if hosts else []),
+                r["workload"], size_label(r.get("file_size", 0)),
                 r.get("cache") or "-", *([str(r.get("python", "?"))] if multi else []),
                 str(r["clients"]), f"{r['mb_per_s']:,.0f}",
                 _pm(r.get("mb_per_s_ci"), r["mb_per_s"]), format_rate(r.get("files_per_s", 0.0)),
@@ -75,9 +78,12 @@ def io_table(doc: ResultDoc) -> Table:
     with_workload = len({r["workload"] for r in rows}) > 1
     pythons = pythons_in(rows)
     multi = len(pythons) > 1
+    hosts = any(r.get("host") for r in rows)
     table = Table(title=_title(doc), title_justify="left", header_style="bold")
     table.add_column("model")
     table.add_column("client")
+    if hosts:
+        table.add_column("host")
     if with_workload:
         table.add_column("workload")
     if multi:
@@ -101,6 +107,8 @@ def io_table(doc: ResultDoc) -> Table:
         for r, vs_first in group:
             lat = r["latency_ms"]
             cells: list[str | Text] = [r["model"], r["client"]]
+            if hosts:
+                cells.append(r.get("host", "-"))
             if with_workload:
                 cells.append(r["workload"])
             if multi:
@@ -183,8 +191,11 @@ def _title(doc: ResultDoc) -> str:
     md = doc["metadata"]
     s = md["settings"]
     parent = md["parent"]
-    pin = md["pinning"]
+    pin = md.get("pinning")
+    cluster = md.get("cluster")
     where = ", ".join(v["url"] for v in md["servers"].values())
+    if cluster and not s.get("url"):
+        where = "each host's own mock server"
     pythons = pythons_in(doc["results"])
     parts = [
         f"Python {', '.join(pythons)}" if pythons else f"Python {parent['python']}",
@@ -194,8 +205,12 @@ def _title(doc: ResultDoc) -> str:
         f"work per request {s['work']}" if s.get("work") else "no work per request",
         f"target {where}",
     ]
-    if pin["server_cpus"]:
+    if pin and pin["server_cpus"]:
         parts.append(f"server on CPU {pin['server_cpus']}, clients on {pin['client_cpus']}")
+    if cluster:
+        n = len(cluster["hosts"])
+        spread = f", each cell on {cluster['spread']} at once" if cluster.get("spread") else ""
+        parts.append(f"on {n} host{'s' if n != 1 else ''} of {cluster['scheduler']}{spread}")
     return " · ".join(parts)
 
 
@@ -213,11 +228,12 @@ def notes(doc: ResultDoc) -> list[str]:
             f"× {pythons[0].split()[0]}: the row's rate as a multiple of the same cell's under "
             f"Python {pythons[0]}, measured in the same run, cells interleaved"
         )
+    out += cluster_notes(doc)
     for skip in doc["metadata"].get("skipped") or []:
         out.append(f"skipped under Python {skip['python']}: {skip['cell']}: {skip['reason']}")
     seen = sorted({f for r in rows for f in r["flags"]})
     for flag in seen:
-        out.append(f"{flag}: {FLAG_HELP.get(flag, '')}")
+        out.append(f"{flag}: {ALL_FLAG_HELP.get(flag, '')}")
     bound = next((r.get("bound_ops_per_s") for r in rows if r.get("bound_ops_per_s")), None)
     if bound:
         out.append(
@@ -245,6 +261,38 @@ def notes(doc: ResultDoc) -> list[str]:
             out.append(f"errors in {r['model']} · {r['client']} · {r['workload']}: {kinds}")
         if r.get("write_budget_spent"):
             out.append(f"write budget spent in {r['model']} · {r['client']}: rate undercounted")
+    return out
+
+
+def cluster_notes(doc: ResultDoc) -> list[str]:
+    """Where a cluster run's rows were measured, and what went wrong out there."""
+    cluster = doc["metadata"].get("cluster")
+    if not cluster:
+        return []
+    out = []
+    for name, h in cluster["hosts"].items():
+        machine = h.get("machine") or {}
+        cpu = machine.get("cpu_model") or "?"
+        out.append(
+            f"host {name}: {h['address']}, {h['cpus']} CPUs ({cpu}), Python {h['python']}, "
+            f"clock {h['clock_offset_s'] * 1000:+.1f} ms ±{h['clock_error_s'] * 1000:.1f}"
+        )
+    for names in cluster.get("shared_machines") or []:
+        out.append(f"one machine: {', '.join(names)} share its cores")
+    for lost in cluster.get("lost") or []:
+        out.append(f"worker lost: {lost['cell']} ({lost['job']}), tried on "
+                   f"{', '.join(lost['hosts']) or 'a worker that died'}")  # fmt: skip
+    for rerun in cluster.get("reruns") or []:
+        out.append(f"re-run: {rerun['cell']} ({rerun['job']}) on {rerun['ran_on']}, its worker "
+                   f"{', '.join(rerun['lost_on'])} having died under it")  # fmt: skip
+    for r in doc["results"]:
+        for h in r.get("per_host") or []:
+            overlap = "-" if h.get("overlap") is None else f"{h['overlap']:.1%}"
+            out.append(
+                f"{r['model']} · {r['client']} on {h['host']}: {format_rate(h['ops_per_s'])} "
+                f"ops/s, {h['ops']:,} ops, {h['errors']} errors, p99 {h['p99_ms']} ms, window "
+                f"overlap {overlap}"
+            )
     return out
 
 

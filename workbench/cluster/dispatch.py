@@ -1,0 +1,438 @@
+"""The parent side of a run on a Dask cluster: the cells planned as for a local run, each run of a
+cell sent to a host as one task, the rows built from what comes back, as one document.
+
+How cells go out:
+- Each host has its own mock server (started by the task, for that cell), so with the mock
+  servers every cell can run at once, one per host (the `cell` resource), and Dask balances them.
+- With `--url` every host loads the same server: one cell at a time, or they would measure each
+  other.
+- With `--spread K` one cell runs on K hosts at once against `--url`: all warm up, report warm,
+  and the parent sends one start instant (on each host's clock, from the offsets it measured), so
+  the windows open together. Their runs merge into one row; each host's figures stay in
+  `per_host`.
+
+A task whose worker dies is re-run once on another worker by Dask; if that worker dies too the
+task gives up and the cell is flagged `worker-lost` (see `tasks.cell_task`). Ctrl-C raises the
+run's stop flag, cancels every future, and waits until no task of the run is still running a cell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from workbench.cluster import tasks
+from workbench.cluster.engine import (
+    Host,
+    connect,
+    hosts_of,
+    normalise_address,
+    require_distributed,
+    shared_machines,
+)
+from workbench.cluster.merge import concurrent_on_one_machine, merge_spread, skewed_hosts
+from workbench.errors import RunFailed, UsageError
+from workbench.gil.lab import Experiments
+from workbench.harness.cell import READY_TIMEOUT_S, Cell, CellRun, Observer
+from workbench.harness.cell_kinds import kind_of
+from workbench.harness.runner import RunPlan, document, needs, plan_run, row_of
+from workbench.harness.settings import IoSettings, warm_limit
+from workbench.results import ResultDoc, Row, Stopped
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+SPREAD_MARGIN_S = 1.0  # from the last host's "warm" to the common start: room for the message
+POLL_S = 0.05
+STOP_WAIT_S = 20.0  # after Ctrl-C, how long to wait for the hosts to stop their cells
+CLOCK_SAMPLES = 3
+
+
+@dataclass
+class Job:
+    cell: Cell
+    round_: int
+    key: str
+
+
+@dataclass
+class Received:
+    """What came back for one job: each host's run (several for a spread cell)."""
+
+    runs: list[CellRun] = field(default_factory=list)
+    trust_cpus: dict[str, int] = field(default_factory=dict)
+    lost: list[str] = field(default_factory=list)  # hosts lost under this job
+    given_up: bool = False
+    reruns: list[dict[str, Any]] = field(default_factory=list)  # re-run elsewhere after a loss
+
+
+def clock_offsets(client: Client, hosts: list[Host]) -> dict[str, tuple[float, float]]:
+    """Each host's wall clock minus ours, and the uncertainty (half the round trip), best of a
+    few tries: a spread cell's hosts open their windows at one instant of *our* clock."""
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(CLOCK_SAMPLES):
+        t0 = time.time()
+        answers = client.run(time.time, workers=[h.address for h in hosts])
+        t1 = time.time()
+        for h in hosts:
+            if h.address in answers:
+                sample = (float(answers[h.address]) - (t0 + t1) / 2, (t1 - t0) / 2)
+                if h.name not in best or sample[1] < best[h.name][1]:
+                    best[h.name] = sample
+    return best
+
+
+def _paths_needed(plan: RunPlan) -> list[str]:
+    """Paths every host must have: client files and the interpreters' executables."""
+    paths = list(plan.settings.client_files)
+    if plan.settings.pythons:
+        paths += [v.executable for v in plan.variants]
+    return sorted(set(paths))
+
+
+def run_io_on_cluster(
+    settings: IoSettings,
+    address: str,
+    spread: int | None = None,
+    observer: Observer | None = None,
+) -> ResultDoc:
+    """`run_io`, with every cell run on the cluster's hosts."""
+    require_distributed()
+    observer = observer or Observer()
+    target = normalise_address(address)
+    if spread is not None:
+        if spread < 1:
+            raise UsageError(f"--spread must be at least 1 (got {spread})")
+        if settings.url is None:
+            raise UsageError(
+                "--spread loads one server from several hosts at once: give it with --url "
+                "(yours, or a mock server started with `workbench serve http --host ...`)"
+            )
+    plan = plan_run(settings, observer)
+    if spread is not None and any(kind_of(c.workload).name != "network" for c in plan.cells):
+        raise UsageError("--spread is for network cells: run disk cells without it")
+    modules = sorted({m for c in plan.cells for m in needs(c)})
+    with connect(target) as client:
+        hosts = hosts_of(client, target, modules, _paths_needed(plan))
+        if spread is not None and spread > len(hosts):
+            names = ", ".join(h.name for h in hosts)
+            raise UsageError(
+                f"--spread {spread} needs {spread} hosts; the cluster has {len(hosts)} ({names})"
+            )
+        return _Dispatch(client, target, plan, hosts, spread, observer).run()
+
+
+class _Dispatch:
+    def __init__(
+        self,
+        client: Client,
+        address: str,
+        plan: RunPlan,
+        hosts: list[Host],
+        spread: int | None,
+        observer: Observer,
+    ) -> None:
+        self.client = client
+        self.address = address
+        self.plan = plan
+        self.hosts = {h.name: h for h in hosts}
+        self.spread = spread
+        self.observer = observer
+        self.run_id = f"workbench-{uuid.uuid4().hex[:12]}"
+        self.offsets = clock_offsets(client, hosts)
+        self.received: dict[str, Received] = {}
+        self.host_metadata: dict[str, dict[str, Any]] = {}
+        self.futures: list[Future[Any]] = []
+        self.done = 0
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def submit(self, job: Job, task_key: str, spread: bool) -> Future[Any]:
+        group = job.key if spread else None
+        future = self.client.submit(
+            tasks.cell_task, self.plan, job.cell, self.run_id, task_key, group,
+            key=f"{self.run_id}-{task_key}", resources={"cell": 1}, pure=False,
+        )  # fmt: skip
+        self.futures.append(future)
+        return future
+
+    def run(self) -> ResultDoc:
+        settings = self.plan.settings
+        jobs = [
+            Job(cell, round_, f"c{i}-r{round_}")
+            for round_ in range(settings.repeat)
+            for i, cell in enumerate(self.plan.cells)
+        ]
+        self.observer.start(len(jobs))
+        started = time.monotonic()
+        stopped: Stopped | None = None
+        self.client.set_metadata([self.run_id], {"stop": False})
+        try:
+            if self.spread is not None:
+                for job in jobs:
+                    self.run_spread(job)
+            elif settings.url is not None:
+                for job in jobs:  # one shared target: one cell at a time
+                    self.collect(job, [self.submit(job, job.key, False)])
+            else:
+                by_key = {job.key: job for job in jobs}
+                futures = {self.submit(job, job.key, False): job for job in jobs}
+                from distributed import as_completed
+
+                for future in as_completed(list(futures), loop=self.client.loop):
+                    self.collect(by_key[futures[future].key], [future])
+        except KeyboardInterrupt:
+            stopped = {"reason": "interrupted (Ctrl-C)", "exit_code": 130}
+            self.stop()
+        except RunFailed as exc:
+            stopped = {"reason": str(exc), "exit_code": 1}
+            self.stop()
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                self.client.set_metadata([self.run_id], None)
+        return self.document(jobs, stopped, time.monotonic() - started)
+
+    def run_spread(self, job: Job) -> None:
+        """One round of a spread cell: K tasks, one common start, then their runs."""
+        assert self.spread is not None
+        futures = [self.submit(job, f"{job.key}-h{i}", True) for i in range(self.spread)]
+        s = self.plan.settings
+        deadline = time.monotonic() + READY_TIMEOUT_S + warm_limit(s) + s.warmup + 30.0
+        warm_path = [self.run_id, "spread", f"{job.key}", "warm"]
+        while True:
+            warm: dict[str, float] = self.client.get_metadata(warm_path, default={})
+            finished = [f for f in futures if f.done()]
+            for f in finished:
+                if f.status == "error":
+                    self.result_of(job, f)  # raises what the task raised
+            if warm and len(warm) + len(finished) >= len(futures):
+                break
+            if len(finished) == len(futures):
+                break
+            if time.monotonic() > deadline:
+                raise RunFailed(f"the hosts of {job.cell.label} did not all warm up in time")
+            time.sleep(POLL_S)
+        if warm:
+            # Each host's earliest start, on our clock; the latest of them, plus room to say it.
+            ours = {h: t - self.offsets.get(h, (0.0, 0.0))[0] for h, t in warm.items()}
+            start = max(ours.values()) + SPREAD_MARGIN_S
+            per_host = {h: start + self.offsets.get(h, (0.0, 0.0))[0] for h in warm}
+            self.client.set_metadata([self.run_id, "spread", job.key, "start"], per_host)
+        self.collect(job, futures)
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    def result_of(self, job: Job, future: Future[Any]) -> dict[str, Any] | None:
+        """A task's answer; None if its worker was lost beyond the one re-run Dask gives it."""
+        from distributed import KilledWorker
+
+        try:
+            answer: dict[str, Any] = future.result()
+        except KilledWorker:
+            return None
+        except (RunFailed, UsageError, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            raise RunFailed(f"{job.cell.label} failed on a host: {reason}") from None
+        return answer
+
+    def collect(self, job: Job, futures: Sequence[Future[Any]]) -> None:
+        got = self.received.setdefault(job.key, Received())
+        for future in futures:  # each blocks until done
+            answer = self.result_of(job, future)
+            if answer is None or "lost" in answer:
+                got.given_up = True
+                got.lost += [] if answer is None else list(answer["lost"])
+                continue
+            run = CellRun.from_dict(answer["run"])
+            host = answer["host"]
+            if answer.get("lost_on"):
+                got.lost += list(answer["lost_on"])
+                got.reruns.append({"cell": job.cell.label, "job": job.key,
+                                   "lost_on": list(answer["lost_on"]), "ran_on": host})  # fmt: skip
+            if run.wall_window is not None:  # onto our clock, to line hosts up
+                off = self.offsets.get(host, (0.0, 0.0))[0]
+                run.wall_window = (run.wall_window[0] - off, run.wall_window[1] - off)
+            got.runs.append(run)
+            got.trust_cpus[host] = int(answer["trust_cpus"])
+            self.host_metadata[host] = answer["host_metadata"]
+        self.done += 1
+        self.observer.cell(self.done, job.cell, job.round_)
+        for run in self.merged(got.runs[-len(futures) :] if self.spread else got.runs[-1:]):
+            row = row_of(self.plan, job.cell, [run], sum(got.trust_cpus.values()) or 1)
+            row["host"] = run.host or "?"
+            self.observer.done(job.cell, row)
+
+    def merged(self, runs: list[CellRun]) -> list[CellRun]:
+        return [merge_spread(runs)] if self.spread is not None and runs else runs
+
+    def stop(self) -> None:
+        """Raise the stop flag, cancel every future, wait until no cell of ours still runs."""
+        with contextlib.suppress(Exception):
+            self.client.set_metadata([self.run_id, "stop"], True)
+        with contextlib.suppress(Exception):
+            self.client.cancel(self.futures, force=True)
+        deadline = time.monotonic() + STOP_WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                running = self.client.get_metadata([self.run_id, "running"], default={})
+            except Exception:
+                return
+            if not any(running.values()):
+                return
+            time.sleep(0.1)
+
+    # -- the document -------------------------------------------------------------------------
+
+    def document(self, jobs: list[Job], stopped: Stopped | None, wall_s: float) -> ResultDoc:
+        machine_of = {name: h.machine_id for name, h in self.hosts.items()}
+        rows, lost = cluster_rows(self.plan, jobs, self.received, machine_of, self.spread)
+        first = next(iter(self.host_metadata.values()), {})
+        hosts = {
+            name: {
+                "address": h.address,
+                "machine_id": h.machine_id,
+                "workbench": h.facts["workbench"],
+                "source": h.facts["source"],
+                "python": h.facts["python"],
+                "cpus": h.facts["cpus"],
+                "clock_offset_s": round(self.offsets.get(name, (0.0, 0.0))[0], 6),
+                "clock_error_s": round(self.offsets.get(name, (0.0, 0.0))[1], 6),
+                **self.host_metadata.get(name, {}),
+            }
+            for name, h in self.hosts.items()
+        }
+        return document(self.plan, rows, stopped, {
+            "servers": first.get("servers", {}),
+            "disk": first.get("disk"),
+            "processes_per_cell": first.get("processes_per_cell"),
+            "pinning": None,
+            "cluster": {
+                "scheduler": self.address,
+                "run_id": self.run_id,
+                "hosts": hosts,
+                "spread": self.spread,
+                "one_cell_at_a_time": self.spread is not None or self.plan.settings.url is not None,
+                "shared_machines": shared_machines(list(self.hosts.values())),
+                "lost": lost,
+                "reruns": [r for got in self.received.values() for r in got.reruns],
+                "tasks": len(self.futures),
+                "wall_s": round(wall_s, 3),
+            },
+        })  # fmt: skip
+
+
+def cluster_rows(
+    plan: RunPlan,
+    jobs: list[Job],
+    received: dict[str, Received],
+    machine_of: dict[str, str],
+    spread: int | None,
+) -> tuple[list[Row], list[dict[str, Any]]]:
+    """The rows of what came back (pure), in the plan's order, with the flags only a cluster
+    raises; and the jobs given up after losing their workers."""
+    rows: list[Row] = []
+    lost: list[dict[str, Any]] = []
+    # Runs measured at once by two workers of one machine.
+    flat = [(key, run) for key, got in received.items() for run in got.runs]
+    facts = [(run.host or "?", machine_of.get(run.host or "?", "?"), run.wall_window)
+             for _, run in flat]  # fmt: skip
+    shared_keys = {flat[i][0] for i in concurrent_on_one_machine(facts)}
+    for i, cell in enumerate(plan.cells):
+        keys = [j.key for j in jobs if j.key.startswith(f"c{i}-") and j.key in received]
+        flags = []
+        given_up = [k for k in keys if received[k].given_up]
+        if given_up:
+            flags.append("worker-lost")
+            lost += [{"cell": cell.label, "job": k, "hosts": received[k].lost} for k in given_up]
+        if any(k in shared_keys for k in keys):
+            flags.append("shared-machine")
+        rows += rows_of(plan, cell, [received[k] for k in keys], flags, spread)
+    return rows, lost
+
+
+def rows_of(
+    plan: RunPlan, cell: Cell, got: list[Received], flags: list[str], spread: int | None
+) -> list[Row]:
+    """A spread cell: one row of the merged runs. Otherwise one row per host that ran it (a row
+    never mixes machines)."""
+    out: list[Row] = []
+    if spread is not None:
+        merged = [merge_spread(g.runs) for g in got if g.runs]
+        if not merged:
+            return out
+        cpus = max(sum(g.trust_cpus.values()) for g in got if g.runs)
+        row = row_of(plan, cell, merged, cpus)
+        row["metadata"] = dict(row["metadata"])
+        per_host = row["metadata"].pop("per_host", [])
+        row["per_host"] = per_host
+        row["host"] = ",".join(str(h["host"]) for h in per_host)
+        if skewed_hosts(per_host):
+            row["flags"].append("window-skew")
+        row["flags"] += flags
+        return [row]
+    by_host: dict[str, list[CellRun]] = {}
+    host_cpus: dict[str, int] = {}
+    for g in got:
+        for run in g.runs:
+            by_host.setdefault(run.host or "?", []).append(run)
+        host_cpus.update(g.trust_cpus)
+    for host in sorted(by_host):
+        row = row_of(plan, cell, by_host[host], host_cpus.get(host, 1))
+        row["host"] = host
+        row["flags"] += flags
+        out.append(row)
+    return out
+
+
+# -- the GIL lab --------------------------------------------------------------------------------
+
+
+def experiments_on_cluster(address: str, own_python: bool) -> Experiments:
+    """A way for the GIL lab to run its experiments on the cluster's hosts, all at once (one per
+    host at a time). With `own_python`, each host runs them under its worker's interpreter;
+    otherwise under the paths given, which every host must have."""
+    require_distributed()
+    target = normalise_address(address)
+
+    @contextlib.contextmanager
+    def run(pairs: list[tuple[str, int]]) -> Iterator[Iterator[Any]]:
+        with connect(target) as client:
+            hosts_of(client, target, [], [] if own_python else sorted({p for p, _ in pairs}))
+            run_id = f"workbench-{uuid.uuid4().hex[:12]}"
+            futures = {
+                client.submit(tasks.experiment_task, None if own_python else python, number,
+                              key=f"{run_id}-g{i}", resources={"cell": 1},
+                              pure=False): (python, number)
+                for i, (python, number) in enumerate(pairs)
+            }  # fmt: skip
+
+            def finished() -> Iterator[Any]:
+                from distributed import as_completed
+
+                for future in as_completed(list(futures), loop=client.loop):
+                    python, number = futures[future]
+                    try:
+                        answer = future.result()
+                    except (RunFailed, UsageError):
+                        raise
+                    except Exception as exc:
+                        reason = f"GIL experiment {number} failed on a host: {exc}"
+                        raise RunFailed(reason) from None
+                    yield python, number, answer["doc"], answer["host"]
+
+            try:
+                yield finished()
+            finally:
+                with contextlib.suppress(Exception):
+                    client.cancel(list(futures), force=True)
+
+    return run

@@ -1,0 +1,99 @@
+"""Combining what hosts measured (pure: no I/O, no Dask).
+
+A spread cell ran on K hosts at once against one target: its runs merge into one (operations,
+bytes and CPU add up; the HDR histograms merge losslessly), and each host's own figures ride
+along in `per_host`. Its windows were opened at one agreed wall-clock instant; how much each
+host's window overlapped all the others' is measured, not assumed.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from workbench.harness.cell import CellRun
+from workbench.metrics import Recording
+
+MIN_OVERLAP = 0.95  # a host whose window shared less than this with the others is flagged
+
+
+def common_overlap(windows: list[tuple[float, float]]) -> list[float]:
+    """For each window, the share of it that lies inside every other window."""
+    lo = max(w[0] for w in windows)
+    hi = min(w[1] for w in windows)
+    shared = max(0.0, hi - lo)
+    return [min(1.0, shared / (w[1] - w[0])) if w[1] > w[0] else 0.0 for w in windows]
+
+
+def host_figures(run: CellRun, overlap: float | None) -> dict[str, Any]:
+    rec = run.recording
+    lat = rec.latency_ms()
+    cpu = rec.cpu_user_s + rec.cpu_sys_s
+    return {
+        "host": run.host,
+        "ops": rec.ops,
+        "ops_per_s": round(rec.ops / run.window_s, 2) if run.window_s else 0.0,
+        "errors": sum(rec.errors.values()),
+        "histogram_count": rec.histogram.get_total_count(),
+        "p50_ms": lat["p50"],
+        "p99_ms": lat["p99"],
+        "cpu_us_per_op": round(cpu / rec.ops * 1e6, 2) if rec.ops else None,
+        "clients": rec.clients,
+        "users_warm": rec.users_warm,
+        "wall_window": None if run.wall_window is None else list(run.wall_window),
+        "overlap": None if overlap is None else round(overlap, 4),
+    }
+
+
+def merge_spread(runs: list[CellRun]) -> CellRun:
+    """One run from the K hosts' runs of a spread cell (one round)."""
+    assert runs
+    runs = sorted(runs, key=lambda r: r.host or "")
+    walls = [r.wall_window for r in runs]
+    overlaps: list[float | None] = (
+        list(common_overlap([w for w in walls if w is not None]))
+        if all(w is not None for w in walls)
+        else [None] * len(runs)
+    )
+    merged = Recording.from_dict(runs[0].recording.to_dict())
+    for r in runs[1:]:
+        # Slices add up only as far as the windows line up: the overlap check says how far.
+        if len(r.recording.slice_ops) != len(merged.slice_ops):
+            merged.slice_ops = []
+        merged.merge(Recording.from_dict(r.recording.to_dict()))
+    metadata = copy.deepcopy(runs[0].metadata)
+    metadata["per_host"] = [host_figures(r, o) for r, o in zip(runs, overlaps, strict=True)]
+    ramps = [r.ramp_s for r in runs]
+    known = [w for w in walls if w is not None]
+    wall = (min(w[0] for w in known), max(w[1] for w in known)) if known else None
+    return CellRun(
+        recording=merged,
+        server_cpu_s=None,  # the target is the user's server: its CPU is not ours to read
+        window_s=max(r.window_s for r in runs),
+        metadata=metadata,
+        ramp_s=None if None in ramps else max(r for r in ramps if r is not None),
+        wall_window=wall,
+        host=",".join(r.host or "?" for r in runs),
+    )
+
+
+def skewed_hosts(per_host: list[dict[str, Any]]) -> list[str]:
+    """Hosts whose window overlapped the others' by less than MIN_OVERLAP."""
+    return [
+        str(h["host"]) for h in per_host if h["overlap"] is not None and h["overlap"] < MIN_OVERLAP
+    ]
+
+
+def concurrent_on_one_machine(
+    runs: list[tuple[str, str, tuple[float, float] | None]],
+) -> set[int]:
+    """Indexes of runs (host, machine id, wall window) whose window overlapped a run of another
+    host on the same machine: two cells measured at once on shared cores."""
+    out: set[int] = set()
+    for i, (host_a, machine_a, wa) in enumerate(runs):
+        for j, (host_b, machine_b, wb) in enumerate(runs):
+            if j <= i or host_a == host_b or machine_a != machine_b or wa is None or wb is None:
+                continue
+            if wa[0] < wb[1] and wb[0] < wa[1]:
+                out.update((i, j))
+    return out
