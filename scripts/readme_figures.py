@@ -44,7 +44,7 @@ FIGURES = ROOT / "docs" / "readme_figures.json"
 SCRIPTS = (
     "compare_asyncio_uvloop", "compare_threads_asyncio", "compare_libraries", "compare_file_apis",
     "compare_interpreters", "gil_claims", "bench_stability", "bench_network", "bench_disk",
-    "bench_servers", "bench_overhead",
+    "bench_servers", "bench_overhead", "bench_cluster",
 )  # fmt: skip
 SOURCES = ("sample", *SCRIPTS, "suite", "fast_loop")
 SUMMARY = re.compile(r"(?:(\d+) failed, )?(\d+) passed(?:, (\d+) skipped)?.* in ([0-9.]+)s")
