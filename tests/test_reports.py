@@ -66,9 +66,68 @@ def test_html_report_renders_in_a_browser(sweep_dir: Path, tmp_path: Path) -> No
          "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
         capture_output=True, text=True, timeout=90, check=False,
     ).stdout  # fmt: skip
-    assert 'data-images-rendered="2"' in dom  # both plots decoded and laid out
+    # Decoded and laid out: throughput and p99 against clients, the spectrum, the cost chart.
+    assert 'data-images-rendered="4"' in dom
     assert len(re.findall(r"<tr>", dom)) == 1 + 4  # the header and one row per cell
     assert "uvloop" in dom
+
+
+@pytest.fixture(scope="module")
+def io_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("io") / "run.json"
+    proc = cli(
+        "io", "--only", "net", "--models", "uvloop,threads", "--clients", "20",
+        "--latency", "2ms", "--duration", "0.5", "--warmup", "0.2", "--json", str(out), "--quiet",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Findings" in proc.stdout  # the terminal ends with them too
+    return out
+
+
+def test_io_report_in_chromium_shows_findings_and_a_spectrum(io_run: Path, tmp_path: Path) -> None:
+    from tests.browser import find_chromium, open_page
+
+    if find_chromium() is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    page = tmp_path / "report.html"
+    proc = cli("report", str(io_run), "--html", str(page))
+    assert proc.returncode == 0, proc.stderr
+    ops = "Array.prototype.map.call(document.querySelector('table').tBodies[0].rows, "
+    ops += "function (r) { return parseFloat(r.cells[5].getAttribute('data-v')); })"
+    expressions = [
+        "document.querySelector('#findings h2').textContent",
+        "document.querySelectorAll('#findings li').length",
+        "document.body.getAttribute('data-images-rendered')",
+        "Array.prototype.map.call(document.querySelectorAll('h2'), function (h) {"
+        " return h.textContent; })",
+        ops,
+        f"(function () {{ document.querySelectorAll('th')[5].click(); return {ops}; }})()",
+        f"(function () {{ /* again */ document.querySelectorAll('th')[5].click(); return {ops};"
+        " })()",
+        "document.querySelectorAll('td.flags abbr[title]').length",
+    ]
+    shown = open_page(page.as_uri(), tmp_path / "profile", expressions)
+    assert shown.console == []  # no error, no warning
+    # Self-contained: the page itself, and images inline; nothing from a network.
+    assert all(u.startswith(("file:", "data:")) for u in shown.requests), shown.requests
+    v = [shown.values[e] for e in expressions]
+    assert v[0] == "Findings"
+    assert v[1] >= 2  # at least the fastest model (or the tie) and Little's law
+    assert v[2] == "2"  # the spectrum and the cost chart, decoded and laid out
+    assert "Latency percentile spectrum (network)" in v[3]
+    rates, ascending, descending = v[4], v[5], v[6]
+    assert sorted(rates) == ascending
+    assert ascending == descending[::-1]
+    assert rates != ascending or len(set(rates)) == 1
+    flags = sum(len(r["flags"]) for r in read_results(io_run)["results"])
+    assert v[7] == flags  # every flag carries its meaning on the page
+    assert shown.screenshot[:8] == b"\x89PNG\r\n\x1a\n"
+    (tmp_path / "report.png").write_bytes(shown.screenshot)
+    import matplotlib.image
+
+    height, width = matplotlib.image.imread(tmp_path / "report.png").shape[:2]
+    assert width == 1280
+    assert height > 900
 
 
 def test_report_prints_a_saved_run(sweep_dir: Path) -> None:

@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="show a saved run, or write it as one HTML file")
     rep.add_argument("run", help="a JSON file written with --json")
     rep.add_argument("--html", default=None, metavar="PATH", help="write a self-contained page")
+    rep.add_argument(
+        "--plots", default=None, metavar="DIR",
+        help="write the latency spectrum and the cost charts (PNG and SVG) into DIR",
+    )  # fmt: skip
     cmp = sub.add_parser("compare", help="compare two runs cell by cell, with significance")
     cmp.add_argument("a", help="the baseline run (JSON written with --json)")
     cmp.add_argument(
@@ -82,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument(
         "--python-b", default=None, metavar="PYTHON", help="... with B's rows under this one"
     )
+    cmp.add_argument(
+        "--plots", default=None, metavar="DIR",
+        help="also draw the ratio per cell with its interval (PNG and SVG)",
+    )  # fmt: skip
     add_output_args(cmp)
     files = sub.add_parser("files", help="generate or remove a file set for the disk cells")
     files_sub = files.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)

@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, cast
 
 from workbench.cli.options import io_settings, spread_of
@@ -64,7 +65,6 @@ def _stopped(doc: Mapping[str, Any]) -> int:
 
 
 def cmd_template(a: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from workbench.report.results_file import write_atomic
     from workbench.templates import summary, template_names, template_path
@@ -89,10 +89,22 @@ def cmd_report(a: argparse.Namespace) -> int:
     from workbench.report.results_file import read_json, write_atomic
 
     doc = read_json(a.run)
+    wrote = False
+    if a.plots:
+        if doc.get("kind") == "gil":
+            raise UsageError(f"{a.run} is a GIL lab run: --plots draws io, disk and sweep runs")
+        from workbench.report.run_charts import write_run_charts
+
+        written = write_run_charts(cast(ResultDoc, doc), Path(a.plots))
+        names = ", ".join(p.name for p in written) or "nothing (the run has no rows)"
+        print(f"plots written to {a.plots}: {names}")
+        wrote = True
     if a.html:
         from workbench.report.html_report import render
 
         print(f"report written to {write_atomic(a.html, render(doc))}")
+        wrote = True
+    if wrote:
         return 0
     out = stdout_console(200)
     if doc.get("kind") == "gil":
@@ -133,8 +145,9 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     written = []
     if doc["results"]:
         from workbench.report.plots import plot_sweep
+        from workbench.report.run_charts import write_run_charts
 
-        written = plot_sweep(doc, out)
+        written = plot_sweep(doc, out) + write_run_charts(doc, out)
     print(f"sweep written to {out}: sweep.json, sweep.csv, {', '.join(p.name for p in written)}")
     return _stopped(doc)
 
@@ -161,14 +174,17 @@ def cmd_compare(a: argparse.Namespace) -> int:
     side_a = f"{a.a}" + (f" (Python {a.python_a})" if a.python_a else "")
     side_b = f"{b_path}" + (f" (Python {a.python_b})" if a.python_b else "")
     table = Table(title=f"{side_b} against {side_a}", title_justify="left")
-    for name in ("cell", "A ops/s", "B ops/s", "B / A", "p", "verdict"):
+    for name in ("cell", "A ops/s", "B ops/s", "B / A", "95% interval", "p", "verdict"):
         table.add_column(name, justify="left" if name in ("cell", "verdict") else "right")
     styles = {"faster": "green", "slower": "red"}
     for c in result["comparisons"]:
         p = "-" if c["p_value"] is None else f"{c['p_value']:.3f}"
+        ci = c["ratio_ci"]
+        interval = "-" if ci is None else f"{ci[0]:.3f}-{ci[1]:.3f}"
         table.add_row(
             c["cell"], f"{c['a_ops_per_s']:,.0f}", f"{c['b_ops_per_s']:,.0f}",
-            f"{c['ratio']:.3f}", p, Text(c["verdict"], style=styles.get(c["verdict"], "")),
+            f"{c['ratio']:.3f}", interval, p,
+            Text(c["verdict"], style=styles.get(c["verdict"], "")),
         )  # fmt: skip
     out = stdout_console(160)
     out.print(table)
@@ -177,9 +193,20 @@ def cmd_compare(a: argparse.Namespace) -> int:
         f"of at least {result['min_effect']:.0%}",
         highlight=False,
     )
+    out.print(
+        "  95% interval of B / A: a bootstrap over the repeats (with one run each, the ratio of "
+        "the two runs' own intervals)",
+        highlight=False,
+    )
     for side, key in (("A", "only_in_a"), ("B", "only_in_b")):
         if result[key]:
             out.print(f"  only in {side}: {', '.join(result[key])}", highlight=False)
+    if a.plots and result["comparisons"]:
+        from workbench.report.plots import plot_compare
+
+        Path(a.plots).mkdir(parents=True, exist_ok=True)
+        written = plot_compare(result, Path(a.plots) / "compare", f"{side_b} against {side_a}")
+        print(f"plots written to {a.plots}: {', '.join(p.name for p in written)}")
     return 0
 
 

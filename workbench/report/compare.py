@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 import statistics
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,35 @@ def _tie_term(ranks: list[float]) -> float:
     return sum(t**3 - t for t in counts.values())
 
 
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20261126  # fixed: the same runs give the same interval every time
+
+
+def ratio_interval(a: Row, b: Row) -> list[float] | None:
+    """A 95% interval of B's rate over A's. With repeats on both sides, a bootstrap of the ratio
+    of medians (resampling each side's repeats); with one run each, the ratio of their own
+    within-run intervals, low over high and high over low. None when neither is known."""
+    xs, ys = a["repeats"]["ops_per_s"], b["repeats"]["ops_per_s"]
+    if len(xs) > 1 and len(ys) > 1:
+        rng = random.Random(BOOTSTRAP_SEED)
+        ratios = []
+        for _ in range(BOOTSTRAP_RESAMPLES):
+            ma = statistics.median(rng.choices(xs, k=len(xs)))
+            mb = statistics.median(rng.choices(ys, k=len(ys)))
+            if ma:
+                ratios.append(mb / ma)
+        if not ratios:
+            return None
+        ratios.sort()
+        lo = ratios[int(0.025 * (len(ratios) - 1))]
+        hi = ratios[int(0.975 * (len(ratios) - 1))]
+        return [round(lo, 4), round(hi, 4)]
+    ca, cb = a["ops_per_s_ci"], b["ops_per_s_ci"]
+    if ca is None or cb is None or ca[0] <= 0 or ca[1] <= 0:
+        return None
+    return [round(cb[0] / ca[1], 4), round(cb[1] / ca[0], 4)]
+
+
 @dataclass(frozen=True)
 class Comparison:
     label: str
@@ -80,6 +110,7 @@ class Comparison:
     ratio: float  # b / a
     p: float | None
     verdict: str
+    ratio_ci: list[float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +118,7 @@ class Comparison:
             "a_ops_per_s": self.a,
             "b_ops_per_s": self.b,
             "ratio": round(self.ratio, 4),
+            "ratio_ci": self.ratio_ci,
             "p_value": None if self.p is None else round(self.p, 4),
             "verdict": self.verdict,
         }
@@ -96,15 +128,17 @@ def compare_rows(a: Row, b: Row, with_python: bool = True) -> Comparison:
     xs, ys = a["repeats"]["ops_per_s"], b["repeats"]["ops_per_s"]
     ma, mb = statistics.median(xs), statistics.median(ys)
     ratio = mb / ma if ma else math.inf
+    ci = ratio_interval(a, b)
+    label = cell_label(a, with_python)
     if len(xs) < MIN_REPEATS or len(ys) < MIN_REPEATS:
         needed = f"too few repeats (run both with --repeat {MIN_REPEATS} or more)"
-        return Comparison(cell_label(a, with_python), ma, mb, ratio, None, needed)
+        return Comparison(label, ma, mb, ratio, None, needed, ci)
     p = mann_whitney_p(xs, ys)
     if p >= ALPHA or abs(ratio - 1) < MIN_EFFECT:
         verdict = "not significant"
     else:
         verdict = "faster" if ratio > 1 else "slower"
-    return Comparison(cell_label(a, with_python), ma, mb, ratio, p, verdict)
+    return Comparison(label, ma, mb, ratio, p, verdict, ci)
 
 
 def on_python(rows: list[Row], python: str | None) -> list[Row]:

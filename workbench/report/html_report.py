@@ -1,8 +1,10 @@
-"""One self-contained HTML file for a run: tables with trust flags, plots inline (PNG data URIs),
-the metadata, and for GIL runs the claims with verdicts. No network fetches: it opens anywhere.
+"""One self-contained HTML file for a run: the findings first, then tables sortable by any column
+(each flag's meaning beside it), the charts inline (PNG data URIs: the latency percentile
+spectrum, throughput against CPU cost, disk MB/s and files/s), and the metadata; for GIL runs the
+claims with verdicts. Nothing is fetched: it opens anywhere, offline.
 
-A short script notes on the page how many images rendered (`data-images-rendered`), so a headless
-browser can check the page, not just the markup.
+A short script sorts the tables on a click and notes on the page how many images rendered
+(`data-images-rendered`), so a headless browser can check the page, not just the markup.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from workbench.harness.trust import ALL_FLAG_HELP
-from workbench.results import ResultDoc, is_disk
+from workbench.results import ResultDoc, half_width, is_disk
 from workbench.units import size_label
 
 STYLE = """
@@ -24,12 +26,39 @@ table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; }
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th[data-sort] { cursor: pointer; user-select: none; }
+th[data-order="asc"]::after { content: " \\25B2"; }
+th[data-order="desc"]::after { content: " \\25BC"; }
+#findings { background: #f6f9ff; border: 1px solid #cdd9f0; padding: .3em 1.2em; }
+#findings li { margin: .3em 0; } abbr { text-decoration: underline dotted; cursor: help; }
 .flags { color: #a15c00; } .holds { color: #137a13; } .fails { color: #b00; }
 .unsure { color: #a15c00; } img { max-width: 100%; border: 1px solid #eee; margin: .5em 0; }
 details pre { background: #f8f8f8; padding: 1em; overflow: auto; max-height: 30em; }
 """
 
 SCRIPT = """
+function sortBy(th) {
+  var tbody = th.closest('table').tBodies[0];
+  var index = Array.prototype.indexOf.call(th.parentNode.children, th);
+  var asc = th.getAttribute('data-order') !== 'asc';
+  Array.prototype.forEach.call(th.parentNode.children, function (h) {
+    h.removeAttribute('data-order'); });
+  th.setAttribute('data-order', asc ? 'asc' : 'desc');
+  var rows = Array.prototype.slice.call(tbody.rows);
+  rows.sort(function (a, b) {
+    var x = a.cells[index].getAttribute('data-v'), y = b.cells[index].getAttribute('data-v');
+    var nx = parseFloat(x), ny = parseFloat(y), c;
+    if (!isNaN(nx) && !isNaN(ny)) { c = nx - ny; }
+    else if (isNaN(nx) !== isNaN(ny)) { return isNaN(nx) ? 1 : -1; }  /* blanks last */
+    else { c = String(x).localeCompare(String(y)); }
+    return asc ? c : -c;
+  });
+  rows.forEach(function (r) { tbody.appendChild(r); });
+}
+document.addEventListener('click', function (e) {
+  var th = e.target.closest && e.target.closest('th[data-sort]');
+  if (th) { sortBy(th); }
+});
 window.addEventListener('load', function () {
   var ok = Array.prototype.filter.call(document.images, function (i) {
     return i.complete && i.naturalWidth > 0; }).length;
@@ -42,17 +71,38 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _table(headers: list[str], rows: list[list[tuple[str, str]]]) -> str:
-    """rows: cells as (text, css class)."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f'<td class="{c}">{_e(t)}</td>' for t, c in row) + "</tr>" for row in rows
-    )
+Cell = tuple[str, str, object]  # text shown, css class, value to sort by
+
+
+def _table(headers: list[str], rows: list[list[Cell]]) -> str:
+    """A table whose every column sorts on a click (by the cells' values, not their text)."""
+    head = "".join(f'<th data-sort="1" title="sort by {_e(h)}">{_e(h)}</th>' for h in headers)
+    body = "".join("<tr>" + "".join(_td(cell) for cell in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _num(value: float | None, fmt: str = "{:,.0f}") -> tuple[str, str]:
-    return ("-" if value is None else fmt.format(value), "num")
+def _td(cell: Cell) -> str:
+    text, css, value = cell
+    if css == "flags":  # each flag with its meaning on hover; the list under the table says it too
+        flags = [f for f in text.split(", ") if f]
+        inner = ", ".join(f'<abbr title="{_e(ALL_FLAG_HELP.get(f, ""))}">{_e(f)}</abbr>'
+                          for f in flags)  # fmt: skip
+        return f'<td class="flags" data-v="{_e(text)}">{inner}</td>'
+    return f'<td class="{css}" data-v="{_e(value)}">{_e(text)}</td>'
+
+
+def _txt(value: object) -> Cell:
+    text = "-" if value is None else str(value)
+    return (text, "", text)
+
+
+def _num(value: float | None, fmt: str = "{:,.0f}") -> Cell:
+    return ("-" if value is None else fmt.format(value), "num", "" if value is None else value)
+
+
+def _half_pct(interval: list[float] | None, centre: float) -> float | None:
+    width = half_width(interval, centre)
+    return None if width is None else width * 100
 
 
 def _percent(share: float | None) -> float | None:
@@ -62,39 +112,44 @@ def _percent(share: float | None) -> float | None:
 def _io_rows(doc: ResultDoc) -> str:
     net = [r for r in doc["results"] if not is_disk(r)]
     disk = [r for r in doc["results"] if is_disk(r)]
+    hosts = any(r.get("host") for r in doc["results"])
     out = ""
     if net:
         rows = [
             [
-                (r["model"], ""), (r["client"], ""), (r["workload"], ""),
-                (r.get("python", "-"), ""), _num(r["clients_requested"]), _num(r["ops_per_s"]),
+                _txt(r["model"]), _txt(r["client"]), _txt(r["workload"]), _txt(r.get("python")),
+                *([_txt(r.get("host"))] if hosts else []),
+                _num(r["clients_requested"]), _num(r["ops_per_s"]),
+                _num(_half_pct(r["ops_per_s_ci"], r["ops_per_s"]), "±{:.0f}%"),
                 _num(r["latency_ms"]["p50"], "{:.3f}"), _num(r["latency_ms"]["p99"], "{:.3f}"),
                 _num(r["cpu_us_per_op"], "{:.1f}"),
                 _num(_percent(r["server_cpu_util"]), "{:.0f}%"),
-                _num(r["errors"]), (", ".join(r["flags"]), "flags"),
+                _num(r["errors"]), (", ".join(r["flags"]), "flags", ""),
             ]
             for r in sorted(net, key=lambda r: (r["workload"], -r["ops_per_s"]))
         ]  # fmt: skip
         out += "<h2>Network</h2>" + _table(
-            ["model", "client", "workload", "python", "clients", "ops/s", "p50 ms", "p99 ms",
-             "CPU µs/op", "server CPU", "errors", "flags"], rows,
+            ["model", "client", "workload", "python", *(["host"] if hosts else []), "clients",
+             "ops/s", "±", "p50 ms", "p99 ms", "CPU µs/op", "server CPU", "errors", "flags"], rows,
         )  # fmt: skip
     if disk:
         rows = [
             [
-                (r["model"], ""), (r["client"], ""), (r["workload"], ""),
-                (r.get("python", "-"), ""), (size_label(r.get("file_size", 0)), ""),
-                (r.get("cache") or "-", ""),
+                _txt(r["model"]), _txt(r["client"]), _txt(r["workload"]), _txt(r.get("python")),
+                *([_txt(r.get("host"))] if hosts else []),
+                (size_label(r.get("file_size", 0)), "", r.get("file_size", 0)),
+                _txt(r.get("cache")),
                 _num(r["clients"]), _num(r["mb_per_s"]), _num(r.get("files_per_s")),
                 _num(r["latency_ms"]["p99"], "{:.3f}"), _num(r.get("hops_per_op")),
                 _num(r.get("hop_us"), "{:.0f}"), _num(r.get("minor_faults_per_op"), "{:.0f}"),
-                _num(r["errors"]), (", ".join(r["flags"]), "flags"),
+                _num(r["errors"]), (", ".join(r["flags"]), "flags", ""),
             ]
             for r in sorted(disk, key=lambda r: (r["workload"], r.get("file_size", 0),
                                                  -r["mb_per_s"]))
         ]  # fmt: skip
         out += "<h2>Disk</h2>" + _table(
-            ["model", "client", "workload", "python", "size", "cache", "clients", "MB/s", "files/s",
+            ["model", "client", "workload", "python", *(["host"] if hosts else []), "size", "cache",
+             "clients", "MB/s", "files/s",
              "p99 ms", "hops/op", "µs/hop", "faults/op", "errors", "flags"], rows,
         )  # fmt: skip
     flags = sorted({f for r in doc["results"] for f in r["flags"]})
@@ -114,12 +169,13 @@ def _gil_rows(doc: dict[str, Any]) -> str:
         f"Python {r['interpreter']['version']} ({r['python']})" for r in runs
     ]
     rows = []
-    for i, claim in enumerate(runs[0]["claims"] if runs else []):
-        cells = [(str(claim["id"]), "num"), (claim["claim"], "")]
-        for run in runs:
-            done = run["claims"]
-            verdict = done[i]["verdict"] if i < len(done) else "not run"
-            cells.append((verdict, classes.get(verdict, "")))
+    by_id = [{c["id"]: c for c in run["claims"]} for run in runs]
+    claims = list({c["id"]: c for run in runs for c in run["claims"]}.values())
+    for claim in claims:
+        cells: list[Cell] = [(str(claim["id"]), "num", claim["id"]), _txt(claim["claim"])]
+        for done in by_id:
+            verdict = done[claim["id"]]["verdict"] if claim["id"] in done else "not run"
+            cells.append((verdict, classes.get(verdict, ""), verdict))
         rows.append(cells)
     out = "<h2>GIL claims</h2>" + _table(headers, rows)
     for run in runs:
@@ -132,17 +188,35 @@ def _gil_rows(doc: dict[str, Any]) -> str:
 
 
 def _images(doc: ResultDoc) -> list[tuple[str, bytes]]:
+    """The run's charts as (title, PNG): a sweep's lines against clients, and every run's
+    spectrum and cost charts."""
     if not doc.get("results"):
         return []
-    from workbench.report.plots import plot_rows, plot_sweep
+    from workbench.report.plots import plot_sweep
+    from workbench.report.run_charts import write_run_charts
 
+    titles = {
+        "throughput": "Throughput against clients", "p99": "p99 latency against clients",
+        "spectrum": "Latency percentile spectrum (network)",
+        "cost": "Throughput against CPU per operation (network)",
+        "disk-spectrum": "Latency percentile spectrum (disk, per file)",
+        "disk-mb-per-s": "Disk throughput, MB/s", "disk-files-per-s": "Disk throughput, files/s",
+    }  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        if doc.get("kind") == "sweep":
-            paths = [p for p in plot_sweep(doc, d) if p.suffix == ".png"]
-        else:
-            paths = [plot_rows(doc, d / "throughput.png")]
-        return [(p.stem, p.read_bytes()) for p in paths]
+        paths = plot_sweep(doc, d) if doc.get("kind") == "sweep" else []
+        paths += write_run_charts(doc, d)
+        return [(titles.get(p.stem, p.stem), p.read_bytes()) for p in paths if p.suffix == ".png"]
+
+
+def _findings(doc: ResultDoc) -> str:
+    from workbench.report.findings import findings
+
+    found = findings(doc)
+    if not found:
+        return ""
+    items = "".join(f"<li>{_e(f)}</li>" for f in found)
+    return f'<section id="findings"><h2>Findings</h2><ul>{items}</ul></section>'
 
 
 def render(doc: dict[str, Any]) -> str:
@@ -156,6 +230,7 @@ def render(doc: dict[str, Any]) -> str:
     if kind == "gil":
         parts.append(_gil_rows(doc))
     else:
+        parts.append(_findings(cast(ResultDoc, doc)))
         parts.append(_io_rows(cast(ResultDoc, doc)))
         for name, png in _images(cast(ResultDoc, doc)):
             data = base64.b64encode(png).decode("ascii")

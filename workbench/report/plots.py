@@ -170,3 +170,26 @@ def bars(
     ax.grid(True, axis="x", which="both", alpha=0.3)
     if len(names) > 1 or lines:
         ax.legend(fontsize=7, loc="best")
+
+
+def plot_compare(result: Mapping[str, Any], stem: Path, title: str) -> list[Path]:
+    """`compare` as a chart: B's rate over A's per cell, a dot with its 95% interval as a
+    whisker, and 1.0 (no change) marked; `stem`.png and .svg."""
+    rows = list(result["comparisons"])
+    fig, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(rows) + 1.4)), dpi=110)
+    colours = {"faster": "tab:green", "slower": "tab:red"}
+    for i, c in enumerate(rows):
+        ci = c.get("ratio_ci")
+        err = None if not ci else [[c["ratio"] - ci[0]], [ci[1] - c["ratio"]]]
+        ax.errorbar([c["ratio"]], [i], xerr=err, fmt="o", capsize=3,
+                    color=colours.get(c["verdict"], "tab:gray"))  # fmt: skip
+    ax.axvline(1.0, color="k", linestyle="--", alpha=0.6, label="1.0: no change")
+    ax.set_yticks(range(len(rows)), [c["cell"] for c in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("B's rate / A's rate (dot: ratio of medians; whisker: its 95% interval; "
+                  "green faster, red slower, grey not significant)", fontsize=8)  # fmt: skip
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return save_both(fig, stem)

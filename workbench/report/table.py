@@ -303,3 +303,10 @@ def print_io(doc: ResultDoc, console: Console) -> None:
         console.print(disk_table(doc))
     for line in notes(doc):
         console.print(f"  {line}", highlight=False)
+    from workbench.report.findings import findings
+
+    found = findings(doc)
+    if found:
+        console.print("\nFindings", style="bold", highlight=False)
+        for line in found:
+            console.print(f"  - {line}", highlight=False)

@@ -1,0 +1,191 @@
+"""Findings: what a run's numbers say, in plain words (pure: rows in, sentences out).
+
+Every sentence is computed from the rows, and says only what they support:
+- the fastest model per group of comparable rows, and by how much, only where the gap is beyond
+  the noise (the two rows' 95% intervals apart, and at least MIN_EFFECT); otherwise that the run
+  does not rank them;
+- where a library collapses: users never warm, or CPU per operation far above the raw client's
+  on the same model;
+- which rows not to trust, and why (every flag but `client-bound`, which is a finding, not a
+  doubt: such a row measures what the client costs);
+- with injected latency, each row's share of the Little's-law bound N/d.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from workbench.harness.trust import ALL_FLAG_HELP
+from workbench.results import Row, is_disk, overlaps, pythons_in
+from workbench.units import format_rate, size_label
+
+MIN_EFFECT = 0.05  # a gap under 5% is not a ranking, whatever the intervals say
+COLLAPSE_CPU = 5.0  # a library at 5x the raw client's CPU per operation has collapsed
+INFORMATIVE = {"client-bound"}  # flags that describe the row rather than doubt it
+
+
+def _times(value: float) -> str:
+    """A ratio as a reader wants it: two decimals, or two significant digits below 0.1."""
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
+
+
+def _interval(row: Row, rate: Callable[[Row], float]) -> list[float] | None:
+    """The row's 95% interval within its window, widened to its repeats' range if any."""
+    fields: Mapping[str, Any] = row
+    ci = fields.get("mb_per_s_ci") if is_disk(row) else row["ops_per_s_ci"]
+    reps = row["repeats"]["ops_per_s"]
+    if len(reps) > 1 and row["ops_per_s"]:
+        scale = rate(row) / row["ops_per_s"]  # repeats are in ops/s; disk rows rank by MB/s
+        lo, hi = min(reps) * scale, max(reps) * scale
+        ci = [min(lo, ci[0]), max(hi, ci[1])] if ci else [lo, hi]
+    return ci
+
+
+def _label(row: Row, multi_python: bool) -> str:
+    text = f"{row['model']} · {row['client']}"
+    if multi_python and row.get("python"):
+        text += f" · {row.get('python')}"
+    if row.get("host"):
+        text += f" on {row.get('host')}"
+    return text
+
+
+def _where(row: Row) -> str:
+    if is_disk(row):
+        cache = f", {row.get('cache')} cache" if row.get("cache") else ""
+        return f"{row['workload']} of {size_label(row.get('file_size', 0))} files{cache}"
+    work = f", {row['work']} of work per request" if row["work"] else ""
+    return f"{row['workload']} at {row['clients_requested']:,} clients{work}"
+
+
+def _groups(rows: Sequence[Row]) -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = {}
+    for r in rows:
+        out.setdefault(_where(r), []).append(r)
+    return out
+
+
+def _rate_of(row: Row) -> float:
+    return float(row["mb_per_s"]) if is_disk(row) else float(row["ops_per_s"])
+
+
+def _unit(row: Row) -> str:
+    return "MB/s" if is_disk(row) else "ops/s"
+
+
+def fastest(rows: Sequence[Row]) -> list[str]:
+    """Per group of comparable rows, the fastest model, if the run can tell."""
+    out = []
+    multi = len(pythons_in(list(rows))) > 1
+    for where, members in _groups(rows).items():
+        live = [r for r in members if "no-ops" not in r["flags"] and _rate_of(r) > 0]
+        best: dict[str, Row] = {}
+        for r in sorted(live, key=_rate_of, reverse=True):
+            best.setdefault(f"{r['model']}{' · ' + str(r.get('python')) if multi else ''}", r)
+        if len(best) < 2:
+            continue
+        ranked = list(best.items())
+        top_name, top = ranked[0]
+        unit = _unit(top)
+
+        def apart(r: Row, top: Row = top) -> bool:
+            return not overlaps(_interval(r, _rate_of), _interval(top, _rate_of)) and _rate_of(
+                top
+            ) >= _rate_of(r) * (1 + MIN_EFFECT)
+
+        tied = [(n, r) for n, r in ranked if r is top or not apart(r)]
+        rest = [(n, r) for n, r in ranked if r is not top and apart(r)]
+        if len(tied) == 1:
+            name, nxt = rest[0]
+            out.append(
+                f"{where}: {top_name} is the fastest model ({_label(top, multi)}, "
+                f"{format_rate(_rate_of(top))} {unit}), {_rate_of(top) / _rate_of(nxt):.2f}x "
+                f"the next, {name} ({_label(nxt, multi)}, {format_rate(_rate_of(nxt))} {unit}); "
+                "the gap is beyond both rows' 95% intervals."
+            )
+            continue
+        names = ", ".join(f"{n} ({format_rate(_rate_of(r))})" for n, r in tied)
+        text = (
+            f"{where}: {names} {unit} lead together: their intervals overlap or they differ by "
+            f"under {MIN_EFFECT:.0%}, so this run does not rank them"
+        )
+        if rest:
+            name, nxt = rest[0]
+            text += f"; the next, {name}, reached {_times(_rate_of(nxt) / _rate_of(top))}x the top"
+        out.append(text + ".")
+    return out
+
+
+def collapses(rows: Sequence[Row]) -> list[str]:
+    """Library clients that never got their users going, or that burn far more CPU per
+    operation than the raw client on the same model."""
+    out = []
+    multi = len(pythons_in(list(rows))) > 1
+    for r in rows:
+        if is_disk(r) or r["client"] == "raw":
+            continue
+        same = [
+            x for x in rows
+            if x["client"] == "raw" and x["model"] == r["model"] and not is_disk(x)
+            and _where(x) == _where(r) and x.get("python") == r.get("python")
+        ]  # fmt: skip
+        raw = same[0] if same else None
+        name = f"{r['client']} on {r['model']}" + (f" ({r.get('python')})" if multi else "")
+        if "not-warm" in r["flags"] or "no-ops" in r["flags"]:
+            out.append(
+                f"{name} collapsed at {r['clients_requested']:,} clients: only "
+                f"{r['users_warm']:,} of {r['clients']:,} users had finished an operation when "
+                f"the window opened, and it completed {format_rate(r['ops_per_s'])} ops/s."
+            )
+            continue
+        cpu, raw_cpu = r["cpu_us_per_op"], raw["cpu_us_per_op"] if raw else None
+        if cpu and raw and raw_cpu and cpu >= COLLAPSE_CPU * raw_cpu:
+            out.append(
+                f"{name} costs {cpu:,.0f} µs of CPU per operation, {cpu / raw_cpu:,.0f}x the "
+                f"raw client on the same model ({raw_cpu:,.1f} µs), and reached "
+                f"{_times(r['ops_per_s'] / raw['ops_per_s'])}x its rate: the library, not the "
+                "network, is the limit."
+            )
+    return out
+
+
+def distrust(rows: Sequence[Row]) -> list[str]:
+    """One sentence per flag that casts doubt, naming its rows."""
+    multi = len(pythons_in(list(rows))) > 1
+    where = len(_groups(rows)) > 1  # name each row's group only when there are several
+    by_flag: dict[str, list[str]] = {}
+    for r in rows:
+        for flag in r["flags"]:
+            if flag not in INFORMATIVE:
+                label = _label(r, multi) + (f" ({_where(r)})" if where else "")
+                by_flag.setdefault(flag, []).append(label)
+    return [
+        f"Do not trust {', '.join(labels)} as measured: {flag}, {ALL_FLAG_HELP.get(flag, '')}."
+        for flag, labels in by_flag.items()
+    ]
+
+
+def littles_law(rows: Sequence[Row], latency_s: float) -> list[str]:
+    """With injected latency d and N clients no closed loop passes N/d: each row's share."""
+    out = []
+    multi = len(pythons_in(list(rows))) > 1
+    for where, members in _groups([r for r in rows if r.get("bound_share") is not None]).items():
+        shares = sorted(members, key=lambda r: -float(r.get("bound_share") or 0))
+        bound = float(shares[0].get("bound_ops_per_s") or 0)
+        listed = ", ".join(f"{_label(r, multi)} {_times(float(r.get('bound_share') or 0))}"
+                           for r in shares)  # fmt: skip
+        out.append(
+            f"{where}, {latency_s * 1000:g} ms injected: Little's law allows N/d = "
+            f"{format_rate(bound)} ops/s; share reached: {listed}."
+        )
+    return out
+
+
+def findings(doc: Mapping[str, Any]) -> list[str]:
+    """Every finding of an io, disk or sweep run, in the order a reader wants them."""
+    rows: list[Row] = list(doc.get("results") or [])
+    if not rows:
+        return []
+    latency = float((doc.get("metadata") or {}).get("settings", {}).get("latency") or 0.0)
+    return [*fastest(rows), *collapses(rows), *littles_law(rows, latency), *distrust(rows)]
