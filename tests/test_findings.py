@@ -131,18 +131,25 @@ def test_the_spectrum_stops_where_the_samples_do() -> None:
     assert ys[-1] == pytest.approx(10.0, rel=0.01)
 
 
-def test_run_charts_and_report_plots(run: ResultDoc, tmp_path: Path) -> None:
-    written = {p.name for p in write_run_charts(run, tmp_path / "a")}
-    assert written == {"spectrum.png", "spectrum.svg", "cost.png", "cost.svg"}
-    for name in ("spectrum.png", "cost.png"):
-        assert (tmp_path / "a" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_report_plots_writes_the_spectrum_and_the_cost_chart(
+    run: ResultDoc, tmp_path: Path
+) -> None:
     path = tmp_path / "run.json"
     path.write_text(json.dumps(run))
-    assert main(["report", str(path), "--plots", str(tmp_path / "b")]) == 0
-    assert {p.name for p in (tmp_path / "b").iterdir()} == written
+    assert main(["report", str(path), "--plots", str(tmp_path / "plots")]) == 0
+    written = {p.name for p in (tmp_path / "plots").iterdir()}
+    assert written == {"spectrum.png", "spectrum.svg", "cost.png", "cost.svg"}
+    for name in ("spectrum.png", "cost.png"):
+        assert (tmp_path / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # One line per row: the SVG names every row in its legend.
-    svg = (tmp_path / "b" / "spectrum.svg").read_text()
+    svg = (tmp_path / "plots" / "spectrum.svg").read_text()
     assert all(f"{r['model']} · {r['client']}" in svg for r in run["results"])
+    # A disk run gets its own charts, one unit each.
+    disk = copy.deepcopy(run)
+    for r in disk["results"]:
+        r["file_size"], r["cache"], r["files_per_s"] = 16384, "warm", r["ops_per_s"]
+    names = {p.name for p in write_run_charts(disk, tmp_path / "disk") if p.suffix == ".png"}
+    assert names == {"disk-spectrum.png", "disk-mb-per-s.png", "disk-files-per-s.png"}
 
 
 def test_compare_gives_an_interval_and_a_chart(run: ResultDoc, tmp_path: Path) -> None:

@@ -147,7 +147,10 @@ def cmd_sweep(a: argparse.Namespace) -> int:
         from workbench.report.plots import plot_sweep
         from workbench.report.run_charts import write_run_charts
 
-        written = plot_sweep(doc, out) + write_run_charts(doc, out)
+        written = plot_sweep(doc, out)
+        # A stopped sweep exits promptly: `report sweep.json --plots DIR` draws the rest later.
+        if not doc["partial"]:
+            written += write_run_charts(doc, out)
     print(f"sweep written to {out}: sweep.json, sweep.csv, {', '.join(p.name for p in written)}")
     return _stopped(doc)
 
