@@ -82,7 +82,7 @@ def cell_task(
     the spread cell's round this task is one host of (None: not spread)."""
     from workbench.harness.runner import run_alone
     from workbench.harness.settings import warm_limit
-    from workbench.metadata import interpreter, machine
+    from workbench.metadata import interpreter, library_versions, machine
 
     from .engine import machine_id
 
@@ -115,6 +115,7 @@ def cell_task(
         "host_metadata": {
             "machine": machine(),
             "parent": interpreter(),
+            "libraries": library_versions(),
             "machine_id": machine_id(),
             **kind_metadata,
         },
