@@ -149,6 +149,10 @@ class _Dispatch:
         self.futures: list[Future[Any]] = []
         self.done = 0
 
+    def offset(self, host: str) -> float:
+        """The host's wall clock minus ours (0 for a host not measured)."""
+        return self.offsets.get(host, (0.0, 0.0))[0]
+
     # -- sending ------------------------------------------------------------------------------
 
     def submit(self, job: Job, task_key: str, spread: bool) -> Future[Any]:
@@ -179,12 +183,11 @@ class _Dispatch:
                 for job in jobs:  # one shared target: one cell at a time
                     self.collect(job, [self.submit(job, job.key, False)])
             else:
-                by_key = {job.key: job for job in jobs}
                 futures = {self.submit(job, job.key, False): job for job in jobs}
                 from distributed import as_completed
 
                 for future in as_completed(list(futures), loop=self.client.loop):
-                    self.collect(by_key[futures[future].key], [future])
+                    self.collect(futures[future], [future])
         except KeyboardInterrupt:
             stopped = {"reason": "interrupted (Ctrl-C)", "exit_code": 130}
             self.stop()
@@ -221,9 +224,9 @@ class _Dispatch:
             time.sleep(POLL_S)
         if warm:
             # Each host's earliest start, on our clock; the latest of them, plus room to say it.
-            ours = {h: t - self.offsets.get(h, (0.0, 0.0))[0] for h, t in warm.items()}
+            ours = {h: t - self.offset(h) for h, t in warm.items()}
             start = max(ours.values()) + SPREAD_MARGIN_S
-            per_host = {h: start + self.offsets.get(h, (0.0, 0.0))[0] for h in warm}
+            per_host = {h: start + self.offset(h) for h in warm}
             self.client.set_metadata([self.run_id, "spread", job.key, "start"], per_host)
         self.collect(job, futures)
 
@@ -259,14 +262,14 @@ class _Dispatch:
                 got.reruns.append({"cell": job.cell.label, "job": job.key,
                                    "lost_on": list(answer["lost_on"]), "ran_on": host})  # fmt: skip
             if run.wall_window is not None:  # onto our clock, to line hosts up
-                off = self.offsets.get(host, (0.0, 0.0))[0]
+                off = self.offset(host)
                 run.wall_window = (run.wall_window[0] - off, run.wall_window[1] - off)
             got.runs.append(run)
             got.trust_cpus[host] = int(answer["trust_cpus"])
             self.host_metadata[host] = answer["host_metadata"]
         self.done += 1
         self.observer.cell(self.done, job.cell, job.round_)
-        for run in self.merged(got.runs[-len(futures) :] if self.spread else got.runs[-1:]):
+        for run in self.merged(got.runs):  # this job's runs: one, or a spread cell's hosts
             row = row_of(self.plan, job.cell, [run], sum(got.trust_cpus.values()) or 1)
             row["host"] = run.host or "?"
             self.observer.done(job.cell, row)
@@ -304,7 +307,7 @@ class _Dispatch:
                 "source": h.facts["source"],
                 "python": h.facts["python"],
                 "cpus": h.facts["cpus"],
-                "clock_offset_s": round(self.offsets.get(name, (0.0, 0.0))[0], 6),
+                "clock_offset_s": round(self.offset(name), 6),
                 "clock_error_s": round(self.offsets.get(name, (0.0, 0.0))[1], 6),
                 **self.host_metadata.get(name, {}),
             }

@@ -176,10 +176,7 @@ def hosts_of(client: Client, address: str, modules: list[str], paths: list[str])
     except TypeError:  # distributed before 2025: every worker, always
         workers = client.scheduler_info()["workers"]
     if not workers:
-        raise UsageError(
-            f"the Dask scheduler at {address} has no workers; start some: "
-            + WORKER_COMMAND.format(address=address)
-        )
+        return check_hosts({}, {}, address)  # says how to start some
     try:
         facts = client.run(worker_facts, modules, paths, on_error="return")
     except (OSError, TimeoutError) as exc:

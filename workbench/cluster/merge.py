@@ -55,12 +55,10 @@ def merge_spread(runs: list[CellRun]) -> CellRun:
         if all(w is not None for w in walls)
         else [None] * len(runs)
     )
-    merged = Recording.from_dict(runs[0].recording.to_dict())
+    merged = Recording.from_dict(runs[0].recording.to_dict())  # a copy: the runs stay as given
     for r in runs[1:]:
         # Slices add up only as far as the windows line up: the overlap check says how far.
-        if len(r.recording.slice_ops) != len(merged.slice_ops):
-            merged.slice_ops = []
-        merged.merge(Recording.from_dict(r.recording.to_dict()))
+        merged.merge(r.recording)
     metadata = copy.deepcopy(runs[0].metadata)
     metadata["per_host"] = [host_figures(r, o) for r, o in zip(runs, overlaps, strict=True)]
     ramps = [r.ramp_s for r in runs]

@@ -13,7 +13,7 @@ Every sentence is computed from the rows, and says only what they support:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workbench.harness.trust import ALL_FLAG_HELP
@@ -30,13 +30,13 @@ def _times(value: float) -> str:
     return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
 
 
-def _interval(row: Row, rate: Callable[[Row], float]) -> list[float] | None:
+def _interval(row: Row) -> list[float] | None:
     """The row's 95% interval within its window, widened to its repeats' range if any."""
     fields: Mapping[str, Any] = row
     ci = fields.get("mb_per_s_ci") if is_disk(row) else row["ops_per_s_ci"]
     reps = row["repeats"]["ops_per_s"]
     if len(reps) > 1 and row["ops_per_s"]:
-        scale = rate(row) / row["ops_per_s"]  # repeats are in ops/s; disk rows rank by MB/s
+        scale = _rate_of(row) / row["ops_per_s"]  # repeats are in ops/s; disk rows rank by MB/s
         lo, hi = min(reps) * scale, max(reps) * scale
         ci = [min(lo, ci[0]), max(hi, ci[1])] if ci else [lo, hi]
     return ci
@@ -90,9 +90,9 @@ def fastest(rows: Sequence[Row]) -> list[str]:
         unit = _unit(top)
 
         def apart(r: Row, top: Row = top) -> bool:
-            return not overlaps(_interval(r, _rate_of), _interval(top, _rate_of)) and _rate_of(
-                top
-            ) >= _rate_of(r) * (1 + MIN_EFFECT)
+            return not overlaps(_interval(r), _interval(top)) and _rate_of(top) >= _rate_of(r) * (
+                1 + MIN_EFFECT
+            )
 
         tied = [(n, r) for n, r in ranked if r is top or not apart(r)]
         rest = [(n, r) for n, r in ranked if r is not top and apart(r)]

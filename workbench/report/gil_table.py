@@ -18,6 +18,20 @@ def _label(run: dict[str, Any]) -> str:
     return f"Python {info['version']}{build}{gil}"
 
 
+def claim_grid(
+    runs: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[int, dict[str, Any]]]]:
+    """Every claim any interpreter ran, in order, and each interpreter's verdicts by claim id:
+    a stopped run (or a cluster's, finishing in any order) may lack some."""
+    by_id = [{c["id"]: c for c in run["claims"]} for run in runs]
+    claims = list({c["id"]: c for run in runs for c in run["claims"]}.values())
+    return claims, by_id
+
+
+def verdict_of(done: dict[int, dict[str, Any]], claim: dict[str, Any]) -> str:
+    return str(done[claim["id"]]["verdict"]) if claim["id"] in done else "not run"
+
+
 def print_gil(doc: dict[str, Any], console: Console) -> None:
     runs = doc["by_interpreter"]
     on_cluster = any(c.get("host") for run in runs for c in run["claims"])
@@ -27,13 +41,11 @@ def print_gil(doc: dict[str, Any], console: Console) -> None:
     table.add_column("claim", ratio=3)
     for run in runs:
         table.add_column(_label(run))
-    # Claims by id: a stopped run (or a cluster's, finishing in any order) may lack some.
-    by_id = [{c["id"]: c for c in run["claims"]} for run in runs]
-    claims = list({c["id"]: c for run in runs for c in run["claims"]}.values())
+    claims, by_id = claim_grid(runs)
     for claim in claims:
         cells: list[str | Text] = [str(claim["id"]), Text(claim["claim"])]
         for done in by_id:
-            verdict = done[claim["id"]]["verdict"] if claim["id"] in done else "not run"
+            verdict = verdict_of(done, claim)
             cells.append(Text(verdict, style=STYLES.get(verdict, "")))
         table.add_row(*cells)
     console.print(table)

@@ -168,13 +168,14 @@ def _gil_rows(doc: dict[str, Any]) -> str:
     headers = ["#", "claim"] + [
         f"Python {r['interpreter']['version']} ({r['python']})" for r in runs
     ]
+    from workbench.report.gil_table import claim_grid, verdict_of
+
     rows = []
-    by_id = [{c["id"]: c for c in run["claims"]} for run in runs]
-    claims = list({c["id"]: c for run in runs for c in run["claims"]}.values())
+    claims, by_id = claim_grid(runs)
     for claim in claims:
         cells: list[Cell] = [(str(claim["id"]), "num", claim["id"]), _txt(claim["claim"])]
         for done in by_id:
-            verdict = done[claim["id"]]["verdict"] if claim["id"] in done else "not run"
+            verdict = verdict_of(done, claim)
             cells.append((verdict, classes.get(verdict, ""), verdict))
         rows.append(cells)
     out = "<h2>GIL claims</h2>" + _table(headers, rows)
