@@ -220,6 +220,19 @@ def common_parser(prog: str, description: str, faults: tuple[str, ...]) -> argpa
     p.add_argument("--slow-seconds", type=float, default=1.0, help="how long a slow body takes")
     p.add_argument("--seed", type=int, default=0, help="seed for jitter and fault draws")
     p.add_argument("--backlog", type=int, default=4096, help="listen backlog")
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve TLS; without --tls-cert, with a certificate from a throw-away CA made now "
+        "(its certificate's path is on the READY line, as ca=PATH)",
+    )
+    p.add_argument("--tls-cert", metavar="PEM", help="the server's certificate chain (with --tls)")
+    p.add_argument("--tls-key", metavar="PEM", help="the server's private key (with --tls-cert)")
+    p.add_argument(
+        "--tls-dir",
+        metavar="DIR",
+        help="where the throw-away CA's files go (default: a temporary directory removed at exit)",
+    )
     p.add_argument("--die-with-parent", action="store_true", help=argparse.SUPPRESS)
     return p
 
@@ -231,6 +244,7 @@ class ServerConfig:
     faults: FaultPlan
     stats: ServerStats
     lead: TimerLead = field(default_factory=TimerLead)
+    ca_file: str | None = None  # with --tls: the throw-away CA's certificate
 
 
 def _fail(prog: str, message: str) -> int:
@@ -268,6 +282,10 @@ def serve(
     problem = validate(args) if validate is not None else None
     if problem:
         return _fail(prog, problem)
+    if (args.tls_cert or args.tls_key or args.tls_dir) and not args.tls:
+        return _fail(prog, "--tls-cert, --tls-key and --tls-dir need --tls")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        return _fail(prog, "--tls-cert and --tls-key go together")
     try:
         rates: dict[str, float] = {}
         for text in args.fault:
@@ -290,10 +308,42 @@ def serve(
     except ImportError:
         return _fail(prog, "uvloop is not installed: pip install uvloop, or pass --loop asyncio")
     raise_nofile_limit()
-    try:
-        return loop.run_until_complete(_serve(prog, scheme, loop, config, protocol_factory))
-    finally:
-        loop.close()
+    with contextlib.ExitStack() as stack:
+        ssl_context = None
+        if args.tls:
+            try:
+                ssl_context, config.ca_file = _tls_setup(args, stack)
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+                loop.close()
+                return _fail(prog, f"cannot set up TLS: {exc}")
+            scheme = TLS_SCHEMES[scheme]
+        try:
+            return loop.run_until_complete(
+                _serve(prog, scheme, loop, config, protocol_factory, ssl_context)
+            )
+        finally:
+            loop.close()
+
+
+TLS_SCHEMES = {"http": "https", "tcp": "tls"}
+
+
+def _tls_setup(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[Any, str | None]:
+    """The server's SSL context, and the path of the CA certificate clients must trust (None when
+    the user brought their own certificate)."""
+    import tempfile
+    from pathlib import Path
+
+    from servers.tls import make_ca, server_context
+
+    if args.tls_cert:
+        return server_context(Path(args.tls_cert), Path(args.tls_key)), None
+    if args.tls_dir:
+        directory = Path(args.tls_dir)
+    else:
+        directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="workbench-ca-")))
+    files = make_ca(directory)
+    return server_context(files.cert, files.key), str(files.ca)
 
 
 async def _serve(
@@ -302,13 +352,19 @@ async def _serve(
     loop: asyncio.AbstractEventLoop,
     config: ServerConfig,
     protocol_factory: Callable[[ServerConfig], Callable[[], asyncio.Protocol]],
+    ssl_context: Any = None,
 ) -> int:
     import signal
 
     args = config.args
     try:
         server = await loop.create_server(
-            protocol_factory(config), args.host, args.port, backlog=args.backlog, reuse_address=True
+            protocol_factory(config),
+            args.host,
+            args.port,
+            backlog=args.backlog,
+            reuse_address=True,
+            ssl=ssl_context,
         )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
@@ -324,7 +380,8 @@ async def _serve(
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, int(sig))
-    print(f"READY {scheme}://{host}:{sockname[1]}", flush=True)
+    ca = f" ca={config.ca_file}" if config.ca_file else ""
+    print(f"READY {scheme}://{host}:{sockname[1]}{ca}", flush=True)
     signum = await stop
     server.close()
     report = {"event": "stopped", "signal": signum, "cpu_s": round(cpu_seconds(), 4)}

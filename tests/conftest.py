@@ -63,6 +63,14 @@ def http_server() -> Iterator[ServerHandle]:
 
 
 @pytest.fixture(scope="module")
+def https_server() -> Iterator[ServerHandle]:
+    """The HTTP server over TLS, with a certificate from the throw-away CA it made at start-up."""
+    with run_server("http", body_size=256, tls=True) as server:
+        _SHARED.add(server.pid)
+        yield server
+
+
+@pytest.fixture(scope="module")
 def echo_server() -> Iterator[ServerHandle]:
     with run_server("echo") as server:
         _SHARED.add(server.pid)

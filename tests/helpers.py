@@ -12,7 +12,7 @@ from workbench.clients import CLIENTS, fits
 from workbench.harness.cell import Cell, Observer, run_cell
 from workbench.harness.rows import summarise
 from workbench.harness.settings import IoSettings
-from workbench.models import MODELS, model_class
+from workbench.models import MODELS, model_class, runs
 from workbench.results import Row
 from workbench.server_process import ServerHandle
 from workbench.workloads import WorkloadSettings, workloads_of
@@ -26,6 +26,8 @@ def all_cells(disk: bool = False) -> list[tuple[str, str, str]]:
     out = []
     for workload in workloads_of("disk" if disk else "network"):
         for model in MODELS:
+            if not runs(model, workload):
+                continue
             family = model_class(model).family
             for client in CLIENTS:
                 if fits(client, family, workload):
@@ -45,15 +47,14 @@ def run_one(
     model: str, client: str, workload: str, clients: int, server: ServerHandle,
     settings: IoSettings = QUICK, **workload_options: Any,
 ) -> Row:  # fmt: skip
-    scheme = "http" if server.kind == "http" else "tcp"
+    scheme = server.url.partition("://")[0]
     if server.kind == "http":
         workload_options.setdefault("body_size", 256)  # what the test servers are started with
+    target = Target(scheme, server.host, server.port, ca_file=server.ca_file)
     spec = CellSpec(
         model=model,
         client=client,
-        workload=WorkloadSettings(
-            workload, Target(scheme, server.host, server.port), **workload_options
-        ),
+        workload=WorkloadSettings(workload, target, **workload_options),
         clients=model_class(model)().effective_clients(clients),
         timeout=settings.timeout,
         procs=2,
@@ -83,7 +84,7 @@ def known(value: float | None) -> float:
 BAD_INPUT: list[tuple[list[str], str]] = [
     (["io", "--models", "fibers"], "unknown model 'fibers'"),
     (["io", "--workloads", "ftp"], "unknown workload 'ftp'"),
-    (["io", "--libs", "requests"], "unknown client library 'requests'"),
+    (["io", "--libs", "pycurl"], "unknown client library 'pycurl'"),
     (["io", "--clients", "0"], "--clients must be greater than 0"),
     (["io", "--clients", "ten"], "is not a whole number"),
     (["io", "--duration", "soon"], "is not a duration"),
@@ -93,6 +94,8 @@ BAD_INPUT: list[tuple[list[str], str]] = [
     (["io", "--url", "http://192.0.2.1:80/"], "not loopback"),
     (["io", "--url", "http://127.0.0.1:1/"], "cannot connect"),
     (["io", "--url", "ftp://127.0.0.1/"], "only http://"),
+    (["io", "--only", "net", "--url", "https://127.0.0.1:1/"], "choose from: https, https-hand"),
+    (["io", "--only", "net", "--url", "http://127.0.0.1:1/", "--ca-file", "x"], "is for an https"),
     (["io", "--clients", "900000", "--models", "uvloop"], "open files"),
     (["frobnicate"], "invalid choice"),
     (["io", "--work", "java:1ms"], "is not KIND:DURATION"),

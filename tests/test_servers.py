@@ -267,3 +267,61 @@ def test_live_server_answers_or_closes_on_any_input(http_server: ServerHandle, j
         assert conn.getresponse().read() == body_bytes(256)
     finally:
         conn.close()
+
+
+def test_tls_server_is_verified_with_its_throw_away_ca_and_with_nothing_else() -> None:
+    import ssl
+    from pathlib import Path
+
+    with run_server("http", body_size=100, tls=True) as server:
+        assert server.url.startswith("https://127.0.0.1:")
+        assert server.ca_file is not None
+        ca_dir = Path(server.ca_file).parent
+        trusted = ssl.create_default_context(cafile=server.ca_file)
+        for host in ("127.0.0.1", "localhost"):  # the certificate names both
+            conn = http.client.HTTPSConnection(host, server.port, timeout=5, context=trusted)
+            conn.request("GET", "/")
+            resp = conn.getresponse()
+            assert (resp.status, resp.read()) == (200, body_bytes(100))
+            assert conn.sock is not None
+            assert conn.sock.version() in ("TLSv1.3", "TLSv1.2")
+            conn.close()
+        # The system's CAs do not vouch for it: a verifying client refuses it.
+        system = http.client.HTTPSConnection(
+            server.host, server.port, timeout=5, context=ssl.create_default_context()
+        )
+        with pytest.raises(ssl.SSLCertVerificationError):
+            system.request("GET", "/")
+        system.close()
+        # Nor for another name, even with the right CA.
+        wrong = trusted.wrap_socket(
+            socket.create_connection((server.host, server.port), timeout=5),
+            server_hostname="example.com",
+            do_handshake_on_connect=False,
+        )
+        with pytest.raises(ssl.SSLCertVerificationError):
+            wrong.do_handshake()
+        wrong.close()
+    assert server.final is not None
+    assert server.final["requests"] == 2
+    assert not ca_dir.exists()  # the CA's files went with the server
+
+
+def test_https_handshake_workload_opens_a_connection_per_operation() -> None:
+    from tests.helpers import run_one
+
+    with run_server("http", body_size=256, tls=True) as server:
+        row = run_one("threads", "raw", "https-handshake", 4, server)
+    assert row["errors"] == 0
+    assert server.final is not None
+    # Warm-up and the window together: every request came on a connection of its own.
+    assert server.final["connections"] >= server.final["requests"] >= row["ops"] > 0
+
+
+def test_tls_options_are_checked() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "servers.http", "--tls-cert", "x.pem"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "need --tls" in proc.stderr

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ class ServerHandle:
     cpus: set[int] | None
     process: psutil.Process = field(repr=False)
     final: dict[str, Any] | None = None
+    ca_file: str | None = None  # a TLS server's throw-away CA certificate, which clients trust
 
     def cpu_seconds(self) -> float:
         """User + system CPU seconds the server has used since it started."""
@@ -61,6 +63,7 @@ def server_command(
     body_size: int | None = None,
     faults: Sequence[str] = (),
     framing: str | None = None,
+    tls_dir: str | None = None,
     extra_args: Sequence[str] = (),
     python: str = sys.executable,
 ) -> list[str]:
@@ -74,6 +77,8 @@ def server_command(
         cmd += ["--framing", framing]
     for fault in faults:
         cmd += ["--fault", fault]
+    if tls_dir is not None:
+        cmd += ["--tls", "--tls-dir", tls_dir]
     return cmd + list(extra_args)
 
 
@@ -83,15 +88,31 @@ def run_server(
     *,
     cpus: set[int] | None = None,
     ready_timeout: float = 15.0,
+    tls: bool = False,
     **options: Any,
 ) -> Iterator[ServerHandle]:
     """Start a mock server, wait for READY, yield its handle; stop it (SIGTERM, then kill) on exit.
 
     `options` are those of `server_command` (host, port, latency, body_size, faults, ...).
     `cpus` pins the server to those CPUs. The final JSON stats line lands in `handle.final`.
+    With `tls`, the server serves TLS with a certificate from a throw-away CA it makes at start-up,
+    in a directory this owns (so nothing is left even if the server is killed); the CA's
+    certificate is `handle.ca_file`.
     """
-    cmd = server_command(kind, **options)
     env = dict(os.environ)
+    with contextlib.ExitStack() as stack:
+        if tls:
+            options["tls_dir"] = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="workbench-ca-")
+            )
+        cmd = server_command(kind, **options)
+        yield stack.enter_context(_owned_server(kind, cmd, env, cpus, ready_timeout))
+
+
+@contextmanager
+def _owned_server(
+    kind: str, cmd: list[str], env: dict[str, str], cpus: set[int] | None, ready_timeout: float
+) -> Iterator[ServerHandle]:
     with owned_process(cmd, env=env, cpus=cpus, stdin=subprocess.DEVNULL) as proc:
         assert proc.stdout is not None
         reader = LineReader(proc.stdout)
@@ -105,12 +126,15 @@ def run_server(
             if proc.returncode == 2:  # the server's own clear usage error (port in use, ...)
                 raise UsageError(reason.split("error: ", 1)[-1])
             raise ServerStartError(f"{kind} server did not start: {reason}")
-        url = line.split()[1].decode()
+        words = line.decode().split()
+        url = words[1]
+        extras = dict(w.split("=", 1) for w in words[2:] if "=" in w)
         hostport = url.split("://", 1)[1]
         host, _, port = hostport.rpartition(":")
         handle = ServerHandle(
-            kind, url, host.strip("[]"), int(port), proc.pid, cpus, psutil.Process(proc.pid)
-        )
+            kind, url, host.strip("[]"), int(port), proc.pid, cpus, psutil.Process(proc.pid),
+            ca_file=extras.get("ca"),
+        )  # fmt: skip
         yield handle
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import aiohttp
 
-from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext
+from workbench.clients.base import (
+    AsyncClient,
+    AsyncConnection,
+    ClientContext,
+    tls_context,
+    tls_name,
+)
 from workbench.workloads.http import HttpWorkload
 
 
@@ -15,7 +21,7 @@ class AiohttpConnection(AsyncConnection):
     async def op(self) -> int:
         wl = self.client.workload
         async with self.client.session.request(
-            wl.method, wl.url, data=wl.body, headers=wl.headers
+            wl.method, wl.url, data=wl.body, headers=wl.headers, server_hostname=self.client.name
         ) as resp:
             body = await resp.read()
         return wl.check(resp.status, body) + len(wl.body or b"")
@@ -26,9 +32,13 @@ class AiohttpClient(AsyncClient):
         super().__init__(ctx)
         assert isinstance(ctx.workload, HttpWorkload)
         self.workload = ctx.workload
+        self.name = tls_name(ctx.workload.target)
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(limit=self.ctx.concurrency, limit_per_host=0)
+        tls = tls_context(self.workload.target)
+        connector = aiohttp.TCPConnector(
+            limit=self.ctx.concurrency, limit_per_host=0, ssl=True if tls is None else tls
+        )
         self.session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=self.ctx.timeout),

@@ -9,6 +9,8 @@ timeout the way its library is meant to be used (socket timeouts, ClientTimeout,
 
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import socket
 
-    from workbench.workloads.base import Workload
+    from workbench.workloads.base import Target, Workload
 
 READ_SIZE = 256 * 1024
 
@@ -51,11 +53,32 @@ def read_by_deadline(
         parts.append(chunk)
 
 
+@functools.cache
+def _context(ca_file: str | None) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=ca_file)
+
+
+def tls_context(target: Target) -> ssl.SSLContext | None:
+    """The one client SSL context of this process for an https target (None for plain ones): the
+    standard library's defaults, which verify the chain and the host name, trusting the target's
+    CA (or the system's). Shared, as a real client shares it, so session tickets and the loaded
+    CA are paid for once per process rather than per connection."""
+    return _context(target.ca_file) if target.tls else None
+
+
+def tls_name(target: Target) -> str | None:
+    """The name the certificate must carry when it differs from the address connected to."""
+    return target.host if target.tls and target.address else None
+
+
 @dataclass(frozen=True)
 class ClientContext:
     workload: Workload
     concurrency: int  # concurrent connections in this process (pool sizes)
     timeout: float  # per-operation timeout, seconds
+    # How a blocking user waits without holding up the others: time.sleep on threads, gevent's
+    # sleep on greenlets (the fake users of workbench.testing wait with it).
+    sleep: Callable[[float], object] = time.sleep
 
 
 class BlockingConnection(ABC):

@@ -8,6 +8,7 @@ measures the user's code exactly like a built-in client, in a fresh worker, with
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -45,6 +46,17 @@ def load_module(path: str) -> ModuleType:
     return module
 
 
+def trust(ctx: ClientContext) -> None:
+    """Point the standard variables at an https target's CA before the user's setup runs: the
+    file's code verifies certificates the way it would anywhere (SSL_CERT_FILE for OpenSSL's
+    defaults, so ssl.create_default_context, aiohttp and httpx; REQUESTS_CA_BUNDLE for requests),
+    and nothing in it has to know about the workbench."""
+    target = ctx.workload.target
+    if target.tls and target.ca_file:
+        os.environ["SSL_CERT_FILE"] = target.ca_file
+        os.environ["REQUESTS_CA_BUNDLE"] = target.ca_file
+
+
 def client_class(path: str, family: str) -> type[BlockingClient] | type[AsyncClient]:
     module = load_module(path)
     if family == "blocking":
@@ -63,6 +75,7 @@ def _blocking(module: ModuleType) -> type[BlockingClient]:
     class FileClient(BlockingClient):
         def __init__(self, ctx: ClientContext) -> None:
             super().__init__(ctx)
+            trust(ctx)
             self.state = module.setup(ctx.workload.target.url, ctx.concurrency, ctx.timeout)
 
         def connection(self) -> BlockingConnection:
@@ -85,6 +98,7 @@ def _async(module: ModuleType) -> type[AsyncClient]:
     class FileClient(AsyncClient):
         async def start(self) -> None:
             ctx = self.ctx
+            trust(ctx)
             self.state = await module.setup(ctx.workload.target.url, ctx.concurrency, ctx.timeout)
 
         def connection(self) -> AsyncConnection:

@@ -18,6 +18,8 @@ from workbench.clients.base import (
     BlockingConnection,
     ClientContext,
     time_left,
+    tls_context,
+    tls_name,
 )
 from workbench.workloads.http import HttpWorkload
 
@@ -26,7 +28,21 @@ def _options(ctx: ClientContext) -> dict[str, object]:
     limits = httpx.Limits(
         max_connections=ctx.concurrency, max_keepalive_connections=ctx.concurrency
     )
-    return {"limits": limits, "timeout": httpx.Timeout(ctx.timeout)}
+    # trust_env off: the load goes where the workbench checked it may go, never to HTTP_PROXY.
+    options: dict[str, object] = {
+        "limits": limits,
+        "timeout": httpx.Timeout(ctx.timeout),
+        "trust_env": False,
+    }
+    tls = tls_context(ctx.workload.target)
+    if tls is not None:
+        options["verify"] = tls
+    return options
+
+
+def _extensions(wl: HttpWorkload) -> dict[str, object]:
+    name = tls_name(wl.target)
+    return {} if name is None else {"sni_hostname": name}
 
 
 def _workload(ctx: ClientContext) -> HttpWorkload:
@@ -39,6 +55,7 @@ class HttpxSyncConnection(BlockingConnection):
         self.client = client
         self.wl = wl
         self.timeout = timeout
+        self.extensions = _extensions(wl)
 
     def op(self) -> int:
         wl = self.wl
@@ -46,7 +63,9 @@ class HttpxSyncConnection(BlockingConnection):
         # httpx's timeouts bound each network read; the deadline bounds their sum, checked as
         # each piece of the body arrives (a sync client cannot be interrupted mid-read, so the
         # last wait can run past the deadline by at most one read's timeout).
-        with self.client.stream(wl.method, wl.url, content=wl.body, headers=wl.headers) as resp:
+        with self.client.stream(
+            wl.method, wl.url, content=wl.body, headers=wl.headers, extensions=self.extensions
+        ) as resp:
             parts = []
             for chunk in resp.iter_raw():
                 time_left(deadline)
@@ -71,13 +90,16 @@ class HttpxAsyncConnection(AsyncConnection):
         self.client = client
         self.wl = wl
         self.timeout = timeout
+        self.extensions = _extensions(wl)
 
     async def op(self) -> int:
         wl = self.wl
         # One deadline for the whole request (httpx's own timeouts bound each read); anyio's
         # fail_after works on asyncio and trio alike.
         with anyio.fail_after(self.timeout):
-            resp = await self.client.request(wl.method, wl.url, content=wl.body, headers=wl.headers)
+            resp = await self.client.request(
+                wl.method, wl.url, content=wl.body, headers=wl.headers, extensions=self.extensions
+            )
         return wl.check(resp.status_code, resp.content) + len(wl.body or b"")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import anyio.abc
 
-from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext
+from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext, tls_context
 from workbench.clients.raw_blocking import RECV_SIZE
 from workbench.workloads.base import Exchange
 
@@ -13,7 +13,7 @@ from workbench.workloads.base import Exchange
 class AnyioStreamConnection(AsyncConnection):
     def __init__(self, ctx: ClientContext) -> None:
         self.ctx = ctx
-        self.stream: anyio.abc.SocketStream | None = None
+        self.stream: anyio.abc.ByteStream | None = None
         self.exchange: Exchange = ctx.workload.exchange()
 
     async def op(self) -> int:
@@ -21,7 +21,14 @@ class AnyioStreamConnection(AsyncConnection):
             stream = self.stream
             if stream is None:
                 target = self.ctx.workload.target
-                stream = self.stream = await anyio.connect_tcp(target.connect_host, target.port)
+                tls = tls_context(target)
+                if tls is None:
+                    stream = await anyio.connect_tcp(target.connect_host, target.port)
+                else:
+                    stream = await anyio.connect_tcp(
+                        target.connect_host, target.port, ssl_context=tls, tls_hostname=target.host
+                    )
+                self.stream = stream
             exchange = self.exchange
             await stream.send(exchange.request)
             while True:

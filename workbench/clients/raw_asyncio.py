@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from typing import cast
 
-from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext
+from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext, tls_context
 from workbench.workloads.base import Exchange
 
 
@@ -64,9 +64,14 @@ class RawProtocolConnection(AsyncConnection):
         target = client.ctx.workload.target
         exchange = client.ctx.workload.exchange()
         loop = client.loop
+        tls = tls_context(target)
         async with asyncio.timeout(client.ctx.timeout):
             _, proto = await loop.create_connection(
-                lambda: _ExchangeProtocol(exchange), target.connect_host, target.port
+                lambda: _ExchangeProtocol(exchange),
+                target.connect_host,
+                target.port,
+                ssl=tls,
+                server_hostname=target.host if tls is not None else None,
             )
         self.proto = proto
         return proto

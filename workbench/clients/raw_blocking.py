@@ -11,6 +11,7 @@ from workbench.clients.base import (
     BlockingConnection,
     ClientContext,
     time_left,
+    tls_context,
 )
 from workbench.workloads.base import Exchange
 
@@ -29,6 +30,13 @@ class RawSocketConnection(BlockingConnection):
             (target.connect_host, target.port), timeout=self.ctx.timeout
         )
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        tls = tls_context(target)
+        if tls is not None:
+            try:  # the handshake, bounded by the socket's timeout
+                sock = tls.wrap_socket(sock, server_hostname=target.host)
+            except BaseException:
+                sock.close()
+                raise
         self.sock = sock
         return sock
 

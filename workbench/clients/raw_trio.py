@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import trio
 
-from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext
+from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext, tls_context
 from workbench.clients.raw_blocking import RECV_SIZE
 from workbench.workloads.base import Exchange
 
@@ -12,7 +12,7 @@ from workbench.workloads.base import Exchange
 class TrioStreamConnection(AsyncConnection):
     def __init__(self, ctx: ClientContext) -> None:
         self.ctx = ctx
-        self.stream: trio.SocketStream | None = None
+        self.stream: trio.SocketStream | trio.SSLStream[trio.SocketStream] | None = None
         self.exchange: Exchange = ctx.workload.exchange()
 
     async def op(self) -> int:
@@ -20,11 +20,16 @@ class TrioStreamConnection(AsyncConnection):
             stream = self.stream
             if stream is None:
                 target = self.ctx.workload.target
-                stream = self.stream = await trio.open_tcp_stream(target.connect_host, target.port)
+                stream = await trio.open_tcp_stream(target.connect_host, target.port)
+                tls = tls_context(target)
+                if tls is not None:
+                    stream = trio.SSLStream(stream, tls, server_hostname=target.host)
+                self.stream = stream
             exchange = self.exchange
             await stream.send_all(exchange.request)
             while True:
-                data = await stream.receive_some(RECV_SIZE)
+                # bytes(): an SSLStream may hand back a bytearray (no copy when it is bytes).
+                data = bytes(await stream.receive_some(RECV_SIZE))
                 n = exchange.feed(data) if data else exchange.feed_eof()
                 if n is not None:
                     if not exchange.keep_alive:

@@ -1,8 +1,9 @@
-"""`urllib3` client (blocking family): one HTTPConnectionPool shared by every thread."""
+"""`urllib3` client (blocking family): one connection pool (HTTP or HTTPS) shared by all threads."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import urllib3
 
@@ -11,6 +12,8 @@ from workbench.clients.base import (
     BlockingConnection,
     ClientContext,
     read_by_deadline,
+    tls_context,
+    tls_name,
 )
 from workbench.workloads.http import HttpWorkload
 
@@ -50,14 +53,23 @@ class Urllib3Client(BlockingClient):
         assert isinstance(ctx.workload, HttpWorkload)
         self.wl = ctx.workload
         target = ctx.workload.target
-        self.pool = urllib3.HTTPConnectionPool(
-            target.connect_host,
-            target.port,
+        options: dict[str, Any] = dict(
             maxsize=ctx.concurrency,
             block=True,
             timeout=urllib3.Timeout(total=ctx.timeout),
             retries=False,
         )
+        tls = tls_context(target)
+        if tls is None:
+            self.pool = urllib3.HTTPConnectionPool(target.connect_host, target.port, **options)
+        else:
+            self.pool = urllib3.HTTPSConnectionPool(
+                target.connect_host,
+                target.port,
+                ssl_context=tls,
+                server_hostname=tls_name(target),
+                **options,
+            )
 
     def connection(self) -> BlockingConnection:
         return Urllib3Connection(self.pool, self.wl, self.ctx.timeout)

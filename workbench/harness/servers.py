@@ -4,18 +4,20 @@ started, or the user's own `--url`, checked once here."""
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from workbench.errors import UsageError
 from workbench.harness.settings import IoSettings
 from workbench.harness.target import check_target, parse_url
 from workbench.server_process import ServerHandle, run_server
-from workbench.workloads import PROTOCOLS, Target
+from workbench.workloads import PROTOCOLS, WORKLOAD_PROTOCOLS, Target
 
 
 def target_of(protocol: str, server: ServerHandle) -> Target:
-    return Target(PROTOCOLS[protocol].scheme, server.host, server.port, "/")
+    return Target(PROTOCOLS[protocol].scheme, server.host, server.port, "/", ca_file=server.ca_file)
 
 
 @contextlib.contextmanager
@@ -34,7 +36,22 @@ def servers_for(
                     raise UsageError(f"no running server was given for {protocol} workloads")
                 out[protocol] = (target_of(protocol, running[protocol]), running[protocol])
         elif settings.url is not None:
-            target = check_target(parse_url(settings.url), settings.allow_remote)
+            target = parse_url(settings.url)
+            for protocol in protocols:
+                if PROTOCOLS[protocol].scheme != target.scheme:
+                    fit = [w for w, p in WORKLOAD_PROTOCOLS.items()
+                           if PROTOCOLS[p].scheme == target.scheme]  # fmt: skip
+                    raise UsageError(
+                        f"--url is a {target.scheme}:// target, which the {protocol} workloads "
+                        f"cannot load; choose from: {', '.join(fit)}"
+                    )
+            if settings.ca_file is not None:
+                if target.scheme != "https":
+                    raise UsageError("--ca-file is for an https:// --url")
+                if not os.path.isfile(settings.ca_file):
+                    raise UsageError(f"--ca-file {settings.ca_file}: no such file")
+                target = replace(target, ca_file=settings.ca_file)
+            target = check_target(target, settings.allow_remote)
             for protocol in protocols:
                 out[protocol] = (target, None)
         else:
@@ -49,6 +66,7 @@ def servers_for(
                 )
                 if kind == "http":
                     options["body_size"] = settings.body_size
-                server = stack.enter_context(run_server(kind, cpus=server_cpus, **options))
+                tls = PROTOCOLS[protocol].tls
+                server = stack.enter_context(run_server(kind, cpus=server_cpus, tls=tls, **options))
                 out[protocol] = (target_of(protocol, server), server)
         yield out

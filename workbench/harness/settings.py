@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from workbench.clients import client_entry
 from workbench.errors import UsageError
-from workbench.models import MODEL_NAMES
+from workbench.models import DEFAULT_MODELS, MODEL_NAMES
 from workbench.workloads import WORKLOAD_NAMES
 
 
 @dataclass
 class IoSettings:
-    models: list[str] = field(default_factory=lambda: list(MODEL_NAMES))
+    models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
     libs: list[str] | None = None  # None: raw everywhere plus plan.DEFAULT_LIBRARY_CELLS
     workloads: list[str] = field(default_factory=lambda: ["http"])
     clients: int = 100
@@ -31,6 +31,7 @@ class IoSettings:
     pin: bool = True
     url: str | None = None
     allow_remote: bool = False
+    ca_file: str | None = None  # the CA an https --url's certificate is verified against
     procs: int | None = None
     faults: list[str] = field(default_factory=list)
     server_loop: str = "uvloop"

@@ -10,15 +10,19 @@ from dataclasses import replace
 from workbench.errors import UsageError
 from workbench.workloads.base import Target
 
+DEFAULT_PORTS: dict[str, int | None] = {"http": 80, "https": 443, "tcp": None}
+
 
 def parse_url(url: str) -> Target:
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "tcp"):
-        raise UsageError(f"--url {url!r}: only http:// (or tcp:// for echo) targets are supported")
+    if parts.scheme not in DEFAULT_PORTS:
+        raise UsageError(
+            f"--url {url!r}: only http://, https:// (or tcp:// for echo) targets are supported"
+        )
     if not parts.hostname:
         raise UsageError(f"--url {url!r} has no host")
     try:
-        port = parts.port or (80 if parts.scheme == "http" else None)
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError:
         raise UsageError(f"--url {url!r} has a bad port") from None
     if port is None:

@@ -37,13 +37,22 @@ def host_header(host: str, port: int) -> str:
     return host if port in (80, 443) else f"{host}:{port}"
 
 
-def build_request(method: str, host: str, port: int, path: str, body: bytes | None = None) -> bytes:
-    """One request with keep-alive semantics (HTTP/1.1 default)."""
+def build_request(
+    method: str,
+    host: str,
+    port: int,
+    path: str,
+    body: bytes | None = None,
+    keep_alive: bool = True,
+) -> bytes:
+    """One request, with keep-alive semantics (HTTP/1.1's default) or `Connection: close`."""
     lines = [
         f"{method} {path} HTTP/1.1",
         f"Host: {host_header(host, port)}",
         "User-Agent: workbench",
     ]
+    if not keep_alive:
+        lines.append("Connection: close")
     if body is not None:
         lines.append(f"Content-Length: {len(body)}")
         lines.append("Content-Type: application/octet-stream")

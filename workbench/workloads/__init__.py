@@ -22,14 +22,16 @@ class ProtocolEntry:
     server: str | None  # the mock server module under `servers/` (None: no server)
     scheme: str  # of a target URL
     cells: str  # "network" or "disk": the kind of cell that runs it
+    tls: bool = False  # its server serves TLS, with a certificate from a throw-away CA
 
 
 PROTOCOLS: dict[str, ProtocolEntry] = {
     "http": ProtocolEntry(server="http", scheme="http", cells="network"),
+    "https": ProtocolEntry(server="http", scheme="https", cells="network", tls=True),
     "echo": ProtocolEntry(server="echo", scheme="tcp", cells="network"),
     "file": ProtocolEntry(server=None, scheme="file", cells="disk"),
 }
-SERVER_KINDS = tuple(p.server for p in PROTOCOLS.values() if p.server is not None)
+SERVER_KINDS = tuple(dict.fromkeys(p.server for p in PROTOCOLS.values() if p.server is not None))
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class WorkloadEntry:
 WORKLOADS: dict[str, WorkloadEntry] = {
     "http": WorkloadEntry("workbench.workloads.http:HttpGet", "http"),
     "http-upload": WorkloadEntry("workbench.workloads.http:HttpUpload", "http"),
+    "https": WorkloadEntry("workbench.workloads.http:HttpsGet", "https"),
+    "https-handshake": WorkloadEntry("workbench.workloads.http:HttpsHandshake", "https"),
     "echo": WorkloadEntry("workbench.workloads.echo:EchoWorkload", "echo"),
     "file-read": WorkloadEntry("workbench.workloads.files:FileWorkload", "file"),
     "file-read-chunked": WorkloadEntry("workbench.workloads.files:FileWorkload", "file"),

@@ -25,15 +25,22 @@ class WorkloadError(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """Where the load goes. `scheme` is http or tcp. `address`, when set, is the address the
-    parent resolved and checked (loopback, reachable) for a user's `--url`: workers connect to it
-    instead of resolving the name again, and the name stays in the URL and the Host header."""
+    """Where the load goes. `scheme` is http, https or tcp. `address`, when set, is the address
+    the parent resolved and checked (loopback, reachable) for a user's `--url`: workers connect to
+    it instead of resolving the name again, and the name stays in the URL, the Host header and the
+    name the certificate is checked against. `ca_file` is the CA an https target's certificate is
+    verified against (None: the system's trusted CAs)."""
 
     scheme: str
     host: str
     port: int
     path: str = "/"
     address: str | None = None
+    ca_file: str | None = None
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme == "https"
 
     @property
     def url(self) -> str:
@@ -54,7 +61,7 @@ class Target:
 
     def as_dict(self) -> dict[str, Any]:
         return {"scheme": self.scheme, "host": self.host, "port": self.port, "path": self.path,
-                "address": self.address}  # fmt: skip
+                "address": self.address, "ca_file": self.ca_file}  # fmt: skip
 
 
 class Exchange(ABC):

@@ -1,4 +1,6 @@
-"""HTTP workloads: `http` (GET with keep-alive) and `http-upload` (POST with a body)."""
+"""HTTP workloads: `http` (GET with keep-alive), `http-upload` (POST with a body), and over TLS
+`https` (GET with keep-alive) and `https-handshake` (GET on a new connection each time, so every
+operation pays a full TLS handshake)."""
 
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ class HttpWorkload(Workload):
     """
 
     method = "GET"
+    keep_alive = True  # False: `Connection: close`, a new connection for every operation
 
     def __init__(self, target: Target, body: bytes | None, expected: bytes | None) -> None:
         super().__init__(target)
@@ -62,7 +65,11 @@ class HttpWorkload(Workload):
         self.url = target.connect_url  # the checked address, never a second resolution
         # With an address in place of the name, library clients must say the name themselves.
         self.headers = {"Host": host_header(target.host, target.port)} if target.address else {}
-        self.request_bytes = build_request(self.method, target.host, target.port, target.path, body)
+        if not self.keep_alive:
+            self.headers["Connection"] = "close"
+        self.request_bytes = build_request(
+            self.method, target.host, target.port, target.path, body, self.keep_alive
+        )
         # Whole reads that were exactly one verified keep-alive response -> bytes moved.
         self.known_reads: dict[bytes, int] = {}
 
@@ -86,6 +93,9 @@ class HttpWorkload(Workload):
     def describe(self) -> dict[str, Any]:
         d = super().describe()
         d.update(method=self.method, verify="body" if self.expected is not None else "status")
+        d["connection"] = "keep-alive" if self.keep_alive else "new per operation"
+        if self.target.tls:
+            d["tls"] = {"ca": self.target.ca_file or "system", "verify": True}
         return d
 
 
@@ -100,6 +110,19 @@ class HttpGet(HttpWorkload):
     @classmethod
     def from_settings(cls, settings: WorkloadSettings) -> HttpGet:
         return cls(settings.target, settings.body_size)
+
+
+class HttpsGet(HttpGet):
+    """`http` over TLS, on keep-alive connections: the cost of encryption alone."""
+
+    name = "https"
+
+
+class HttpsHandshake(HttpGet):
+    """`http` over TLS on a new connection per operation: each pays a TCP and a TLS handshake."""
+
+    name = "https-handshake"
+    keep_alive = False
 
 
 class HttpUpload(HttpWorkload):
