@@ -211,7 +211,9 @@ def test_pythons_says_which_models_and_clients_an_interpreter_can_run() -> None:
 
     everything: dict[str, str | None] = dict.fromkeys(MODULES)
     assert runnable(everything) == "all"
-    assert runnable({**everything, "uvloop": "no wheel"}) == "all but uvloop, processes-uvloop"
+    assert runnable({**everything, "uvloop": "no wheel"}) == (
+        "all but uvloop, processes-uvloop, uvloop-threads"
+    )
     assert runnable({**everything, "aiohttp": "ModuleNotFoundError"}) == "all but aiohttp"
     assert runnable({**everything, "hdrh": "ModuleNotFoundError"}).startswith("none")
 

@@ -17,7 +17,7 @@ from workbench.harness.plan import plan_cells, validate
 from workbench.harness.rows import summarise
 from workbench.harness.settings import IoSettings
 from workbench.metrics import ClientRecorder, Recording
-from workbench.models import MODEL_NAMES, model_class
+from workbench.models import DEFAULT_MODELS, MODEL_NAMES, model_class
 from workbench.workloads import (
     PROTOCOLS,
     SERVER_KINDS,
@@ -54,9 +54,11 @@ def test_protocols_name_their_servers_and_cell_kinds_once() -> None:
 def test_default_plan_is_raw_on_every_model_then_its_library_cells() -> None:
     cells = plan_cells(IoSettings())
     pairs = [(c.model, c.client) for c in cells]
-    assert [m for m, c in pairs if c == "raw"] == list(MODEL_NAMES)
+    assert [m for m, c in pairs if c == "raw"] == list(DEFAULT_MODELS)
+    assert set(MODEL_NAMES) - set(DEFAULT_MODELS) == {"gevent", "asyncio-threads", "uvloop-threads"}
     assert pairs.index(("asyncio", "aiohttp")) == pairs.index(("asyncio", "raw")) + 1
     assert ("threads", "urllib3") in pairs
+    assert ("threads", "requests") not in pairs  # 500 threads of it: past the default's 90 s
 
 
 def test_libs_plan_every_model_the_library_fits() -> None:
@@ -177,3 +179,12 @@ def test_default_plan_has_raw_for_every_model_and_the_library_cells() -> None:
     assert {c.model for c in every} == set(IoSettings().models) - {"processes-uvloop"} | {
         "processes-uvloop"
     }
+
+
+def test_gevent_runs_no_disk_cells_and_says_so() -> None:
+    # Its file reads would block the hub: no disk cell is planned for it, and asking for one alone
+    # is a clear error rather than a row of starved users.
+    cells = plan_cells(IoSettings(models=["gevent", "threads"], workloads=["http", "file-read"]))
+    assert {(c.model, c.workload) for c in cells if c.model == "gevent"} == {("gevent", "http")}
+    with pytest.raises(UsageError, match="no .* combination fits"):
+        plan_cells(IoSettings(models=["gevent"], workloads=["file-read"]))

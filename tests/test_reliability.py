@@ -74,7 +74,7 @@ def _finish(proc: subprocess.Popen[str], seen: list[psutil.Process], within: flo
     return err
 
 
-IO = ["io", "--only", "net", "--models", "uvloop,threads,trio", "--libs", "raw",
+IO = ["io", "--only", "net", "--models", "uvloop,gevent,threads,trio", "--libs", "raw",
       "--clients", "10", "--warmup", "0.2", "--duration", "1.5", "--quiet"]  # fmt: skip
 
 

@@ -43,6 +43,7 @@ CORE = {"psutil": "psutil", "hdrh": "hdrhistogram"}
 OPTIONAL = {
     "uvloop": "uvloop", "trio": "trio", "anyio": "anyio", "aiohttp": "aiohttp",
     "httpx": "httpx", "urllib3": "urllib3", "aiofiles": "aiofiles", "h11": "h11",
+    "requests": "requests", "gevent": "gevent",
 }  # fmt: skip
 MODULES = {**CORE, **OPTIONAL}
 PROBE_TIMEOUT_S = 60.0

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,10 +109,19 @@ class _Scripted:
 class ScriptedConnection(_Scripted, BlockingConnection):
     """A blocking user playing a script; with a FakeClock, latencies advance it, not the wall."""
 
+    def __init__(
+        self,
+        script: Script,
+        clock: FakeClock | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        super().__init__(script, clock)
+        self.sleep = sleep
+
     def op(self) -> int:
         wait = self._next()
         if wait:
-            time.sleep(wait)
+            self.sleep(wait)
         return self.script.nbytes
 
     def reset(self) -> None:
@@ -154,7 +163,7 @@ def scripted_client(
 
         class FakeBlockingClient(BlockingClient):
             def connection(self) -> BlockingConnection:
-                conn = ScriptedConnection(next(pool))
+                conn = ScriptedConnection(next(pool), sleep=self.ctx.sleep)
                 made.append(conn)
                 return conn
 

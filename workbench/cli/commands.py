@@ -297,7 +297,11 @@ def cmd_list(a: argparse.Namespace) -> int:
         except UsageError as exc:
             t.add_row(name, "?", str(exc), "")
             continue
-        fit = [c for c, e in CLIENTS.items() if cls.family in e.implementations]
+        fit = [
+            c
+            for c, e in CLIENTS.items()
+            if cls.family in e.implementations and set(e.protocols) - set(cls.skips)
+        ]
         t.add_row(name, cls.family, cls.summary, ", ".join(fit))
     console.print(t)
     t = Table(title="clients", title_justify="left")

@@ -12,10 +12,14 @@ from workbench.harness.settings import IoSettings
 from workbench.units import parse_count, parse_duration, parse_rate, parse_size
 
 
-def name_list(text: str, names: Sequence[str], what: str) -> list[str]:
+def name_list(
+    text: str, names: Sequence[str], what: str, default: Sequence[str] | None = None
+) -> list[str]:
     items = [t.strip() for t in text.split(",") if t.strip()]
     if items == ["all"]:
         return list(names)
+    if items == ["default"] and default is not None:
+        return list(default)
     for item in items:
         if item not in names:
             raise UsageError(f"unknown {what} {item!r}; choose from {', '.join(names)} (or all)")
@@ -26,12 +30,16 @@ def name_list(text: str, names: Sequence[str], what: str) -> list[str]:
 
 def add_io_args(p: argparse.ArgumentParser) -> None:
     from workbench.clients import CLIENT_NAMES
-    from workbench.models import MODEL_NAMES
+    from workbench.models import DEFAULT_MODELS, MODEL_NAMES
     from workbench.workloads import WORKLOAD_NAMES
 
     g = p.add_argument_group("what to run")
     g.add_argument("--clients", default="100", help="concurrent clients (default 100)")
-    g.add_argument("--models", default="all", help=f"comma list of: {', '.join(MODEL_NAMES)}")
+    g.add_argument(
+        "--models", default="default",
+        help=f"comma list of: {', '.join(MODEL_NAMES)}; or all; default: all but "
+        f"{', '.join(m for m in MODEL_NAMES if m not in DEFAULT_MODELS)}",
+    )  # fmt: skip
     g.add_argument(
         "--libs",
         "--clients-lib",
@@ -43,7 +51,11 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--workloads", default="http", help=f"comma list of: {', '.join(WORKLOAD_NAMES)}"
     )
-    g.add_argument("--procs", default=None, help="worker processes for the processes models")
+    g.add_argument(
+        "--procs", default=None,
+        help="worker processes for the processes models, loop threads for the *-threads models "
+        "(default: the client CPUs, at least 2)",
+    )  # fmt: skip
     g.add_argument(
         "--client-file", action="append", default=[], metavar="PATH",
         help="measure your own client (a file in the shape of `workbench template`), repeatable",
@@ -78,8 +90,15 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--fault", action="append", default=[], metavar="KIND:RATE",
                    help="inject server faults: 500, reset, stall, slow-body")  # fmt: skip
     g.add_argument("--server-loop", choices=("uvloop", "asyncio"), default="uvloop")
-    g.add_argument("--url", default=None, help="measure your own HTTP server instead of the mock")
+    g.add_argument(
+        "--url", default=None, help="measure your own HTTP(S) server instead of the mock"
+    )
     g.add_argument("--allow-remote", action="store_true", help="allow a --url that is not loopback")
+    g.add_argument(
+        "--ca-file", default=None, metavar="PEM",
+        help="with an https --url: the CA its certificate is verified against (default: the "
+        "system's); verification is never turned off",
+    )  # fmt: skip
     g.add_argument("--no-pin", action="store_true", help="do not pin server and clients to CPUs")
     g.add_argument(
         "--python", action="append", default=[], metavar="PYTHON",
@@ -162,7 +181,7 @@ def _env(items: list[str]) -> dict[str, str]:
 
 def io_settings(a: argparse.Namespace) -> IoSettings:
     from workbench.clients import CLIENT_NAMES
-    from workbench.models import MODEL_NAMES
+    from workbench.models import DEFAULT_MODELS, MODEL_NAMES
     from workbench.workloads import WORKLOAD_NAMES, workloads_of
 
     disk_names = workloads_of("disk")
@@ -178,7 +197,7 @@ def io_settings(a: argparse.Namespace) -> IoSettings:
         disk_clients = getattr(a, "disk_clients", "8")
     sizes = a.file_sizes.split(",")
     return IoSettings(
-        models=name_list(a.models, MODEL_NAMES, "model"),
+        models=name_list(a.models, MODEL_NAMES, "model", DEFAULT_MODELS),
         libs=None if a.libs is None else name_list(a.libs, CLIENT_NAMES, "client library"),
         workloads=list(dict.fromkeys(workloads)),
         clients=parse_count(a.clients, "--clients") if a.command != "disk" else 1,
@@ -207,6 +226,7 @@ def io_settings(a: argparse.Namespace) -> IoSettings:
         server_loop=a.server_loop,
         url=a.url,
         allow_remote=a.allow_remote,
+        ca_file=None if a.ca_file is None else os.path.abspath(a.ca_file),
         pin=not a.no_pin,
         procs=None if a.procs is None else parse_count(a.procs, "--procs"),
         env=_env(a.env),

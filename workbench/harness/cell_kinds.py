@@ -25,7 +25,7 @@ from workbench.harness.cell import Cell, CellRun
 from workbench.harness.servers import servers_for
 from workbench.harness.settings import IoSettings
 from workbench.harness.trust import littles_law_bound
-from workbench.models import model_class
+from workbench.models import model_class, runs
 from workbench.results import Row
 from workbench.server_process import ServerHandle
 from workbench.units import size_label
@@ -120,6 +120,8 @@ def _models_and_libs(settings: IoSettings, workload: str, defaults: tuple[tuple[
     client (with `every`), else the model's pairs in `defaults`."""
     for model in settings.models:
         family = model_class(model).family
+        if not runs(model, workload):
+            continue
         if settings.libs is not None:
             libs = list(settings.libs)
         elif every:

@@ -27,11 +27,15 @@ class AsyncioModel(Model):
             loop.close()
 
     def run(self, window: Window) -> Recording:
-        with asyncio.Runner(loop_factory=self.loop_factory()) as runner:
-            return runner.run(self._main(window))
+        recorders = self.run_loop(window, self.spec.clients)
+        return Recording.from_clients(recorders, window.span)
 
-    async def _main(self, window: Window) -> Recording:
-        n = self.spec.clients
+    def run_loop(self, window: Window, n: int) -> list[ClientRecorder]:
+        """Run `n` users as tasks of one new event loop, in this thread, until the window's stop."""
+        with asyncio.Runner(loop_factory=self.loop_factory()) as runner:
+            return runner.run(self._main(window, n))
+
+    async def _main(self, window: Window, n: int) -> list[ClientRecorder]:
         client = self.client_cls(ClientContext(self.spec.build_workload(), n, self.spec.timeout))
         assert isinstance(client, AsyncClient)
         await client.start()
@@ -53,7 +57,7 @@ class AsyncioModel(Model):
                 await client.aclose()
         except TimeoutError:
             pass
-        return Recording.from_clients(recorders, window.span)
+        return recorders
 
 
 class UvloopModel(AsyncioModel):

@@ -13,7 +13,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
 from workbench.metrics import ClientRecorder, Recording, error_kind
 from workbench.workloads.base import UserDone
@@ -267,6 +267,7 @@ class Model(ABC):
     summary: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()  # importable packages the model needs
     runs_users: ClassVar[bool] = True  # False: it hands its users to other processes
+    skips: ClassVar[tuple[str, ...]] = ()  # workload protocols it does not run, and why not
 
     def effective_clients(self, requested: int) -> int:
         """How many concurrent users the model really runs for `requested`."""
@@ -301,6 +302,11 @@ class Model(ABC):
     def record_warmth(self, window: Window, rec: Recording) -> None:
         """Note how many users were warm when the window opened."""
         rec.users_warm = window.warm if window.warm_at_open is None else window.warm_at_open
+
+    def cooperative(self, stdin: TextIO) -> TextIO:
+        """The worker's stdin as this model's users can share a process with: a thread that reads
+        the window from it must not stop them (gevent's threads are greenlets)."""
+        return stdin
 
     def close(self) -> None:
         """Release anything `prepare` started."""
