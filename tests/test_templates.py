@@ -38,12 +38,30 @@ def run_template(path: Path, *args: str) -> tuple[int, int]:
     return int(summary[1]), int(summary[2])
 
 
+TLS = [n for n in NETWORK if "tls" in n]  # they take an https URL and the CA to verify it with
+
+
 @pytest.mark.parametrize("name", NETWORK)
-def test_template_runs_on_its_own(name: str, http_server: ServerHandle, tmp_path: Path) -> None:
+def test_template_runs_on_its_own(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     copy = tmp_path / f"{name}.py"
     assert cli("template", name, "--out", str(copy)).returncode == 0
-    counts = run_template(copy, http_server.url, "--requests", "500", "--concurrency", "10")
+    server: ServerHandle = request.getfixturevalue("https_server" if name in TLS else "http_server")
+    extra = ["--ca-file", str(server.ca_file)] if name in TLS else []
+    counts = run_template(copy, server.url, "--requests", "500", "--concurrency", "10", *extra)
     assert counts == (500, 0)
+
+
+@pytest.mark.parametrize("name", TLS)
+def test_tls_template_refuses_a_certificate_it_cannot_verify(
+    name: str, https_server: ServerHandle
+) -> None:
+    """Without the throw-away CA, the system's CAs cannot vouch for the server: every request
+    fails, none is let through unverified."""
+    counts = run_template(template_path(name), https_server.url, "--requests", "20",
+                          "--concurrency", "2")  # fmt: skip
+    assert counts == (0, 20)
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +125,11 @@ def test_template_copied_out_runs_under_the_harness(name: str, tmp_path: Path) -
     copy = tmp_path / "my_client.py"
     cli("template", name, "--out", str(copy))
     out = tmp_path / "run.json"
+    workload = "https" if name in TLS else "http"
     proc = cli(
         "io", "--only", "net", "--models", "sync", "--libs", "raw", "--clients", "10",
         "--client-file", str(copy), "--duration", "0.3", "--warmup", "0.1", "--json", str(out),
+        "--workloads", workload,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     import json
