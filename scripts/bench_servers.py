@@ -1,9 +1,14 @@
-"""Is the mock HTTP server fast enough never to be what is measured?
+"""Is the mock HTTP server fast enough never to be what is measured, in plain HTTP and in TLS?
 
 Starts the mock server pinned to one core and runs `wrk -t1 -c100` pinned to the other, three
 times; does the same against nginx (one worker, a 64-byte static file, access log off, keep-alive
 unlimited so neither side closes connections); prints both medians and their ratio.
 Target: mock server >= 1.5x nginx.
+
+Then the same over TLS (keep-alive, so it is the cost of encryption, not of handshakes): both
+servers serve one certificate, from a throw-away CA made for the run (`servers.tls`). wrk does not
+verify it; the workbench's clients do. The TLS ratio is reported, with no target: there the mock
+server runs OpenSSL through Python's ssl module, nginx calls it from C.
 
     python scripts/bench_servers.py [--seconds 5] [--runs 3] [--quick]
 """
@@ -22,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _script
 from _bench import cpus, fmt, median_spread, require_tool, wrk
 
+from servers.tls import TlsFiles, make_ca
 from workbench.children import owned_process
 from workbench.report.plots import plot_bars
 from workbench.server_process import run_server
@@ -36,13 +42,14 @@ events {{ worker_connections 4096; }}
 http {{
   access_log off;
   keepalive_requests 100000000;
-  server {{ listen 127.0.0.1:{port}; root {dir}/www; }}
+  server {{ listen 127.0.0.1:{port}{ssl}; root {dir}/www;{certs} }}
 }}
 """
+NGINX_CERTS = " ssl_certificate {cert}; ssl_certificate_key {key};"
 
 
 @contextlib.contextmanager
-def nginx(server_cpus: set[int]) -> Iterator[str]:
+def nginx(server_cpus: set[int], tls: TlsFiles | None = None) -> Iterator[str]:
     binary = require_tool("nginx", "nginx-light")
     import socket
 
@@ -54,13 +61,15 @@ def nginx(server_cpus: set[int]) -> Iterator[str]:
         (Path(d) / "www").mkdir()
         (Path(d) / "www" / "index.html").write_bytes(b"x" * 64)
         conf = Path(d) / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=d, port=port))
+        certs = "" if tls is None else NGINX_CERTS.format(cert=tls.cert, key=tls.key)
+        ssl = "" if tls is None else " ssl"
+        conf.write_text(NGINX_CONF.format(dir=d, port=port, ssl=ssl, certs=certs))
         with owned_process([binary, "-c", str(conf)], cpus=server_cpus, stdin=subprocess.DEVNULL):
             for _ in range(100):
                 with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
                     break
                 time.sleep(0.05)
-            yield f"http://127.0.0.1:{port}/index.html"
+            yield f"{'http' if tls is None else 'https'}://127.0.0.1:{port}/index.html"
 
 
 def main() -> int:
@@ -84,14 +93,32 @@ def main() -> int:
         for _ in range(a.runs):  # interleaved, so drift hits both alike
             mock.append(wrk(server.url, a.connections, a.seconds, load_cpus))
             ref.append(wrk(nginx_url, a.connections, a.seconds, load_cpus))
+    tls_mock: list[float] = []
+    tls_ref: list[float] = []
+    with tempfile.TemporaryDirectory() as d:
+        Path(d).chmod(0o755)  # nginx's master reads the key as root; the directory must be open
+        files = make_ca(Path(d))
+        tls_args = ["--tls", "--tls-cert", str(files.cert), "--tls-key", str(files.key)]
+        with (
+            run_server("http", cpus=server_cpus, body_size=64, loop=a.loop,
+                       extra_args=tls_args) as server,
+            nginx(server_cpus, files) as nginx_url,
+        ):  # fmt: skip
+            for _ in range(a.runs):
+                tls_mock.append(wrk(server.url, a.connections, a.seconds, load_cpus))
+                tls_ref.append(wrk(nginx_url, a.connections, a.seconds, load_cpus))
     ratio = median_spread(mock)[0] / median_spread(ref)[0]
+    tls_ratio = median_spread(tls_mock)[0] / median_spread(tls_ref)[0]
     _script.table(
         f"wrk -t1 -c{a.connections} -d{a.seconds:g}s, server on CPU {sorted(server_cpus)}, "
         f"wrk on CPU {sorted(load_cpus)}, {a.runs} run(s) each",
         ["server", "req/s: median ±spread (runs)", "× nginx"],
         [[f"mock server ({a.loop})", fmt(mock), f"{ratio:.2f}"],
-         ["nginx (1 worker)", fmt(ref), "1.00"]],
+         ["nginx (1 worker)", fmt(ref), "1.00"],
+         [f"mock server ({a.loop}), TLS", fmt(tls_mock), f"{tls_ratio:.2f}"],
+         ["nginx (1 worker), TLS", fmt(tls_ref), "1.00"]],
     )  # fmt: skip
+    print(f"TLS (keep-alive): mock/nginx {tls_ratio:.2f}x")
     verdict = "meets" if ratio >= TARGET else "MISSES"
     print(f"ratio mock/nginx: {ratio:.2f}x ({verdict} the {TARGET}x target)")
     nginx_med = median_spread(ref)[0]
@@ -103,6 +130,7 @@ def main() -> int:
         title=f"mock HTTP server against nginx under wrk -c{a.connections}",
     )  # fmt: skip
     doc = {"kind": "bench-servers", "req_per_s": {"mock": mock, "nginx": ref}, "ratio": ratio,
+           "tls": {"req_per_s": {"mock": tls_mock, "nginx": tls_ref}, "ratio": tls_ratio},
            "metadata": _script.run_metadata(["wrk", "nginx"])}  # fmt: skip
     _script.save(out, "bench-servers", doc, plots)
     return 0 if a.quick or ratio >= TARGET else 1

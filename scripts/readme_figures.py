@@ -44,7 +44,7 @@ FIGURES = ROOT / "docs" / "readme_figures.json"
 SCRIPTS = (
     "compare_asyncio_uvloop", "compare_threads_asyncio", "compare_libraries", "compare_file_apis",
     "compare_interpreters", "gil_claims", "bench_stability", "bench_network", "bench_disk",
-    "bench_servers", "bench_overhead", "bench_cluster",
+    "bench_servers", "bench_overhead", "bench_cluster", "compare_tls",
 )  # fmt: skip
 SOURCES = ("sample", *SCRIPTS, "suite", "fast_loop")
 SUMMARY = re.compile(r"(?:(\d+) failed, )?(\d+) passed(?:, (\d+) skipped)?.* in ([0-9.]+)s")
@@ -200,6 +200,22 @@ def libraries_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {**out, "x_raw_same_model": over_raw}
 
 
+def tls_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Each TLS row against the same model and client on plain HTTP: the rate as a multiple, and
+    the client CPU per request it adds."""
+    out = io_figures(doc)
+    versus = {}
+    for r in doc["results"]:
+        plain = _by(doc["results"], model=r["model"], client=r["client"], workload="http")
+        if plain and r["workload"] != "http":
+            cpu, base = r["cpu_us_per_op"], plain[0]["cpu_us_per_op"]
+            versus[f"{r['model']} · {r['client']} · {r['workload']}"] = {
+                "x_http": _ratio(r["ops_per_s"], plain[0]["ops_per_s"]),
+                "extra_cpu_us": None if cpu is None or base is None else _r(cpu - base, 1),
+            }
+    return {**out, "tls_over_http": versus}
+
+
 def file_apis_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     out = io_figures(doc)
     over_pool = {}
@@ -293,6 +309,7 @@ REDUCERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "compare_threads_asyncio": io_figures,
     "compare_libraries": libraries_figures,
     "compare_file_apis": file_apis_figures,
+    "compare_tls": tls_figures,
     "compare_interpreters": interpreters_figures,
     "gil_claims": gil_figures,
     "bench_stability": stability_figures,

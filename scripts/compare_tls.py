@@ -1,0 +1,85 @@
+"""What does TLS cost each model and client, on keep-alive connections and per handshake?
+
+The same cells on `http`, `https` (keep-alive: the cost of encryption) and `https-handshake` (a new
+connection per request: a TCP and a TLS handshake each), at 50 connections, 3 rounds interleaved:
+the blocking raw socket on threads and on gevent (it releases the GIL inside OpenSSL), requests
+on both, asyncio's and uvloop's SSL transports, and trio's SSLStream. The server's CPU is counted
+apart, so a row that measured the TLS server rather than the client says so (server-bound).
+Prints, per model and client, the rate on each workload and what TLS adds to the client's CPU per
+request, and writes a bar chart.
+
+    python scripts/compare_tls.py [--clients 50] [--repeat 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _script
+
+from workbench.harness.settings import IoSettings
+from workbench.report.plots import plot_bars
+
+WORKLOADS = ["http", "https", "https-handshake"]
+MODELS = ["threads", "gevent", "asyncio", "uvloop", "trio"]
+LIBS = ["raw", "requests", "aiohttp"]
+
+
+def main() -> int:
+    p = _script.parser(__doc__ or "")
+    p.add_argument("--clients", type=int, default=50)
+    p.add_argument("--repeat", type=int, default=3, help="rounds, interleaved (default 3)")
+    p.add_argument("--models", default=",".join(MODELS))
+    a = p.parse_args()
+    out = _script.out_dir(a, "tls")
+    settings = IoSettings(
+        models=a.models.split(","), libs=LIBS, workloads=WORKLOADS, clients=a.clients,
+        duration=2.0, repeat=a.repeat,
+    )  # fmt: skip
+    if a.quick:
+        settings = replace(
+            _script.quick(settings), models=["gevent", "asyncio"], workloads=["http", "https"]
+        )
+    doc = _script.run(settings, f"TLS against plain HTTP at {settings.clients} connections")
+    _script.show(doc)
+    rows = {(r["model"], r["client"], r["workload"]): r for r in doc["results"]}
+    summary = []
+    for (model, client, workload), plain in rows.items():
+        if workload != "http":
+            continue
+        cells = [f"{client} on {model}", f"{plain['ops_per_s']:,.0f}"]
+        for tls in settings.workloads[1:]:
+            r = rows.get((model, client, tls))
+            if r is None:
+                cells += ["-", "-"]
+                continue
+            cpu, base = r["cpu_us_per_op"], plain["cpu_us_per_op"]
+            extra = "-" if cpu is None or base is None else f"{cpu - base:+,.1f}"
+            cells += [f"{r['ops_per_s']:,.0f} ({r['ops_per_s'] / plain['ops_per_s']:.2f}x)", extra]
+        summary.append(cells)
+    columns = ["client on model", "http ops/s"]
+    for tls in settings.workloads[1:]:
+        columns += [f"{tls} ops/s (× http)", "TLS CPU µs/op"]
+    _script.table(
+        f"TLS at {settings.clients} connections (TLS CPU: what the client spends per request "
+        "beyond plain HTTP)",
+        columns,
+        summary,
+    )
+    groups: dict[str, dict[str, list[float]]] = {}
+    for r in doc["results"]:
+        groups.setdefault(f"{r['client']} on {r['model']}", {})[r["workload"]] = _script.rates(r)
+    plots = plot_bars(
+        groups, out / "tls", log=True,
+        xlabel="throughput (requests per second, log scale)",
+        title=f"plain HTTP and TLS at {settings.clients} connections, mock HTTP(S) server",
+    )  # fmt: skip
+    _script.save(out, "tls", doc, plots)
+    return 0
+
+
+if __name__ == "__main__":
+    _script.main(main)
