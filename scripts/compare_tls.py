@@ -6,7 +6,9 @@ the blocking raw socket on threads and on gevent (it releases the GIL inside Ope
 on both, asyncio's and uvloop's SSL transports, and trio's SSLStream. The server's CPU is counted
 apart, so a row that measured the TLS server rather than the client says so (server-bound).
 Prints, per model and client, the rate on each workload and what TLS adds to the client's CPU per
-request, and writes a bar chart.
+request, and writes a bar chart. The reference: one plain loop of 300 handshakes with the standard
+library's ssl against the same kind of server, in this process, timed by its own CPU: what a
+handshake costs with no model around it.
 
     python scripts/compare_tls.py [--clients 50] [--repeat 3] [--quick]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _script
@@ -24,8 +27,37 @@ from workbench.harness.settings import IoSettings
 from workbench.report.plots import plot_bars
 
 WORKLOADS = ["http", "https", "https-handshake"]
+HANDSHAKES = 300
 MODELS = ["threads", "gevent", "asyncio", "uvloop", "trio"]
 LIBS = ["raw", "requests", "aiohttp"]
+
+
+def handshake_reference(count: int) -> dict[str, Any]:
+    """`count` sequential TLS handshakes (connect, handshake, close) with one shared context:
+    the client's CPU and wall time for each, in ms, after 20 unmeasured ones."""
+    import resource
+    import socket
+    import ssl
+    import time
+
+    from workbench.server_process import run_server
+
+    with run_server("http", tls=True) as server:
+        context = ssl.create_default_context(cafile=server.ca_file)
+
+        def once() -> None:
+            raw = socket.create_connection((server.host, server.port), timeout=5)
+            context.wrap_socket(raw, server_hostname=server.host).close()
+
+        for _ in range(20):
+            once()
+        r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        for _ in range(count):
+            once()
+        r1, t1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+    return {"cpu_ms": 1e3 * cpu / count, "wall_ms": 1e3 * (t1 - t0) / count,
+            "openssl": ssl.OPENSSL_VERSION}  # fmt: skip
 
 
 def main() -> int:
@@ -45,6 +77,12 @@ def main() -> int:
         )
     doc = _script.run(settings, f"TLS against plain HTTP at {settings.clients} connections")
     _script.show(doc)
+    reference = handshake_reference(30 if a.quick else HANDSHAKES)
+    print(
+        f"reference: {reference['cpu_ms']:.2f} ms of client CPU ({reference['wall_ms']:.2f} ms "
+        f"wall) per handshake in a plain loop, {reference['openssl']}"
+    )
+    doc["handshake_reference"] = reference  # type: ignore[typeddict-unknown-key]
     rows = {(r["model"], r["client"], r["workload"]): r for r in doc["results"]}
     summary = []
     for (model, client, workload), plain in rows.items():

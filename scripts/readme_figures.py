@@ -213,7 +213,7 @@ def tls_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
                 "x_http": _ratio(r["ops_per_s"], plain[0]["ops_per_s"]),
                 "extra_cpu_us": None if cpu is None or base is None else _r(cpu - base, 1),
             }
-    return {**out, "tls_over_http": versus}
+    return {**out, "tls_over_http": versus, "handshake_reference": doc.get("handshake_reference")}
 
 
 def file_apis_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
