@@ -9,6 +9,7 @@ import errno
 import json
 import random
 import socket
+import ssl
 import struct
 import sys
 from collections import Counter, deque
@@ -328,7 +329,9 @@ def serve(
 TLS_SCHEMES = {"http": "https", "tcp": "tls"}
 
 
-def _tls_setup(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[Any, str | None]:
+def _tls_setup(
+    args: argparse.Namespace, stack: contextlib.ExitStack
+) -> tuple[ssl.SSLContext, str | None]:
     """The server's SSL context, and the path of the CA certificate clients must trust (None when
     the user brought their own certificate)."""
     import tempfile
@@ -352,7 +355,7 @@ async def _serve(
     loop: asyncio.AbstractEventLoop,
     config: ServerConfig,
     protocol_factory: Callable[[ServerConfig], Callable[[], asyncio.Protocol]],
-    ssl_context: Any = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> int:
     import signal
 

@@ -186,5 +186,5 @@ def test_gevent_runs_no_disk_cells_and_says_so() -> None:
     # is a clear error rather than a row of starved users.
     cells = plan_cells(IoSettings(models=["gevent", "threads"], workloads=["http", "file-read"]))
     assert {(c.model, c.workload) for c in cells if c.model == "gevent"} == {("gevent", "http")}
-    with pytest.raises(UsageError, match="no .* combination fits"):
+    with pytest.raises(UsageError, match=r"no .* combination fits"):
         plan_cells(IoSettings(models=["gevent"], workloads=["file-read"]))

@@ -318,10 +318,30 @@ def test_https_handshake_workload_opens_a_connection_per_operation() -> None:
     assert server.final["connections"] >= server.final["requests"] >= row["ops"] > 0
 
 
-def test_tls_options_are_checked() -> None:
-    proc = subprocess.run(
+def test_tls_server_on_its_own_makes_and_removes_its_ca_and_checks_its_options() -> None:
+    """`python -m servers.http --tls` as a user runs it: the CA's path on the READY line, its
+    directory gone once the server stops; and TLS options without --tls refused in one line."""
+    from pathlib import Path
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "servers.http", "--tls", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        ready = proc.stdout.readline().split()
+        assert ready[0] == "READY"
+        assert ready[1].startswith("https://127.0.0.1:")
+        ca = Path(ready[2].removeprefix("ca="))
+        assert ca.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert not ca.parent.exists()
+    refused = subprocess.run(
         [sys.executable, "-m", "servers.http", "--tls-cert", "x.pem"],
         capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
-    assert proc.returncode == 2
-    assert "need --tls" in proc.stderr
+    assert refused.returncode == 2
+    assert "need --tls" in refused.stderr
