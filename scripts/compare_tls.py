@@ -73,7 +73,10 @@ def main() -> int:
     )  # fmt: skip
     if a.quick:
         settings = replace(
-            _script.quick(settings), models=["gevent", "asyncio"], workloads=["http", "https"]
+            _script.quick(settings),
+            models=["gevent", "asyncio"],
+            libs=["raw"],
+            workloads=["http", "https"],
         )
     doc = _script.run(settings, f"TLS against plain HTTP at {settings.clients} connections")
     _script.show(doc)

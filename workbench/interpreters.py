@@ -402,21 +402,23 @@ def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[s
             tail = (out.stderr.strip().splitlines() or ["unknown error"])[-1]
             raise UsageError(f"cannot make a virtual environment for {python}: {tail}")
     installed, failed = [], {}
-    for module, requirement in _requirements_by_module().items():
-        note(f"installing {requirement} for Python {tag_of(info)}")
-        binary = "--prefer-binary" if module in CORE else "--only-binary=:all:"
-        cmd = [str(venv_python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-               binary, requirement]  # fmt: skip
-        try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S,
-                                 check=False)  # fmt: skip
-            reason = None if out.returncode == 0 else _pip_reason(out.stderr)
-        except subprocess.TimeoutExpired:
-            reason = f"pip took longer than {PIP_TIMEOUT_S:g}s"
-        if reason is None:
-            installed.append(module)
-        else:
-            failed[module] = f"{requirement}: {reason}"
+    wanted = _requirements_by_module()
+    # First all of a kind in one pip run: the usual case, one resolver run instead of a dozen.
+    # Only when that fails does each package get a run of its own, so that one package with no
+    # wheel for this build leaves the others installed, with pip's reason for it.
+    for kind in ("core", "optional"):
+        group = {m: r for m, r in wanted.items() if (m in CORE) == (kind == "core")}
+        note(f"installing {', '.join(group.values())} for Python {tag_of(info)}")
+        if _pip_install(venv_python, kind, list(group.values())) is None:
+            installed += list(group)
+            continue
+        for module, requirement in group.items():
+            note(f"installing {requirement} for Python {tag_of(info)} on its own")
+            reason = _pip_install(venv_python, kind, [requirement])
+            if reason is None:
+                installed.append(module)
+            else:
+                failed[module] = f"{requirement}: {reason}"
     manifest = {
         "python": str(venv_python), "base": os.path.realpath(python), "version": info["version"],
         "free_threaded": info["free_threaded_build"], "installed": installed, "failed": failed,
@@ -427,6 +429,20 @@ def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[s
     tmp.write_text(json.dumps(manifest, indent=1))
     os.replace(tmp, where / "workbench-env.json")
     return manifest
+
+
+def _pip_install(venv_python: Path, kind: str, requirements: list[str]) -> str | None:
+    """pip install into the environment; None, or why it failed. The optional packages only from
+    wheels; the core ones, without which no worker runs, are compiled if they must be."""
+    binary = "--prefer-binary" if kind == "core" else "--only-binary=:all:"
+    cmd = [str(venv_python), "-m", "pip", "install", "-q", "--disable-pip-version-check", binary,
+           *requirements]  # fmt: skip
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S,
+                             check=False)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return f"pip took longer than {PIP_TIMEOUT_S:g}s"
+    return None if out.returncode == 0 else _pip_reason(out.stderr)
 
 
 def _requirements_by_module() -> dict[str, str]:
