@@ -304,20 +304,21 @@ def serve(
         random.Random(args.seed),
     )
     config = ServerConfig(args, timing, plan, ServerStats())
-    try:
-        loop = new_event_loop(args.loop)
-    except ImportError:
-        return _fail(prog, "uvloop is not installed: pip install uvloop, or pass --loop asyncio")
-    raise_nofile_limit()
-    with contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:  # owns the throw-away CA's directory, if any
         ssl_context = None
         if args.tls:
             try:
                 ssl_context, config.ca_file = _tls_setup(args, stack)
             except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-                loop.close()
                 return _fail(prog, f"cannot set up TLS: {exc}")
             scheme = TLS_SCHEMES[scheme]
+        try:
+            loop = new_event_loop(args.loop)
+        except ImportError:
+            return _fail(
+                prog, "uvloop is not installed: pip install uvloop, or pass --loop asyncio"
+            )
+        raise_nofile_limit()
         try:
             return loop.run_until_complete(
                 _serve(prog, scheme, loop, config, protocol_factory, ssl_context)

@@ -61,8 +61,8 @@ def _context(ca_file: str | None) -> ssl.SSLContext:
 def tls_context(target: Target) -> ssl.SSLContext | None:
     """The one client SSL context of this process for an https target (None for plain ones): the
     standard library's defaults, which verify the chain and the host name, trusting the target's
-    CA (or the system's). Shared, as a real client shares it, so session tickets and the loaded
-    CA are paid for once per process rather than per connection."""
+    CA (or the system's). Shared, as a real client shares it, so the CA is loaded once per process
+    rather than once per connection."""
     return _context(target.ca_file) if target.tls else None
 
 

@@ -18,9 +18,9 @@ from workbench.clients.base import (
     BlockingClient,
     BlockingConnection,
     ClientContext,
-    read_by_deadline,
     tls_name,
 )
+from workbench.clients.urllib3_client import read_body
 from workbench.workloads.http import HttpWorkload
 
 
@@ -69,14 +69,8 @@ class RequestsConnection(BlockingConnection):
             stream=True,  # the body is read below, within the operation's deadline
             allow_redirects=False,
         )
-        raw = resp.raw
-        conn = getattr(raw, "connection", None)
         try:
-            body = read_by_deadline(raw.read1, getattr(conn, "sock", None), deadline)
-        except BaseException:
-            if conn is not None:
-                conn.close()  # half read: the session must reconnect, not reuse it
-            raise
+            body = read_body(resp.raw, deadline)
         finally:
             resp.close()
         return wl.check(resp.status_code, body) + len(wl.body or b"")

@@ -18,6 +18,19 @@ from workbench.clients.base import (
 from workbench.workloads.http import HttpWorkload
 
 
+def read_body(resp: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
+    """A urllib3 response's body (requests' `resp.raw` is one too), read by the operation's
+    deadline. Half read, its connection is closed, so that the pool reconnects rather than reuse
+    a connection with the rest of a body still in it."""
+    conn = getattr(resp, "connection", None)
+    try:
+        return read_by_deadline(resp.read1, getattr(conn, "sock", None), deadline)
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        raise
+
+
 class Urllib3Connection(BlockingConnection):
     def __init__(self, pool: urllib3.HTTPConnectionPool, wl: HttpWorkload, timeout: float) -> None:
         self.pool = pool
@@ -35,13 +48,8 @@ class Urllib3Connection(BlockingConnection):
             retries=False,
             preload_content=False,
         )
-        conn = resp.connection
         try:
-            body = read_by_deadline(resp.read1, getattr(conn, "sock", None), deadline)
-        except BaseException:
-            if conn is not None:
-                conn.close()  # half read: the pool must reconnect, not reuse it
-            raise
+            body = read_body(resp, deadline)
         finally:
             resp.release_conn()
         return wl.check(resp.status, body) + len(wl.body or b"")

@@ -57,6 +57,17 @@ class WindowReceiver:
             self.start.apply_delta(self.end or Usage.now(), rec)
 
 
+def _failed(stdout: TextIO, exc: Exception) -> int:
+    """Tell the owner why the cell failed; the exit code. Bad input is one line (exit 2);
+    anything else also leaves its traceback on stderr (exit 1)."""
+    if isinstance(exc, UsageError):
+        emit(stdout, "error", {"message": str(exc), "usage": True})
+        return 2
+    emit(stdout, "error", {"message": f"{type(exc).__name__}: {exc}", "usage": False})
+    traceback.print_exc()
+    return 1
+
+
 def run(spec_line: str, stdin: TextIO, stdout: TextIO) -> int:
     spec = CellSpec.from_dict(json.loads(spec_line))
     raise_nofile_limit()
@@ -66,13 +77,8 @@ def run(spec_line: str, stdin: TextIO, stdout: TextIO) -> int:
         workload = spec.build_workload()
         if model.runs_users:
             workload.prepare()
-    except UsageError as exc:
-        emit(stdout, "error", {"message": str(exc), "usage": True})
-        return 2
     except Exception as exc:
-        emit(stdout, "error", {"message": f"{type(exc).__name__}: {exc}", "usage": False})
-        traceback.print_exc()
-        return 1
+        return _failed(stdout, exc)
     try:
         # What the cell does and how its answers are checked travels with every result.
         about = {"loop": model.loop_name(), "workload": workload.describe()}
@@ -102,12 +108,7 @@ def run(spec_line: str, stdin: TextIO, stdout: TextIO) -> int:
         rec.peak_rss_kb += peak_rss_kb()
         emit(stdout, "result", rec.to_dict())
         return 0
-    except UsageError as exc:
-        emit(stdout, "error", {"message": str(exc), "usage": True})
-        return 2
     except Exception as exc:
-        emit(stdout, "error", {"message": f"{type(exc).__name__}: {exc}", "usage": False})
-        traceback.print_exc()
-        return 1
+        return _failed(stdout, exc)
     finally:
         model.close()

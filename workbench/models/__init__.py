@@ -89,4 +89,5 @@ __all__ = [
     "load_model",
     "model_class",
     "run_prelude",
+    "runs",
 ]

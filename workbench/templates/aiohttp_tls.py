@@ -19,8 +19,8 @@ MODEL = "asyncio"
 
 
 async def setup(url: str, concurrency: int, timeout_s: float) -> dict[str, Any]:
-    # One SSL context for every connection: the CA is loaded once, and resumed sessions can be
-    # reused. create_default_context() verifies the chain and the host name; it trusts the
+    # One SSL context for every connection, so the CA is loaded once, not per connection.
+    # create_default_context() verifies the chain and the host name; it trusts the
     # system's CAs, or the file in SSL_CERT_FILE (which --ca-file sets, and which the workbench
     # sets to its mock server's throw-away CA). Never pass ssl=False to make an error go away.
     context = ssl.create_default_context()
