@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from workbench.cell_spec import CellSpec
-from workbench.clients import CLIENTS, fits
+from workbench.clients import CLIENTS, fits, unavailable
 from workbench.harness.cell import Cell, Observer, run_cell
 from workbench.harness.rows import summarise
 from workbench.harness.settings import IoSettings
@@ -41,6 +41,9 @@ def skip_if_missing(model: str, client: str) -> None:
     for package in packages:
         if importlib.util.find_spec(package) is None:
             pytest.skip(f"{package} is not installed (pip install {package})")
+    reason = unavailable(client)
+    if reason is not None:
+        pytest.skip(reason)  # this machine cannot (io_uring where the kernel refuses it)
 
 
 def run_one(

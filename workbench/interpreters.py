@@ -43,9 +43,13 @@ CORE = {"psutil": "psutil", "hdrh": "hdrhistogram"}
 OPTIONAL = {
     "uvloop": "uvloop", "trio": "trio", "anyio": "anyio", "aiohttp": "aiohttp",
     "httpx": "httpx", "urllib3": "urllib3", "aiofiles": "aiofiles", "h11": "h11",
-    "requests": "requests", "gevent": "gevent",
+    "requests": "requests", "gevent": "gevent", "liburing": "liburing",
 }  # fmt: skip
 MODULES = {**CORE, **OPTIONAL}
+# Packages with no usable wheel, built from source only (liburing: see
+# workbench.clients.uring_ring). `prepare` leaves them out and says how to add them: a build
+# takes minutes, too long for a step that runs unasked.
+SOURCE_ONLY = {"liburing": "liburing==2024.5.3"}
 PROBE_TIMEOUT_S = 60.0
 PIP_TIMEOUT_S = 600.0
 
@@ -403,6 +407,10 @@ def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[s
             raise UsageError(f"cannot make a virtual environment for {python}: {tail}")
     installed, failed = [], {}
     wanted = _requirements_by_module()
+    for module, requirement in SOURCE_ONLY.items():
+        del wanted[module]
+        failed[module] = (f"{requirement} builds from source (minutes), so it is not installed "
+                          f"unasked: {venv_python} -m pip install '{requirement}'")  # fmt: skip
     # First all of a kind in one pip run: the usual case, one resolver run instead of a dozen.
     # Only when that fails does each package get a run of its own, so that one package with no
     # wheel for this build leaves the others installed, with pip's reason for it.

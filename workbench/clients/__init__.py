@@ -3,6 +3,7 @@ implementation per family of models it fits, imported lazily."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 
@@ -18,6 +19,9 @@ class ClientEntry:
     package: str | None  # what to pip install, if not the standard library
     summary: str
     skips: tuple[str, ...] = ()  # workloads of those protocols it does not do
+    # "module:function" -> why this machine cannot run it, or None (checked before a run plans
+    # its cells, so that a missing kernel feature skips them with the reason instead of failing)
+    unavailable: str | None = None
 
 
 _RAW = "workbench.clients.raw_"
@@ -129,6 +133,14 @@ CLIENTS: dict[str, ClientEntry] = {
             "trio.Path.read_bytes / write_bytes: one hop per file",
             skips=("file-read-chunked",),
         ),
+        ClientEntry(
+            "io_uring",
+            dict.fromkeys(("asyncio", "trio", "anyio"), _FILES + "uring:UringFileClient"),
+            ("file",),
+            "liburing",
+            "a ring the event loop drives itself (eventfd, linked open/read/close): no thread hop",
+            unavailable="workbench.clients.uring_ring:unavailable",
+        ),
     )
 }
 CLIENT_NAMES = tuple(CLIENTS)
@@ -156,6 +168,19 @@ def fits(client: str, family: str, workload: str) -> bool:
     )
 
 
+@functools.cache
+def unavailable(name: str) -> str | None:
+    """Why client `name` cannot run on this machine at all (not: under this model), or None."""
+    if name.startswith(FILE_PREFIX):
+        return None
+    hook = client_entry(name).unavailable
+    if hook is None:
+        return None
+    module_name, _, attr = hook.partition(":")
+    reason: str | None = getattr(importlib.import_module(module_name), attr)()
+    return reason
+
+
 def load_client(name: str, family: str) -> type[BlockingClient] | type[AsyncClient]:
     if name.startswith(FILE_PREFIX):  # a user's own client file (io --client-file)
         from workbench.clients.client_file import client_class
@@ -175,4 +200,4 @@ def load_client(name: str, family: str) -> type[BlockingClient] | type[AsyncClie
     return cls
 
 
-__all__ = ["CLIENTS", "CLIENT_NAMES", "client_entry", "fits", "load_client"]
+__all__ = ["CLIENTS", "CLIENT_NAMES", "client_entry", "fits", "load_client", "unavailable"]

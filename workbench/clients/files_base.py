@@ -78,6 +78,7 @@ class BlockingFileUser(BlockingConnection):
 
 class AsyncFileClient(AsyncClient):
     opens_file = True  # False: one hop per operation (the API reads a whole file in one call)
+    hops = True  # False: the API never leaves the loop's thread (io_uring)
 
     def __init__(self, ctx: ClientContext) -> None:
         super().__init__(ctx)
@@ -86,6 +87,9 @@ class AsyncFileClient(AsyncClient):
 
     async def start(self) -> None:
         wl = self.workload
+        if not self.hops:
+            wl.extras["hops_per_op"] = 0
+            return
         costs = []
         for _ in range(HOP_SAMPLES):
             t0 = time.perf_counter_ns()
@@ -102,9 +106,9 @@ class AsyncFileClient(AsyncClient):
     def connection(self) -> AsyncConnection:
         return AsyncFileUser(self)
 
-    @abstractmethod
     async def hop(self) -> None:
         """One round trip to the API's worker thread with nothing to do."""
+        raise NotImplementedError
 
     @abstractmethod
     async def read(self, path: str, chunk: int | None) -> bytes: ...

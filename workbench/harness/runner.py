@@ -45,7 +45,9 @@ class RunPlan:
 def plan_run(settings: IoSettings, observer: Observer) -> RunPlan:
     validate(settings)
     variants = resolve(settings.pythons, settings.env, observer.note)
-    cells, skipped = with_interpreters(plan_cells(settings), variants)
+    cells, unable = on_this_machine(plan_cells(settings))
+    cells, skipped = with_interpreters(cells, variants)
+    skipped = unable + skipped
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return RunPlan(settings, variants, cells, skipped, started)
 
@@ -177,6 +179,24 @@ def run_alone(
             run = run_cell(spec, settings, server, cpus, Observer(), halt, agree)
     metadata = {kind.metadata_key: prepared.metadata, "processes_per_cell": procs}
     return run, metadata, kind.trust_cpus(pinning)
+
+
+def on_this_machine(cells: list[Cell]) -> tuple[list[Cell], list[dict[str, str]]]:
+    """The cells whose client this machine can run, and the others, each with the reason (io_uring
+    where the kernel, its settings or a seccomp filter refuse it)."""
+    from workbench.clients import unavailable
+
+    out, skipped = [], []
+    for cell in cells:
+        reason = unavailable(cell.client)
+        if reason is None:
+            out.append(cell)
+        else:
+            skipped.append({"cell": cell.label, "reason": reason})
+    if not out:
+        reasons = "; ".join(f"{s['cell']}: {s['reason']}" for s in skipped)
+        raise UsageError(f"no cell can run on this machine: {reasons}")
+    return out, skipped
 
 
 def with_interpreters(

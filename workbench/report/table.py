@@ -230,7 +230,8 @@ def notes(doc: ResultDoc) -> list[str]:
         )
     out += cluster_notes(doc)
     for skip in doc["metadata"].get("skipped") or []:
-        out.append(f"skipped under Python {skip['python']}: {skip['cell']}: {skip['reason']}")
+        where = f" under Python {skip['python']}" if "python" in skip else ""
+        out.append(f"skipped{where}: {skip['cell']}: {skip['reason']}")
     seen = sorted({f for r in rows for f in r["flags"]})
     for flag in seen:
         out.append(f"{flag}: {ALL_FLAG_HELP.get(flag, '')}")

@@ -1,0 +1,389 @@
+"""io_uring for an event loop: one ring per loop, file operations as linked chains, completions
+announced on an eventfd the loop watches. No thread of ours is involved: warm reads complete
+inside the submitting system call, the rest in the kernel, and the loop learns of them from the
+eventfd.
+
+Binding: `liburing` 2024.5.3 from PyPI (Cython over the C liburing it bundles). Its 2026
+releases are wheels built for AVX-512 CPUs and die with SIGILL elsewhere (any AMD before Zen 4,
+these machines included), so it is pinned and built from source; see the README.
+
+An operation is a small state machine that does no I/O (`FileOp`): it says which submissions
+its next round needs and reads their results. Each round is one chain on one fixed-file slot:
+`open -> read(s) -> close` (or `open -> write -> fsync -> close`). The slot comes back when the
+round's close completes, so a slot is never reused while its file may be open. The event-loop
+glue (workbench.clients.files_uring) only decides when `pump()` runs and how a waiter is woken.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import errno
+import importlib.metadata
+import os
+import sys
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.interpreters import SOURCE_ONLY
+
+BINDING = "liburing"
+BINDING_VERSION = SOURCE_ONLY[BINDING].partition("==")[2]  # the one pin pyproject.toml repeats
+INSTALL_HINT = "pip install 'workbench[io-uring]' (builds liburing from source: needs a C compiler)"
+
+# Kernel ABI values (linux/io_uring.h, linux/stat.h): stable, and this binding keeps them in
+# Cython enums that its module does not export.
+IOSQE_FIXED_FILE = 1 << 0
+IOSQE_IO_LINK = 1 << 2
+IOSQE_IO_HARDLINK = 1 << 3
+OPS_NEEDED = ("IORING_OP_OPENAT", "IORING_OP_READ", "IORING_OP_WRITE", "IORING_OP_CLOSE",
+              "IORING_OP_FSYNC")  # fmt: skip
+ENTRIES = 256  # submission queue size; a chain never exceeds MAX_READS + 2
+SLOTS = 1024  # fixed-file slots: one per round in flight
+FIRST_READ = 64 * 1024  # a whole-file read asks for this much first, then doubles
+MAX_READS = 32  # reads one round may link
+CLOSE_WAIT_S = 5.0  # at close, how long to wait for the kernel to finish what is in flight
+
+
+def unavailable() -> str | None:
+    """Why this process cannot use io_uring here, or None. Checks the binding's version, the
+    sysctl, that a ring can be set up (seccomp and old kernels refuse) and the operations used."""
+    if not sys.platform.startswith("linux"):
+        return f"io_uring is Linux's; this is {sys.platform}"
+    try:
+        version = importlib.metadata.version(BINDING)
+    except importlib.metadata.PackageNotFoundError:
+        return f"{BINDING} is not installed ({INSTALL_HINT})"
+    if version != BINDING_VERSION:
+        # Not imported: the 2026 wheels crash the interpreter on CPUs without AVX-512.
+        return (f"{BINDING} {version} is installed; this client needs {BINDING_VERSION} "
+                f"({INSTALL_HINT})")  # fmt: skip
+    disabled = _sysctl("io_uring_disabled")
+    if disabled == "2":
+        return "io_uring is disabled on this machine (sysctl kernel.io_uring_disabled = 2)"
+    import liburing
+
+    ring = liburing.io_uring()
+    try:
+        liburing.io_uring_queue_init(8, ring, 0)
+    except OSError as exc:
+        if exc.errno == errno.EPERM and disabled == "1":
+            group = _sysctl("io_uring_group")
+            return (f"io_uring is limited to group {group} (kernel.io_uring_disabled = 1), "
+                    "which this user is not in")  # fmt: skip
+        if exc.errno in (errno.EPERM, errno.ENOSYS):
+            return (f"io_uring_setup is refused ({errno.errorcode[exc.errno]}): the kernel "
+                    "is too old or built without it, or a seccomp filter blocks it (as "
+                    "container runtimes' default profiles do)")  # fmt: skip
+        return f"io_uring_setup failed: {exc}"
+    liburing.io_uring_queue_exit(ring)
+    supported = liburing.probe()
+    missing = [op.removeprefix("IORING_OP_") for op in OPS_NEEDED if not supported.get(op)]
+    if missing:
+        return f"this kernel's io_uring lacks {', '.join(missing)}"
+    return None
+
+
+def _sysctl(name: str) -> str | None:
+    try:
+        with open(f"/proc/sys/kernel/{name}") as f:
+            return f.read().strip()
+    except OSError:
+        return None  # before Linux 6.6 there is no such switch
+
+
+class OpError(OSError):
+    """An operation's first failed step, with the kernel's errno."""
+
+
+# One submission of a round: (what, argument, flags). What: "open" (path, open flags, mode),
+# "read" (a writable buffer, file offset), "write" (bytes, file offset), "fsync", "close"; all on
+# the round's fixed-file slot. Plain tuples: the ops stay free of the binding, and cheap.
+Step = tuple[str, Any, int]
+
+
+@dataclass(eq=False)
+class FileOp(ABC):
+    """An operation in rounds. `steps()` gives the next round's chain; `finish(results)` reads
+    its results (one per step, a negative errno on failure) and says whether the op is done."""
+
+    result: Any = None
+    error: BaseException | None = None
+    abandoned: bool = False  # its waiter went away (cancelled): finish the round, then stop
+    on_done: Callable[[FileOp], None] | None = field(default=None, repr=False)
+
+    @abstractmethod
+    def steps(self) -> list[Step]: ...
+
+    @abstractmethod
+    def finish(self, results: list[int]) -> bool: ...
+
+    def fail(self, step: str, res: int) -> bool:
+        self.error = OpError(-res, f"{step}: {os.strerror(-res)}")
+        return True
+
+
+class ReadFile(FileOp):
+    """A whole file, or `chunk`-sized reads until EOF. Each round opens the file, links its
+    reads (a short read ends the chain, as EOF ends a read loop) and closes it; a round whose
+    reads were all full is followed by another, from where it stopped, with twice as many
+    reads (or, for a whole-file read, one read twice as large)."""
+
+    def __init__(self, path: str, chunk: int | None) -> None:
+        super().__init__()
+        self.path = os.fsencode(path)
+        self.chunk = chunk
+        self.offset = 0
+        self.parts: list[bytes] = []
+        self.rounds = 0
+        self.buf = bytearray()
+        self.reads: list[int] = []
+
+    def steps(self) -> list[Step]:
+        n = min(MAX_READS, 1 << self.rounds)
+        self.reads = [self.chunk] * n if self.chunk else [FIRST_READ << self.rounds]
+        self.buf = bytearray(sum(self.reads))
+        view, at = memoryview(self.buf), 0
+        steps: list[Step] = [("open", (self.path, os.O_RDONLY, 0), IOSQE_IO_LINK)]
+        for i, size in enumerate(self.reads):
+            # Soft links: a short read cancels the reads after it. Hard before the close, so
+            # that the close runs whatever the last read returned.
+            link = IOSQE_IO_HARDLINK if i == len(self.reads) - 1 else IOSQE_IO_LINK
+            steps.append(("read", (view[at : at + size], self.offset + at), link))
+            at += size
+        steps.append(("close", None, 0))
+        return steps
+
+    def finish(self, results: list[int]) -> bool:
+        self.rounds += 1
+        if results[0] < 0:
+            return self.fail("open", results[0])
+        got = 0
+        for want, res in zip(self.reads, results[1:-1], strict=True):
+            if res < 0:
+                if res == -errno.ECANCELED:
+                    break  # after a short read: the file had ended
+                return self.fail("read", res)
+            got += res
+            if res < want:
+                break
+        self.parts.append(bytes(memoryview(self.buf)[:got]))
+        self.offset += got
+        self.buf = bytearray()
+        if got == sum(self.reads) and not self.abandoned:
+            return False  # every read was full: the file may go on
+        self.result = self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
+        return True
+
+
+class WriteFile(FileOp):
+    """Create `path` (it must not exist), write `data`, fsync if asked, close: one hard-linked
+    chain, so the close runs even when a step before it fails."""
+
+    def __init__(self, path: str, data: bytes, fsync: bool) -> None:
+        super().__init__()
+        self.path = os.fsencode(path)
+        self.data = data
+        self.fsync = fsync
+
+    def steps(self) -> list[Step]:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        steps: list[Step] = [
+            ("open", (self.path, flags, 0o644), IOSQE_IO_HARDLINK),
+            ("write", (self.data, 0), IOSQE_IO_HARDLINK),
+        ]
+        if self.fsync:
+            steps.append(("fsync", None, IOSQE_IO_HARDLINK))
+        steps.append(("close", None, 0))
+        return steps
+
+    def finish(self, results: list[int]) -> bool:
+        names = [*["open", "write", "fsync"][: len(results) - 1], "close"]
+        for name, res in zip(names, results, strict=True):
+            if res < 0:
+                return self.fail(name, res)
+        if results[1] != len(self.data):
+            self.error = OpError(errno.EIO, f"short write: {results[1]} of {len(self.data)}")
+        self.result = len(self.data)
+        return True
+
+
+@dataclass(eq=False)
+class _Round:
+    op: FileOp
+    slot: int
+    results: list[int]
+    pending: int
+
+
+class Ring:
+    """One io_uring with an eventfd and a table of fixed-file slots, driven from one thread.
+
+    `start(op)` queues an operation's first round; `pump()` submits what is queued and handles
+    what has completed, calling each finished op's `on_done`; the loop calls `pump()` soon after
+    a start and whenever `fileno()` (the eventfd) is readable."""
+
+    def __init__(self) -> None:
+        import liburing as lu
+
+        self._lu = lu
+        self._ring = lu.io_uring()
+        lu.io_uring_queue_init(ENTRIES, self._ring, 0)
+        try:
+            lu.io_uring_register_files_sparse(self._ring, SLOTS)
+            self._efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+            lu.io_uring_register_eventfd(self._ring, self._efd)
+        except BaseException:
+            lu.io_uring_queue_exit(self._ring)
+            raise
+        self._cqe = lu.io_uring_cqe()
+        self._free = list(range(SLOTS - 1, -1, -1))
+        self._waiting: collections.deque[FileOp] = collections.deque()  # for a free slot
+        self._rounds: dict[int, _Round] = {}  # by user_data >> 8
+        self._serial = 0
+        self._queued = 0  # submissions prepared but not yet submitted
+        self.closed = False
+
+    def fileno(self) -> int:
+        return self._efd
+
+    def start(self, op: FileOp) -> None:
+        if self._free:
+            self._begin(op, self._free.pop())
+        else:
+            self._waiting.append(op)
+
+    def pump(self) -> None:
+        """Submit, then collect completions until none is left that a submission produced."""
+        lu, ring = self._lu, self._ring
+        with contextlib.suppress(BlockingIOError):
+            os.eventfd_read(self._efd)  # its count only says "look"; the ring says what
+        while True:
+            if self._queued:
+                # Completions that happen inside this call are collected below: they need not
+                # wake the loop through the eventfd as well.
+                lu.io_uring_cq_eventfd_toggle(ring, False)
+                try:
+                    lu.io_uring_submit(ring)
+                finally:
+                    lu.io_uring_cq_eventfd_toggle(ring, True)
+                self._queued = 0
+            if lu.io_uring_cq_has_overflow(ring):
+                # More completions than the completion queue holds: the kernel keeps the rest
+                # until asked for them.
+                lu.io_uring_get_events(ring)
+            if not self._reap() and not self._queued and not lu.io_uring_cq_has_overflow(ring):
+                return
+
+    def _begin(self, op: FileOp, slot: int) -> None:
+        lu, ring = self._lu, self._ring
+        steps = op.steps()
+        if lu.io_uring_sq_space_left(ring) < len(steps):
+            lu.io_uring_submit(ring)  # a chain must go in one submission: make room first
+            self._queued = 0
+        self._serial += 1
+        key = self._serial
+        self._rounds[key] = _Round(op, slot, [0] * len(steps), len(steps))
+        for i, (what, arg, flags) in enumerate(steps):
+            sqe = lu.io_uring_get_sqe(ring)
+            if what == "read":
+                buf, offset = arg
+                lu.io_uring_prep_read(sqe, slot, buf, len(buf), offset)
+                flags |= IOSQE_FIXED_FILE
+            elif what == "open":
+                path, oflags, mode = arg
+                lu.io_uring_prep_openat_direct(sqe, path, oflags, slot, mode)
+            elif what == "close":
+                lu.io_uring_prep_close_direct(sqe, slot)
+            elif what == "write":
+                data, offset = arg
+                lu.io_uring_prep_write(sqe, slot, data, len(data), offset)
+                flags |= IOSQE_FIXED_FILE
+            elif what == "fsync":
+                lu.io_uring_prep_fsync(sqe, slot, 0)
+                flags |= IOSQE_FIXED_FILE
+            else:
+                raise ValueError(f"unknown io_uring step {what!r}")
+            sqe.flags = flags
+            sqe.user_data = key << 8 | i
+        self._queued += len(steps)
+
+    def _reap(self) -> int:
+        lu, ring, cqe = self._lu, self._ring, self._cqe
+        n: int = lu.io_uring_cq_ready(ring)
+        for _ in range(n):
+            lu.io_uring_peek_cqe(ring, cqe)
+            data, res = cqe.user_data, cqe.res
+            lu.io_uring_cqe_seen(ring, cqe)
+            rnd = self._rounds[data >> 8]
+            rnd.results[data & 0xFF] = res
+            rnd.pending -= 1
+            if rnd.pending == 0:
+                del self._rounds[data >> 8]
+                self._round_done(rnd)
+        return n
+
+    def _round_done(self, rnd: _Round) -> None:
+        op = rnd.op
+        if rnd.results[-1] == -errno.ECANCELED:
+            # The chain broke before its close (a failed open cancels everything after it; a
+            # failed read cancels the reads and the close): the slot may still hold the file.
+            self._close_slot(rnd.slot)
+        else:
+            self._slot_free(rnd.slot)
+        try:
+            done = op.finish(rnd.results)
+        except Exception as exc:  # a bug in an op: fail it, never the loop
+            op.error, done = exc, True
+        if not done:
+            self.start(op)
+        elif op.on_done is not None and not op.abandoned:
+            op.on_done(op)
+
+    def _close_slot(self, slot: int) -> None:
+        self._begin(_CloseSlot(), slot)  # the slot is freed when this close completes
+
+    def _slot_free(self, slot: int) -> None:
+        if self._waiting:
+            self._begin(self._waiting.popleft(), slot)
+        else:
+            self._free.append(slot)
+
+    def in_flight(self) -> int:
+        return len(self._rounds)
+
+    def close(self) -> None:
+        """Wait (bounded) for what the kernel still holds, then tear the ring down. The buffers
+        of anything still in flight after that are kept alive, never freed under the kernel."""
+        if self.closed:
+            return
+        self.closed = True
+        lu = self._lu
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        while (self._rounds or self._queued) and time.monotonic() < deadline:
+            self._waiting.clear()
+            if self._queued:
+                lu.io_uring_submit(self._ring)
+                self._queued = 0
+            if not self._reap():
+                time.sleep(0.001)
+        if self._rounds:
+            _LEAKED.append(self._rounds)
+        lu.io_uring_queue_exit(self._ring)
+        os.close(self._efd)
+
+
+class _CloseSlot(FileOp):
+    """The close a broken chain skipped, on the same slot."""
+
+    def steps(self) -> list[Step]:
+        return [("close", None, 0)]
+
+    def finish(self, results: list[int]) -> bool:
+        return True
+
+
+_LEAKED: list[Any] = []
