@@ -145,7 +145,7 @@ class ReadFile(FileOp):
     def steps(self) -> list[Step]:
         n = min(MAX_READS, 1 << self.rounds)
         self.reads = [self.chunk] * n if self.chunk else [FIRST_READ << self.rounds]
-        self.buf = bytearray(sum(self.reads))
+        self.buf = _buffer(sum(self.reads))
         view, at = memoryview(self.buf), 0
         steps: list[Step] = [("open", (self.path, os.O_RDONLY, 0), IOSQE_IO_LINK)]
         for i, size in enumerate(self.reads):
@@ -159,6 +159,13 @@ class ReadFile(FileOp):
 
     def finish(self, results: list[int]) -> bool:
         self.rounds += 1
+        buf, self.buf = self.buf, bytearray()
+        try:
+            return self._finish(results, buf)
+        finally:
+            _give_back(buf)  # every round ends with its reads complete, so nothing writes it now
+
+    def _finish(self, results: list[int], buf: bytearray) -> bool:
         if results[0] < 0:
             return self.fail("open", results[0])
         got = 0
@@ -170,13 +177,33 @@ class ReadFile(FileOp):
             got += res
             if res < want:
                 break
-        self.parts.append(bytes(memoryview(self.buf)[:got]))
+        self.parts.append(bytes(memoryview(buf)[:got]))
         self.offset += got
-        self.buf = bytearray()
         if got == sum(self.reads) and not self.abandoned:
             return False  # every read was full: the file may go on
         self.result = self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
         return True
+
+
+# Read buffers by size, reused: what a read brings in is copied out to the bytes it returns, so
+# a buffer is free again when its round ends, and a new one would cost a fresh zeroed allocation
+# per file (about a seventh of a warm 16 KiB read here). Lists: pop and append are atomic, and a
+# loop per thread shares them.
+_SPARE: dict[int, list[bytearray]] = {}
+SPARE_PER_SIZE = 64
+
+
+def _buffer(size: int) -> bytearray:
+    try:
+        return _SPARE[size].pop()
+    except (KeyError, IndexError):
+        return bytearray(size)
+
+
+def _give_back(buf: bytearray) -> None:
+    spare = _SPARE.setdefault(len(buf), [])
+    if len(buf) > 0 and len(spare) < SPARE_PER_SIZE:
+        spare.append(buf)
 
 
 class WriteFile(FileOp):
