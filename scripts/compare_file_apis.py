@@ -1,10 +1,11 @@
 """Async file APIs or a thread pool: which reads files fastest, and why?
 
 Every file API on every model it fits (aiofiles and asyncio.to_thread on asyncio, trio's and
-anyio's file and path APIs, plain os reads from a pool of 8 or 32 threads, and one blocking
-reader), reading whole 16 KiB and 1 MiB files of a generated set, each cell in a fresh worker,
-rounds interleaved. Warm page cache by default: that compares the APIs' own costs, not the disk
-(`--cache warm,cold` adds cold reads, evicted before every read and checked with fincore).
+anyio's file and path APIs, io_uring on each loop, plain os reads from a pool of 8 or 32 threads,
+and one blocking reader), reading whole 16 KiB and 1 MiB files of a generated set, each cell in
+a fresh worker, rounds interleaved. Warm page cache by default: that compares the APIs' own
+costs, not the disk (`--cache warm,cold` adds cold reads, evicted before every read and checked
+with fincore).
 Prints every row, then each cell's MB/s against the best thread pool of its size, and writes a
 bar chart.
 

@@ -77,9 +77,10 @@ def test_disk_plan_crosses_sizes_caches_and_pool_sizes() -> None:
     cells = plan_cells(settings)
     reads = [c for c in cells if c.workload == "file-read"]
     writes = [c for c in cells if c.workload == "file-write"]
-    # threads·os at 2 pool sizes + asyncio·aiofiles, for 2 sizes and 2 caches; writes: no cache.
-    assert len(reads) == 3 * 2 * 2
-    assert len(writes) == 3 * 2
+    # threads·os at 2 pool sizes, asyncio·aiofiles and asyncio·io_uring, for 2 sizes and 2
+    # caches; writes: no cache.
+    assert len(reads) == 4 * 2 * 2
+    assert len(writes) == 4 * 2
     assert {c.cache for c in writes} == {None}
     assert {c.clients for c in reads if c.model == "threads"} == {8, 32}
     every = plan_cells(IoSettings(workloads=["file-read"], every_disk_cell=True, models=["trio"]))

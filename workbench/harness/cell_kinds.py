@@ -48,6 +48,7 @@ DEFAULT_LIBRARY_CELLS = (
 DEFAULT_DISK_CELLS = (
     ("threads", "os"),
     ("asyncio", "aiofiles"),
+    ("asyncio", "io_uring"),  # skipped, with the reason, where it cannot run
     ("trio", "trio-path"),
 )
 

@@ -245,8 +245,9 @@ def notes(doc: ResultDoc) -> list[str]:
     if disk:
         out.append(
             "disk: hops/op = thread hops an async file API makes per file (µs/hop: one empty hop, "
-            "measured); faults/op = minor page faults per file, mostly the allocator mapping "
-            "fresh memory for each buffer (try --env MALLOC_MMAP_THRESHOLD_=...); reads check "
+            "measured; io_uring makes none); faults/op = minor page faults per file, mostly the "
+            "allocator mapping fresh memory for each buffer (try --env "
+            "MALLOC_MMAP_THRESHOLD_=...); reads check "
             "every length and the CRC-32 of every 64th; written files are read back after the "
             f"window. {disk['note']}."
         )
