@@ -50,7 +50,7 @@ def test_a_full_read_is_followed_by_a_larger_one_from_where_it_stopped() -> None
     assert op.finish([0, ur.FIRST_READ, 0]) is False  # full: the file may go on
     second = op.steps()
     buf, offset = second[1][1]
-    assert (len(buf), offset) == (2 * ur.FIRST_READ, ur.FIRST_READ)
+    assert (len(buf), offset) == (ur.GROWTH * ur.FIRST_READ, ur.FIRST_READ)
     buf[:3] = b"end"
     assert op.finish([0, 3, 0]) is True
     assert op.result == b"a" * ur.FIRST_READ + b"end"
@@ -60,12 +60,13 @@ def test_chunked_reads_are_linked_and_a_short_one_cancels_the_rest() -> None:
     op = ur.ReadFile("/f", 4)
     op.steps()[1][1][0][:] = b"abcd"
     assert op.finish([0, 4, 0]) is False  # round 1: one full chunk
-    steps = op.steps()  # round 2: two chunks, from offset 4
-    assert kinds(steps) == ["open", "read", "read", "close"]
-    assert [s[1][1] for s in steps[1:3]] == [4, 8]
-    assert [s[2] for s in steps] == [ur.IOSQE_IO_LINK, ur.IOSQE_IO_LINK, ur.IOSQE_IO_HARDLINK, 0]
+    steps = op.steps()  # round 2: GROWTH chunks, from offset 4
+    assert kinds(steps) == ["open", *["read"] * ur.GROWTH, "close"]
+    assert [s[1][1] for s in steps[1:-1]] == [4 + 4 * i for i in range(ur.GROWTH)]
+    flags = [ur.IOSQE_IO_LINK] * ur.GROWTH + [ur.IOSQE_IO_HARDLINK, 0]
+    assert [s[2] for s in steps] == flags
     steps[1][1][0][:2] = b"ef"
-    assert op.finish([0, 2, ECANCELED, ECANCELED]) is True
+    assert op.finish([0, 2, *[ECANCELED] * ur.GROWTH]) is True
     assert op.result == b"abcdef"
 
 
