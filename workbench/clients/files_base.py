@@ -111,7 +111,9 @@ class AsyncFileClient(AsyncClient):
         raise NotImplementedError
 
     @abstractmethod
-    async def read(self, path: str, chunk: int | None) -> bytes: ...
+    async def read(self, path: str, chunk: int | None) -> bytes | bytearray:
+        """The whole file (in `chunk`-sized reads if given); a bytearray where the API reads
+        into a buffer the caller then owns (io_uring)."""
 
     @abstractmethod
     async def write(self, path: str, data: bytes, fsync: bool) -> None: ...

@@ -22,7 +22,14 @@ import sniffio
 
 from workbench.clients.base import ClientContext
 from workbench.clients.files_base import AsyncFileClient
-from workbench.clients.uring_ring import FileOp, ReadFile, Ring, WriteFile, unavailable
+from workbench.clients.uring_ring import (
+    FIRST_READ,
+    FileOp,
+    ReadFile,
+    Ring,
+    WriteFile,
+    unavailable,
+)
 from workbench.errors import UsageError
 
 
@@ -32,6 +39,7 @@ class UringFileClient(AsyncFileClient):
     def __init__(self, ctx: ClientContext) -> None:
         super().__init__(ctx)
         self.driver: AsyncioDriver | TrioDriver | None = None
+        self.size_hint = FIRST_READ
 
     async def start(self) -> None:
         reason = unavailable()
@@ -43,9 +51,12 @@ class UringFileClient(AsyncFileClient):
         self.driver = TrioDriver(ring) if lib == "trio" else AsyncioDriver(ring)
         await self.driver.start()
 
-    async def read(self, path: str, chunk: int | None) -> bytes:
+    async def read(self, path: str, chunk: int | None) -> bytearray:
         assert self.driver is not None
-        data: bytes = await self.driver.perform(ReadFile(path, chunk))
+        data: bytearray = await self.driver.perform(ReadFile(path, chunk, self.size_hint))
+        # The next whole-file read asks for this file's size first: one round when sizes
+        # repeat, as the others' fstat makes it (a guess only: a full read goes on).
+        self.size_hint = len(data) + 1
         return data
 
     async def write(self, path: str, data: bytes, fsync: bool) -> None:

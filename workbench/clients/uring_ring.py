@@ -43,7 +43,7 @@ OPS_NEEDED = ("IORING_OP_OPENAT", "IORING_OP_READ", "IORING_OP_WRITE", "IORING_O
               "IORING_OP_FSYNC")  # fmt: skip
 ENTRIES = 256  # submission queue size; a chain never exceeds MAX_READS + 2
 SLOTS = 1024  # fixed-file slots: one per round in flight
-FIRST_READ = 64 * 1024  # a whole-file read asks for this much first
+FIRST_READ = 64 * 1024  # a whole-file read's first guess, before any file was read
 # Each further round of a read asks for this many times more: 1 MiB in 3 rounds, not 5 (+25%
 # on 1 MiB files here, where doubling was measured).
 GROWTH = 4
@@ -130,43 +130,44 @@ class FileOp(ABC):
 
 
 class ReadFile(FileOp):
-    """A whole file, or `chunk`-sized reads until EOF. Each round opens the file, links its
-    reads (a short read ends the chain, as EOF ends a read loop) and closes it; a round whose
-    reads were all full is followed by another, from where it stopped, with GROWTH times as
-    many reads (or, for a whole-file read, one read GROWTH times as large): the size is not
-    known, and asking for it first (statx) would cost every file a round."""
+    """A whole file, or `chunk`-sized reads until EOF, into one buffer that becomes the result.
 
-    def __init__(self, path: str, chunk: int | None) -> None:
+    Each round opens the file, links its reads (a short read ends the chain, as EOF ends a read
+    loop) and closes it. The size is not known (asking first, with statx, would cost every file
+    a round of its own), so a whole-file read asks for `first` bytes, a guess: the caller's last
+    file size plus one, say. A round whose reads were all full is followed by another, from
+    where it stopped, asking for GROWTH times more (or making GROWTH times as many reads)."""
+
+    def __init__(self, path: str, chunk: int | None, first: int = FIRST_READ) -> None:
         super().__init__()
         self.path = os.fsencode(path)
         self.chunk = chunk
+        self.first = max(1, first)
         self.offset = 0
-        self.parts: list[bytes] = []
         self.rounds = 0
         self.buf = bytearray()
         self.reads: list[int] = []
 
     def steps(self) -> list[Step]:
-        n = min(MAX_READS, GROWTH**self.rounds)
-        self.reads = [self.chunk] * n if self.chunk else [FIRST_READ * GROWTH**self.rounds]
-        self.buf = bytearray(sum(self.reads))
-        view, at = memoryview(self.buf), 0
+        if self.chunk:
+            self.reads = [self.chunk] * min(MAX_READS, GROWTH**self.rounds)
+        else:
+            self.reads = [self.first * GROWTH**self.rounds]
+        # Grown between rounds only, while the kernel holds no pointer into it.
+        self.buf.extend(bytes(self.offset + sum(self.reads) - len(self.buf)))
+        view, at = memoryview(self.buf), self.offset
         steps: list[Step] = [("open", (self.path, os.O_RDONLY, 0), IOSQE_IO_LINK)]
         for i, size in enumerate(self.reads):
             # Soft links: a short read cancels the reads after it. Hard before the close, so
             # that the close runs whatever the last read returned.
             link = IOSQE_IO_HARDLINK if i == len(self.reads) - 1 else IOSQE_IO_LINK
-            steps.append(("read", (view[at : at + size], self.offset + at), link))
+            steps.append(("read", (view[at : at + size], at), link))
             at += size
         steps.append(("close", None, 0))
         return steps
 
     def finish(self, results: list[int]) -> bool:
         self.rounds += 1
-        buf, self.buf = self.buf, bytearray()
-        return self._finish(results, buf)
-
-    def _finish(self, results: list[int], buf: bytearray) -> bool:
         if results[0] < 0:
             return self.fail("open", results[0])
         got = 0
@@ -178,11 +179,12 @@ class ReadFile(FileOp):
             got += res
             if res < want:
                 break
-        self.parts.append(bytes(memoryview(buf)[:got]))
         self.offset += got
         if got == sum(self.reads) and not self.abandoned:
             return False  # every read was full: the file may go on
-        self.result = self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
+        # The buffer itself, cut to what was read: no copy (a bytearray, which the caller owns).
+        del self.buf[self.offset :]
+        self.result = self.buf
         return True
 
 
@@ -265,6 +267,8 @@ class Ring:
 
     def pump(self) -> None:
         """Submit, then collect completions until none is left that a submission produced."""
+        if self.closed:
+            return  # a pump the loop had scheduled before close(): nothing is left to do
         lu, ring = self._lu, self._ring
         with contextlib.suppress(BlockingIOError):
             os.eventfd_read(self._efd)  # its count only says "look"; the ring says what

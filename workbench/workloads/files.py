@@ -92,7 +92,7 @@ class FileWorkload(Workload):
     def next_read(self) -> int:
         return self._cursor() % len(self.paths)
 
-    def check_read(self, index: int, data: bytes) -> int:
+    def check_read(self, index: int, data: bytes | bytearray) -> int:
         size = self.sizes[index]
         if len(data) != size:
             raise WorkloadError("short-read", f"read {len(data)} bytes of a {size}-byte file")
