@@ -9,7 +9,8 @@ import sys
 import sysconfig
 from typing import Any
 
-LIBRARIES = ("aiohttp", "anyio", "trio", "uvloop", "httpx", "httpcore", "urllib3", "aiofiles")
+LIBRARIES = ("aiohttp", "anyio", "trio", "uvloop", "httpx", "httpcore", "urllib3", "aiofiles",
+             "requests", "gevent", "liburing")  # fmt: skip
 ALLOCATOR_PREFIXES = ("MALLOC_", "PYTHONMALLOC", "LD_PRELOAD", "GLIBC_TUNABLES")
 
 
