@@ -291,3 +291,41 @@ def test_cells_this_machine_cannot_run_are_skipped_with_the_reason(
                       file_sizes=[16384])  # fmt: skip
     with pytest.raises(UsageError, match=r"no cell can run on this machine.*disabled here"):
         on_this_machine(plan_cells(only))
+
+
+class _Refusing:
+    """The binding, but io_uring_submit fails with `errnos` in turn (then works)."""
+
+    def __init__(self, lu: Any, errnos: list[int]) -> None:
+        self._lu = lu
+        self.errnos = errnos
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lu, name)
+
+    def io_uring_submit(self, ring: Any) -> int:
+        if self.errnos:
+            no = self.errnos.pop(0)
+            raise OSError(no, os.strerror(no))
+        result: int = self._lu.io_uring_submit(ring)
+        return result
+
+
+def test_a_busy_kernel_is_retried_and_a_failed_ring_fails_its_operations(
+    ring: ur.Ring, files: list[Path]
+) -> None:
+    ring._lu = _Refusing(ring._lu, [errno.EBUSY])
+    later = ur.ReadFile(str(files[2]), None)
+    run_by_hand(ring, [later])  # "later": kept queued, submitted by the next pump
+    assert later.result == files[2].read_bytes()
+    ring._lu = _Refusing(ring._lu, [errno.EIO])
+    failed: list[ur.FileOp] = []
+    op = ur.ReadFile(str(files[2]), None)
+    op.on_done = failed.append
+    ring.start(op)
+    ring.pump()  # no exception out of the pump: the loop that runs it carries on
+    assert failed == [op]
+    assert isinstance(op.error, ur.OpError)
+    assert "the ring failed" in str(op.error)
+    with pytest.raises(ur.OpError, match="the ring failed"):
+        ring.start(ur.ReadFile(str(files[2]), None))

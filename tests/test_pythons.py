@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers import run_cli
 from workbench.errors import UsageError
-from workbench.interpreters import find, probe
+from workbench.interpreters import SOURCE_ONLY, find, probe
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +96,11 @@ def test_prepare_lists_what_it_installed(
     (manifest,) = Path(cache["XDG_CACHE_HOME"]).glob("workbench/pythons/*/workbench-env.json")
     recorded = json.loads(manifest.read_text())
     assert recorded["version"] == _other_version()
-    assert recorded["failed"] == {}
+    # Every package installed but the ones that only build from source, each with the command
+    # that would install it.
+    assert set(recorded["failed"]) == set(SOURCE_ONLY)
+    for module, requirement in SOURCE_ONLY.items():
+        assert f"pip install '{requirement}'" in recorded["failed"][module]
 
 
 def test_pythons_lists_interpreters_from_path_pyenv_and_uv(

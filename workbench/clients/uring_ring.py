@@ -255,11 +255,14 @@ class Ring:
         self._serial = 0
         self._queued = 0  # submissions prepared but not yet submitted
         self.closed = False
+        self.broken: OSError | None = None  # why the ring stopped working, if it did
 
     def fileno(self) -> int:
         return self._efd
 
     def start(self, op: FileOp) -> None:
+        if self.broken is not None:
+            raise OpError(self.broken.errno or errno.EIO, f"the ring failed: {self.broken}")
         if self._free:
             self._begin(op, self._free.pop())
         else:
@@ -273,28 +276,60 @@ class Ring:
         with contextlib.suppress(BlockingIOError):
             os.eventfd_read(self._efd)  # its count only says "look"; the ring says what
         while True:
+            stalled = False
             if self._queued:
                 # Completions that happen inside this call are collected below: they need not
                 # wake the loop through the eventfd as well.
                 lu.io_uring_cq_eventfd_toggle(ring, False)
                 try:
-                    lu.io_uring_submit(ring)
+                    stalled = not self._submit()
                 finally:
                     lu.io_uring_cq_eventfd_toggle(ring, True)
-                self._queued = 0
+                if self.broken is not None:
+                    return
             if lu.io_uring_cq_has_overflow(ring):
                 # More completions than the completion queue holds: the kernel keeps the rest
                 # until asked for them.
                 lu.io_uring_get_events(ring)
-            if not self._reap() and not self._queued and not lu.io_uring_cq_has_overflow(ring):
-                return
+            reaped = self._reap()
+            if (
+                not reaped
+                and (stalled or not self._queued)
+                and not lu.io_uring_cq_has_overflow(ring)
+            ):
+                return  # (stalled: the next completion's eventfd brings the loop back to retry)
+
+    def _submit(self) -> bool:
+        """Submit what is queued. False when the kernel said "later" (what was queued stays
+        queued) or failed; a failure fails every operation and the ring with it, never the loop
+        that pumps it."""
+        try:
+            self._lu.io_uring_submit(self._ring)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EBUSY, errno.EINTR):
+                self._break(exc)
+            return False
+        self._queued = 0
+        return True
+
+    def _break(self, exc: OSError) -> None:
+        self.broken = exc
+        ops = [rnd.op for rnd in self._rounds.values()] + list(self._waiting)
+        _LEAKED.append(self._rounds)  # the kernel may still write into their buffers
+        self._rounds = {}
+        self._waiting.clear()
+        for op in ops:
+            op.error = OpError(exc.errno or errno.EIO, f"the ring failed: {exc}")
+            if op.on_done is not None and not op.abandoned:
+                op.on_done(op)
 
     def _begin(self, op: FileOp, slot: int) -> None:
         lu, ring = self._lu, self._ring
         steps = op.steps()
         if lu.io_uring_sq_space_left(ring) < len(steps):
-            lu.io_uring_submit(ring)  # a chain must go in one submission: make room first
-            self._queued = 0
+            self._submit()  # a chain must go in one submission: make room first
+            if self.broken is not None:
+                raise OpError(self.broken.errno or errno.EIO, f"the ring failed: {self.broken}")
         self._serial += 1
         key = self._serial
         self._rounds[key] = _Round(op, slot, [0] * len(steps), len(steps))
@@ -329,7 +364,9 @@ class Ring:
             lu.io_uring_peek_cqe(ring, cqe)
             data, res = cqe.user_data, cqe.res
             lu.io_uring_cqe_seen(ring, cqe)
-            rnd = self._rounds[data >> 8]
+            rnd = self._rounds.get(data >> 8)
+            if rnd is None:
+                continue  # a round a failed ring gave up on (its buffers are kept in _LEAKED)
             rnd.results[data & 0xFF] = res
             rnd.pending -= 1
             if rnd.pending == 0:
@@ -359,7 +396,13 @@ class Ring:
 
     def _slot_free(self, slot: int) -> None:
         if self._waiting:
-            self._begin(self._waiting.popleft(), slot)
+            op = self._waiting.popleft()
+            try:
+                self._begin(op, slot)
+            except OpError as exc:  # the ring failed while making room for it
+                op.error = exc
+                if op.on_done is not None and not op.abandoned:
+                    op.on_done(op)
         else:
             self._free.append(slot)
 
@@ -374,11 +417,10 @@ class Ring:
         self.closed = True
         lu = self._lu
         deadline = time.monotonic() + CLOSE_WAIT_S
-        while (self._rounds or self._queued) and time.monotonic() < deadline:
+        while (self._rounds or (self._queued and not self.broken)) and time.monotonic() < deadline:
             self._waiting.clear()
-            if self._queued:
-                lu.io_uring_submit(self._ring)
-                self._queued = 0
+            if self._queued and self.broken is None:
+                self._submit()
             if not self._reap():
                 time.sleep(0.001)
         if self._rounds:
