@@ -67,8 +67,7 @@ def unavailable() -> str | None:
     disabled = _sysctl("io_uring_disabled")
     if disabled == "2":
         return "io_uring is disabled on this machine (sysctl kernel.io_uring_disabled = 2)"
-    import liburing
-
+    liburing = binding()
     ring = liburing.io_uring()
     try:
         liburing.io_uring_queue_init(8, ring, 0)
@@ -88,6 +87,26 @@ def unavailable() -> str | None:
     if missing:
         return f"this kernel's io_uring lacks {', '.join(missing)}"
     return None
+
+
+def binding() -> Any:
+    """The liburing module, imported under a lock shared by this machine's processes: its
+    package's `__init__` (dynamic_import) deletes and rewrites a cache file in site-packages, and
+    several workers importing it at once (processes-uvloop) race on that file
+    (FileNotFoundError)."""
+    if "liburing" in sys.modules:
+        return sys.modules["liburing"]
+    import fcntl
+    import tempfile
+
+    lock = os.path.join(tempfile.gettempdir(), f"workbench-liburing-{os.getuid()}.lock")
+    with open(lock, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            import liburing
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+    return liburing
 
 
 def _sysctl(name: str) -> str | None:
@@ -236,8 +255,7 @@ class Ring:
     a start and whenever `fileno()` (the eventfd) is readable."""
 
     def __init__(self) -> None:
-        import liburing as lu
-
+        lu = binding()
         self._lu = lu
         self._ring = lu.io_uring()
         lu.io_uring_queue_init(ENTRIES, self._ring, 0)
