@@ -32,7 +32,10 @@ from workbench.interpreters import SOURCE_ONLY
 
 BINDING = "liburing"
 BINDING_VERSION = SOURCE_ONLY[BINDING].partition("==")[2]  # the one pin pyproject.toml repeats
-INSTALL_HINT = "pip install 'workbench[io-uring]' (builds liburing from source: needs a C compiler)"
+INSTALL_HINT = (
+    f"pip install '{SOURCE_ONLY[BINDING]}', or the io-uring extra ('.[io-uring]' in a checkout); "
+    "it builds from source: a C compiler, about 90 s"
+)
 
 # Kernel ABI values (linux/io_uring.h, linux/stat.h): stable, and this binding keeps them in
 # Cython enums that its module does not export.
@@ -173,7 +176,11 @@ class ReadFile(FileOp):
         else:
             self.reads = [self.first * GROWTH**self.rounds]
         # Grown between rounds only, while the kernel holds no pointer into it.
-        self.buf.extend(bytes(self.offset + sum(self.reads) - len(self.buf)))
+        need = self.offset + sum(self.reads)
+        if self.buf:
+            self.buf.extend(bytes(need - len(self.buf)))
+        else:
+            self.buf = bytearray(need)
         view, at = memoryview(self.buf), self.offset
         steps: list[Step] = [("open", (self.path, os.O_RDONLY, 0), IOSQE_IO_LINK)]
         for i, size in enumerate(self.reads):
