@@ -25,7 +25,7 @@ from workbench.interpreters import (
     resolve,
 )
 from workbench.report.compare import compare_docs
-from workbench.report.table import io_table, notes
+from workbench.report.table import io_table, notes, print_io
 from workbench.results import cell_key, pythons_in
 from workbench.testing import fake_interpreter, make_doc, make_row
 
@@ -185,6 +185,15 @@ def test_the_table_shows_interpreters_side_by_side_with_their_ratio() -> None:
     assert "3.11.7 GIL on" in lines[2] and "1.00" in lines[2]  # noqa: PT018
     said = "\n".join(notes(doc))
     assert "skipped under Python 3.14.0t GIL off: uvloop · aiohttp · http" in said
+    # Printed as text, not rich markup: "[io-uring]" in an install hint reaches the reader.
+    doc["metadata"]["skipped"].append(
+        {"cell": "asyncio · io_uring · file-read", "reason": "pip install '.[io-uring]'"}
+    )
+    console = Console(width=220, record=True)
+    print_io(doc, console)
+    assert "skipped: asyncio · io_uring · file-read: pip install '.[io-uring]'" in (
+        console.export_text()
+    )
 
 
 def test_compare_pairs_rows_across_interpreters() -> None:

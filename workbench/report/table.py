@@ -304,11 +304,11 @@ def print_io(doc: ResultDoc, console: Console) -> None:
     if any(is_disk(r) for r in doc["results"]):
         console.print(disk_table(doc))
     for line in notes(doc):
-        console.print(f"  {line}", highlight=False)
+        console.print(f"  {line}", highlight=False, markup=False)  # text, not markup
     from workbench.report.findings import findings
 
     found = findings(doc)
     if found:
         console.print("\nFindings", style="bold", highlight=False)
         for line in found:
-            console.print(f"  - {line}", highlight=False)
+            console.print(f"  - {line}", highlight=False, markup=False)
