@@ -287,7 +287,7 @@ class Ring:
 
     def start(self, op: FileOp) -> None:
         if self.broken is not None:
-            raise OpError(self.broken.errno or errno.EIO, f"the ring failed: {self.broken}")
+            raise self._failure()
         if self._free:
             self._begin(op, self._free.pop())
         else:
@@ -344,9 +344,21 @@ class Ring:
         self._rounds = {}
         self._waiting.clear()
         for op in ops:
-            op.error = OpError(exc.errno or errno.EIO, f"the ring failed: {exc}")
-            if op.on_done is not None and not op.abandoned:
-                op.on_done(op)
+            op.error = self._failure()
+            _done(op)
+
+    def _failure(self) -> OpError:
+        assert self.broken is not None
+        return OpError(self.broken.errno or errno.EIO, f"the ring failed: {self.broken}")
+
+    def _continue(self, op: FileOp, begin: Callable[[], None]) -> None:
+        """Start `op`'s next round from inside the pump, where a failed ring must fail the op,
+        not escape into the loop."""
+        try:
+            begin()
+        except OpError as exc:
+            op.error = exc
+            _done(op)
 
     def _begin(self, op: FileOp, slot: int) -> None:
         lu, ring = self._lu, self._ring
@@ -354,7 +366,7 @@ class Ring:
         if lu.io_uring_sq_space_left(ring) < len(steps):
             self._submit()  # a chain must go in one submission: make room first
             if self.broken is not None:
-                raise OpError(self.broken.errno or errno.EIO, f"the ring failed: {self.broken}")
+                raise self._failure()
         self._serial += 1
         key = self._serial
         self._rounds[key] = _Round(op, slot, [0] * len(steps), len(steps))
@@ -412,9 +424,9 @@ class Ring:
         except Exception as exc:  # a bug in an op: fail it, never the loop
             op.error, done = exc, True
         if not done:
-            self.start(op)
-        elif op.on_done is not None and not op.abandoned:
-            op.on_done(op)
+            self._continue(op, lambda: self.start(op))
+        else:
+            _done(op)
 
     def _close_slot(self, slot: int) -> None:
         self._begin(_CloseSlot(), slot)  # the slot is freed when this close completes
@@ -422,12 +434,7 @@ class Ring:
     def _slot_free(self, slot: int) -> None:
         if self._waiting:
             op = self._waiting.popleft()
-            try:
-                self._begin(op, slot)
-            except OpError as exc:  # the ring failed while making room for it
-                op.error = exc
-                if op.on_done is not None and not op.abandoned:
-                    op.on_done(op)
+            self._continue(op, lambda: self._begin(op, slot))
         else:
             self._free.append(slot)
 
@@ -452,6 +459,12 @@ class Ring:
             _LEAKED.append(self._rounds)
         lu.io_uring_queue_exit(self._ring)
         os.close(self._efd)
+
+
+def _done(op: FileOp) -> None:
+    """Tell the op's waiter, unless it went away."""
+    if op.on_done is not None and not op.abandoned:
+        op.on_done(op)
 
 
 class _CloseSlot(FileOp):
