@@ -8,18 +8,22 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import run_cli
-from workbench.report.compare import compare_docs, mann_whitney_p
+from workbench.report.compare import compare_docs
 from workbench.results import ResultDoc, Row
+from workbench.stats import ratio_interval
 from workbench.testing import make_doc, make_row
 
 
-def test_mann_whitney_exact_values() -> None:
-    # Fully separated samples of 4 and 4: 2 of the 70 splits are as extreme (two-sided).
-    assert mann_whitney_p([1, 2, 3, 4], [5, 6, 7, 8]) == pytest.approx(2 / 70)
-    assert mann_whitney_p([1, 2, 3, 4], [1, 2, 3, 4]) == pytest.approx(1.0)
-    # Larger samples use the normal approximation; separated ones are still significant.
-    big = mann_whitney_p(list(range(20)), list(range(100, 120)))
-    assert big < 1e-6
+def test_welch_ratio_interval_on_the_logs() -> None:
+    # Equal spread on both sides, 3 rounds each: Welch's df is 4 (t = 2.776).
+    ratio, lo, hi = ratio_interval([100, 110, 90], [50, 55, 45]) or (0, 0, 0)
+    assert ratio == pytest.approx(2.0, rel=1e-6)
+    assert lo < 2.0 < hi
+    assert hi / 2.0 == pytest.approx(2.0 / lo, rel=1e-6)  # symmetric on the log scale
+    same = ratio_interval([100, 100], [100, 100])
+    assert same == (1.0, 1.0, 1.0)
+    assert ratio_interval([100], [50, 50]) is None  # one round says nothing about the next run
+    assert ratio_interval([100, 0], [50, 50]) is None
 
 
 def _row(model: str, rates: list[float]) -> Row:
@@ -42,7 +46,7 @@ def test_compare_verdicts_follow_the_repeats() -> None:
         _row("uvloop", [120, 121, 119, 122, 120]),  # 20% faster, no overlap
         _row("asyncio", [51, 46, 54, 49, 53]),  # the same, noisily
         _row("trio", [30.5, 30.6, 30.4, 30.5, 30.55]),  # consistently 1.7% faster: below 5%
-        _row("threads", [40]),  # one repeat each: no verdict
+        _row("threads", [40]),  # one round each: no verdict
         _row("processes", [5, 5, 5, 5]),
     )
     got = {c["cell"].split(" · ")[0]: c for c in compare_docs(a, b)["comparisons"]}
@@ -50,7 +54,8 @@ def test_compare_verdicts_follow_the_repeats() -> None:
     assert got["uvloop"]["ratio"] == pytest.approx(1.2, rel=0.01)
     assert got["asyncio"]["verdict"] == "not significant"
     assert got["trio"]["verdict"] == "not significant"
-    assert got["threads"]["verdict"].startswith("too few repeats")
+    assert got["threads"]["verdict"].startswith("too few rounds")
+    assert got["uvloop"]["ratio_ci"][0] > 1.05
     result = compare_docs(a, b)
     assert result["only_in_a"] == ["sync · raw · http · 100 clients"]
     assert result["only_in_b"] == ["processes · raw · http · 100 clients"]

@@ -17,7 +17,7 @@ from tests.helpers import run_cli
 from workbench.burn import burn, calibrate
 from workbench.gil.claims import judge, needs_a_lock, responsiveness
 from workbench.gil.judging import FAILS, HOLDS, UNSURE, Ratio
-from workbench.gil.timing import cpu_count, in_threads, sha256_work
+from workbench.gil.timing import ROUNDS, cpu_count, in_threads, sha256_work
 from workbench.metadata import gil_enabled
 from workbench.stats import percentile
 from workbench.testing import phases
@@ -68,19 +68,29 @@ def test_gil_releasing_work_overlaps_and_python_work_does_not() -> None:
 
 
 def test_ratio_interval_pairs_interleaved_rounds() -> None:
-    r = Ratio.of_pairs([2.0, 2.2, 1.8], [1.0, 1.1, 0.9])
+    # Paired rounds: a drift common to both sides cancels out of the ratio.
+    r = Ratio.of_pairs([2.0, 2.2, 1.8] * 4, [1.0, 1.1, 0.9] * 4)
     assert r.median == pytest.approx(2.0)
     assert r.lo == pytest.approx(2.0)
     assert r.hi == pytest.approx(2.0)
-    unpaired = Ratio.of_pairs([2.0, 2.2, 1.8], [1.0, 1.1, 0.9], paired=False)
-    assert unpaired.lo < 2.0 < unpaired.hi
+    assert r.coverage == pytest.approx(0.961, abs=0.001)  # 12 rounds: x(3)..x(10)
+    with pytest.raises(ValueError, match="unpaired"):
+        Ratio.of_pairs([1.0, 2.0], [1.0])
+    few = Ratio.of_pairs([2.0, 2.2, 1.8], [1.0, 1.0, 1.0])
+    assert few.coverage == pytest.approx(0.75)
+    assert not few.above(0.0)  # 75% coverage decides nothing
     assert percentile([1, 2, 3, 4, 100], 99) == 100
 
 
 def _threads(t2: list[float], c2: list[float], cpus: int = 2) -> dict[str, Any]:
-    one = phases([1.0] * 3, [1.0] * 3)
-    two = phases(t2, c2)
-    procs = phases([0.55, 0.56, 0.54], [1.9, 1.95, 1.9])
+    n = ROUNDS
+
+    def cycle(values: list[float]) -> list[float]:
+        return [values[i % len(values)] for i in range(n)]
+
+    one = phases([1.0] * n, [1.0] * n)
+    two = phases(cycle(t2), cycle(c2))
+    procs = phases(cycle([0.55, 0.56, 0.54]), cycle([1.9, 1.95, 1.9]))
     return {"threads": {"1": one, "2": two, "4": two}, "processes": {"2": procs}, "cpus": cpus}
 
 
@@ -98,7 +108,8 @@ def test_claim_1_verdicts_follow_the_numbers(m: dict[str, Any], expected: str) -
 
 
 def test_claim_5_verdicts_follow_the_numbers() -> None:
-    base = {"expected": 100, "wide_lock_s": [2.0] * 3, "narrow_lock_s": [1.0] * 3, "cpus": 2}
+    base = {"expected": 100, "wide_lock_s": [2.0] * ROUNDS, "narrow_lock_s": [1.0] * ROUNDS,
+            "cpus": 2}  # fmt: skip
     lost = {"x, no lock": 10, "x, with a lock": 0}
     assert judge(5, {**base, "lost_updates": lost}).verdict == HOLDS
     assert judge(5, {**base, "lost_updates": {**lost, "x, no lock": 0}}).verdict == UNSURE

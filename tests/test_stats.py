@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import statistics
 from array import array
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workbench.harness.rows import rate_interval
+from workbench.harness.rows import between_rounds, rate_interval
 from workbench.harness.trust import flags_for
 from workbench.metrics import ClientRecorder, Recording, slice_counts
-from workbench.report.table import io_table
-from workbench.results import half_width, overlaps
-from workbench.stats import SLICES, batch_means_interval, median_interval, percentile
+from workbench.report.table import io_table, notes
+from workbench.results import Row, half_width
+from workbench.stats import (
+    SLICES,
+    batch_means_interval,
+    log_mean_interval,
+    median_interval,
+    percentile,
+)
 from workbench.testing import make_doc, make_row
 
 
@@ -89,32 +96,65 @@ def test_every_row_interval_brackets_its_rate_and_drives_the_noisy_flag() -> Non
     ci = rate_interval([50] * 10 + [150] * 10, 2000, 2.0)
     assert ci is not None
     assert ci[0] <= 1000 <= ci[1]
-    wobbly = make_row(ops_per_s=1000.0, ops_per_s_ci=[800.0, 1200.0])
+    # With one round, its own window decides the noisy flag; with several, their spread does.
+    wobbly = make_row(ops_per_s=1000.0, ops_per_s_ci=None, window_ci=[800.0, 1200.0])
     assert "noisy" in flags_for(wobbly, client_cpus=2)
-    calm = make_row(ops_per_s=1000.0, ops_per_s_ci=[980.0, 1020.0])
+    calm = make_row(ops_per_s=1000.0, ops_per_s_ci=None, window_ci=[980.0, 1020.0])
     assert "noisy" not in flags_for(calm, client_cpus=2)
+    spread = {"ops_per_s": [900.0, 1000.0, 1150.0], "median": 1000.0, "spread": 0.25}
+    assert "noisy" in flags_for(make_row(repeats=spread, window_ci=[990.0, 1010.0]), 2)
     assert half_width([980.0, 1020.0], 1000.0) == pytest.approx(0.02)
     assert half_width(None, 1000.0) is None
 
 
+def _rounds(model: str, *rates: float) -> Row:
+    median = statistics.median(rates)
+    ci = between_rounds(list(rates), median)
+    return make_row(model=model, ops_per_s=median, ops_per_s_ci=ci,
+                    repeats={"ops_per_s": list(rates), "median": median, "spread": None})  # fmt: skip
+
+
+def test_between_rounds_interval_is_students_t_on_the_log_rates() -> None:
+    lo, hi = log_mean_interval([100.0, 110.0, 90.0]) or (0.0, 0.0)
+    geo = (100.0 * 110.0 * 90.0) ** (1 / 3)
+    assert lo < geo < hi
+    assert hi / geo == pytest.approx(geo / lo)  # symmetric on the log scale
+    assert log_mean_interval([100.0]) is None  # one round: nothing about the next run
+    assert between_rounds([100.0], 100.0) is None
+    # The row's figure is the median; the interval always holds it.
+    ci = between_rounds([100.0, 100.0, 100.0, 400.0], 100.0)
+    assert ci is not None
+    assert ci[0] <= 100.0 <= ci[1]
+
+
 def test_the_table_does_not_rank_rows_it_cannot_tell_apart() -> None:
     doc = make_doc(
-        make_row(model="uvloop", ops_per_s=10_000.0, ops_per_s_ci=[9_500.0, 10_500.0]),
-        make_row(model="asyncio", ops_per_s=9_800.0, ops_per_s_ci=[9_400.0, 10_200.0]),
-        make_row(model="threads", ops_per_s=5_000.0, ops_per_s_ci=[4_900.0, 5_100.0]),
+        _rounds("uvloop", 10_000.0, 10_400.0, 9_600.0),
+        _rounds("asyncio", 9_800.0, 10_100.0, 9_500.0),
+        _rounds("threads", 5_000.0, 5_050.0, 4_950.0),
     )
-    assert overlaps([1.0, 2.0], [2.0, 3.0])
-    assert not overlaps([1.0, 2.0], [2.5, 3.0])
-    assert not overlaps(None, [1.0, 2.0])
     from rich.console import Console
 
     console = Console(width=200, record=True)
     console.print(io_table({**doc, "metadata": _metadata()}))
     text = console.export_text()
     lines = {line.split()[1]: line for line in text.splitlines() if "│ raw" in line}
-    assert "≈0.98" in lines["asyncio"]  # overlaps the best: not ranked below it
-    assert "0.50" in lines["threads"] and "≈0.50" not in lines["threads"]  # noqa: PT018
-    assert "±5%" in lines["uvloop"]
+    assert "≈0.98" in lines["asyncio"]  # the rounds cannot tell it from the best: not ranked
+    assert "0.50" in lines["threads"]
+    assert "≈0.50" not in lines["threads"]
+    assert "│    1 │" in lines["uvloop"]
+    assert "│    1 │" in lines["asyncio"]  # a shared rank
+    assert "│    3 │" in lines["threads"]
+    assert "from its 3 rounds" in notes({**doc, "metadata": _metadata()})[0]
+    # One round ranks nothing, however steady its window looked.
+    one = make_doc(make_row(model="uvloop", ops_per_s=10_000.0),
+                   make_row(model="threads", ops_per_s=5_000.0))  # fmt: skip
+    console = Console(width=200, record=True)
+    console.print(io_table({**one, "metadata": _metadata()}))
+    lines = {line.split()[1]: line for line in console.export_text().splitlines() if "raw" in line}
+    assert "≈0.50" in lines["threads"]
+    assert "│    - │" in lines["threads"]
+    assert notes({**one, "metadata": _metadata()})[0].startswith("one round per cell")
     assert percentile([1.0, 2.0, 3.0], 50) == 2.0
 
 

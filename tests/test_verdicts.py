@@ -8,8 +8,15 @@ from typing import Any
 import pytest
 
 from workbench.gil.claims import CLAIM_NUMBERS, claim, claim_text, judge
+from workbench.gil.claims.slower_than_sequential import JUDGED_AT
 from workbench.gil.judging import FAILS, HOLDS, UNSURE
+from workbench.gil.timing import ROUNDS
 from workbench.testing import phases
+
+
+def rounds(*values: float) -> list[float]:
+    """ROUNDS values cycling through `values`: a recorded-shape sample of the fixed size."""
+    return [values[i % len(values)] for i in range(ROUNDS)]
 
 
 def test_every_claim_is_one_module_with_text_experiment_and_judge() -> None:
@@ -23,6 +30,7 @@ def test_every_claim_is_one_module_with_text_experiment_and_judge() -> None:
 
 
 def _kind(two: list[float], busy: list[float]) -> dict[str, Any]:
+    two, busy = rounds(*two), rounds(*busy)
     one = phases([1.0] * len(two), [1.0] * len(two))
     return {"one_thread": one, "threads": phases(two, busy), "k": 2, "units": 10}
 
@@ -50,9 +58,10 @@ def test_claim_2_scales_only_when_every_kind_does(m: dict[str, Any], expected: s
 
 
 def _intervals(two: list[float], busy: list[float]) -> dict[str, Any]:
+    two, busy = rounds(*two), rounds(*busy)
     runs = {"sequential": phases([1.0] * len(two), [1.0] * len(two)),
             "two_threads": phases(two, busy)}  # fmt: skip
-    return {"by_switch_interval": {"5ms": runs, "0.05ms": runs}, "cpus": 2}
+    return {"by_switch_interval": {"5ms": runs, JUDGED_AT: runs}, "cpus": 2}
 
 
 @pytest.mark.parametrize(
@@ -70,7 +79,9 @@ def test_claim_3_slower_than_sequential(m: dict[str, Any], expected: str) -> Non
 def _lags(in_loop_ms: float, off_ms: float) -> dict[str, Any]:
     loop = {"idle": [0.1] * 50, "in the loop": [in_loop_ms] * 50, "process": [off_ms] * 50}
     ui = {"idle": [0.1] * 50}
-    return {"event_loop_ms": loop, "ui_thread_ms": ui, "chunk_s": 0.05}
+    worst = {"in the loop": rounds(in_loop_ms, in_loop_ms * 1.02, in_loop_ms * 0.98),
+             "process": rounds(off_ms, off_ms * 1.1, off_ms * 0.9)}  # fmt: skip
+    return {"event_loop_ms": loop, "ui_thread_ms": ui, "worst_lag_ms": worst, "chunk_s": 0.03}
 
 
 @pytest.mark.parametrize(
@@ -84,13 +95,14 @@ def test_claim_4_event_loop_lag(m: dict[str, Any], expected: str) -> None:
 def _cost(threads_start: float, procs_start: float, procs_trip: float) -> dict[str, Any]:
     sizes = ("1024", "1048576")
     return {
-        "pool_start_s": {"threads": [threads_start] * 3, "processes": [procs_start] * 3},
+        "pool_start_s": {"threads": rounds(threads_start, threads_start * 1.1),
+                         "processes": rounds(procs_start, procs_start * 1.05)},
         "round_trip_s": {
-            "threads": dict.fromkeys(sizes, 50e-6),
-            "processes": dict.fromkeys(sizes, procs_trip),
-            "shared_memory": dict.fromkeys(sizes, 100e-6),
+            "threads": dict.fromkeys(sizes, rounds(50e-6, 55e-6)),
+            "processes": dict.fromkeys(sizes, rounds(procs_trip, procs_trip * 1.1)),
+            "shared_memory": dict.fromkeys(sizes, rounds(100e-6, 90e-6)),
         },
-    }
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(

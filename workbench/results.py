@@ -28,6 +28,9 @@ class Repeats(TypedDict):
     ops_per_s: list[float]  # one rate per repeat, in round order
     median: float
     spread: float | None  # (max - min) / median; None with one repeat
+    # CPU µs per operation in each round (rounds that completed nothing left out). Absent from
+    # documents written before rounds were the unit of an interval.
+    cpu_us_per_op: NotRequired[list[float]]
 
 
 class CtxSwitches(TypedDict):
@@ -49,9 +52,12 @@ class Row(TypedDict):
     processes: int
     ops: int
     ops_per_s: float
-    # 95% interval of the rate within the window (batch means over its slices; None: no ops were
-    # sliced). It measures the run's own steadiness, not how far another run would land.
+    # 95% interval of the rate between rounds (Student's t over the rounds' log rates; each round
+    # is a fresh worker process): where another run's rate should land. None with one round.
     ops_per_s_ci: list[float] | None
+    # The median round's rate within its own window (batch means over its slices): how steady that
+    # one window was, not how far another run would land. Absent from older documents.
+    window_ci: NotRequired[list[float] | None]
     errors: int
     error_rate: float
     errors_by_kind: dict[str, int]

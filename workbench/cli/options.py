@@ -70,16 +70,24 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
         "measured from each operation's intended send time (default: closed loop)",
     )  # fmt: skip
     g = p.add_argument_group("how long")
-    g.add_argument("--duration", default="2", help="measuring window per cell (default 2s)")
     g.add_argument(
-        "--warmup", default="0.5", help="warm-up once every client is connected (default 0.5s)"
+        "--duration", default="0.75",
+        help="measuring window of each round of a cell (default 0.75s: three short rounds say more "
+        "about the next run than one long one)",
+    )  # fmt: skip
+    g.add_argument(
+        "--warmup", default="0.3", help="warm-up once every client is connected (default 0.3s)"
     )
     g.add_argument(
         "--warm-limit",
         default=None,
         help="longest ramp-up before measuring anyway (default 5s + 1ms per client)",
     )
-    g.add_argument("--repeat", default="1", help="run each cell K times, interleaved; median")
+    g.add_argument(
+        "--repeat", default="3",
+        help="rounds per cell, each a fresh worker, interleaved across cells; the rate is their "
+        "median and its interval comes from them (default 3; 1 ranks nothing)",
+    )  # fmt: skip
     g.add_argument("--timeout", default="10", help="per-operation timeout (default 10s)")
     g = p.add_argument_group("the server")
     g.add_argument("--latency", default="0", help="server delay per response, e.g. 20ms")
@@ -124,8 +132,9 @@ def add_cluster_args(p: argparse.ArgumentParser, spread: bool) -> None:
     if spread:
         g.add_argument(
             "--spread", default=None, metavar="K",
-            help="with --cluster and --url: run each cell on K hosts at once, windows opened "
-            "together, throughput summed and latency histograms merged",
+            help="with --cluster and --url: run each cell on K hosts at once, --clients and --rate "
+            "split between them (the totals are what you asked for), windows opened together, "
+            "throughput summed and latency histograms merged",
         )  # fmt: skip
 
 

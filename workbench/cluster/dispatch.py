@@ -22,7 +22,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from workbench.cluster import tasks
@@ -34,7 +34,12 @@ from workbench.cluster.engine import (
     require_distributed,
     shared_machines,
 )
-from workbench.cluster.merge import concurrent_on_one_machine, merge_spread, skewed_hosts
+from workbench.cluster.merge import (
+    concurrent_on_one_machine,
+    merge_spread,
+    skewed_hosts,
+    split_load,
+)
 from workbench.errors import RunFailed, UsageError
 from workbench.gil.lab import Experiments
 from workbench.harness.cell import READY_TIMEOUT_S, Cell, CellRun, Observer
@@ -115,6 +120,11 @@ def run_io_on_cluster(
     plan = plan_run(settings, observer)
     if spread is not None and any(kind_of(c.workload).name != "network" for c in plan.cells):
         raise UsageError("--spread is for network cells: run disk cells without it")
+    if spread is not None and settings.clients < spread:
+        raise UsageError(
+            f"--spread {spread} splits --clients over {spread} hosts: give at least {spread} "
+            f"clients (got {settings.clients})"
+        )
     modules = sorted({m for c in plan.cells for m in needs(c)})
     with connect(target) as client:
         hosts = hosts_of(client, target, modules, _paths_needed(plan))
@@ -155,10 +165,12 @@ class _Dispatch:
 
     # -- sending ------------------------------------------------------------------------------
 
-    def submit(self, job: Job, task_key: str, spread: bool) -> Future[Any]:
+    def submit(
+        self, job: Job, task_key: str, spread: bool, plan: RunPlan | None = None
+    ) -> Future[Any]:
         group = job.key if spread else None
         future = self.client.submit(
-            tasks.cell_task, self.plan, job.cell, self.run_id, task_key, group,
+            tasks.cell_task, plan or self.plan, job.cell, self.run_id, task_key, group,
             key=f"{self.run_id}-{task_key}", resources={"cell": 1}, pure=False,
         )  # fmt: skip
         self.futures.append(future)
@@ -203,9 +215,15 @@ class _Dispatch:
         return self.document(jobs, stopped, time.monotonic() - started)
 
     def run_spread(self, job: Job) -> None:
-        """One round of a spread cell: K tasks, one common start, then their runs."""
+        """One round of a spread cell: K tasks, each with its share of the load (`split_load`:
+        the row's rate_share is then against the whole --rate), one common start, then their
+        runs."""
         assert self.spread is not None
-        futures = [self.submit(job, f"{job.key}-h{i}", True) for i in range(self.spread)]
+        shares = split_load(self.plan.settings, self.spread)
+        futures = [
+            self.submit(job, f"{job.key}-h{i}", True, replace(self.plan, settings=share))
+            for i, share in enumerate(shares)
+        ]
         s = self.plan.settings
         deadline = time.monotonic() + READY_TIMEOUT_S + warm_limit(s) + s.warmup + 30.0
         warm_path = [self.run_id, "spread", f"{job.key}", "warm"]

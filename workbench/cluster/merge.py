@@ -1,6 +1,8 @@
-"""Combining what hosts measured (pure: no I/O, no Dask).
+"""Splitting a spread cell's load over its hosts, and combining what they measured (pure: no I/O,
+no Dask).
 
-A spread cell ran on K hosts at once against one target: its runs merge into one (operations,
+A spread cell runs on K hosts at once against one target, each with its share of --clients and
+--rate (`split_load`), so the total is what was asked for. Its runs merge into one (operations,
 bytes and CPU add up; the HDR histograms merge losslessly), and each host's own figures ride
 along in `per_host`. Its windows were opened at one agreed wall-clock instant; how much each
 host's window overlapped all the others' is measured, not assumed.
@@ -9,12 +11,32 @@ host's window overlapped all the others' is measured, not assumed.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 from workbench.harness.cell import CellRun
+from workbench.harness.settings import IoSettings
 from workbench.metrics import Recording
 
 MIN_OVERLAP = 0.95  # a host whose window shared less than this with the others is flagged
+
+
+def split_load(settings: IoSettings, hosts: int) -> list[IoSettings]:
+    """Each host's settings for a spread cell: --clients split as evenly as whole users allow
+    (the first hosts take one more), and --rate in proportion to each host's users, so every
+    user keeps the pace it would have on one machine and the hosts together offer the total."""
+    if hosts < 1 or settings.clients < hosts:
+        raise ValueError(f"{settings.clients} clients cannot be spread over {hosts} hosts")
+    base, extra = divmod(settings.clients, hosts)
+    shares = [base + (1 if i < extra else 0) for i in range(hosts)]
+    return [
+        replace(
+            settings,
+            clients=n,
+            rate=None if settings.rate is None else settings.rate * n / settings.clients,
+        )
+        for n in shares
+    ]
 
 
 def common_overlap(windows: list[tuple[float, float]]) -> list[float]:

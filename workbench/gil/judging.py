@@ -1,11 +1,18 @@
 """How the GIL claims are judged: verdicts from measurements alone (pure functions, no I/O).
 
-Every figure is a median over interleaved repeats with an interval that assumes nothing about the
-noise (order statistics of the paired values). A claim *holds* when the whole interval is on its
-side of the threshold, *does not hold* when the whole interval is on the other side, and is
-*inconclusive* when the interval straddles it: noise decides nothing. The experiments sample
-until a verdict is clear or their time budget is spent (`timing.adaptive`), and each judges from
-two measures where it can: the wall-clock speed-up, and the cores the threads kept busy.
+The stopping rule is a fixed sample, declared before measuring: every experiment runs ROUNDS
+interleaved rounds (`timing.interleaved`), never "until it looks decided", which would pick the
+first lucky answer. Every figure is the median of its rounds with an interval that assumes
+nothing about the noise: the order statistics [x(k), x(n-k+1)] with the largest k that still
+covers the true median with probability MIN_COVERAGE or more (`stats.median_coverage`): with 12
+rounds, x(3)..x(10), 96.1%. An interval that covers less than MIN_COVERAGE decides nothing.
+
+A claim *holds* when the whole interval of its pre-declared figure is on its side of a threshold
+fixed in advance, *does not hold* when it is wholly on the other side, and is *inconclusive*
+otherwise. So where the true median sits exactly at the threshold (no effect), "holds" comes out
+at most (1 - coverage) / 2 = 1.9% of the time for one figure; a claim that needs several figures
+to agree (all must pass: an intersection) is at most as likely as its least likely one.
+tests/test_verdict_error_rates.py simulates such no-effect data for every claim and counts.
 """
 
 from __future__ import annotations
@@ -15,9 +22,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Self
 
-from workbench.stats import median_interval
+from workbench.stats import median_coverage, median_interval, median_rank
 
 HOLDS, FAILS, UNSURE = "holds", "does not hold", "inconclusive"
+MIN_COVERAGE = 0.95  # an interval that covers the median less often than this decides nothing
 
 
 @dataclass(frozen=True)
@@ -34,24 +42,31 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Interval:
-    """A median over repeats with its order-statistics interval (`stats.median_interval`): it
-    assumes nothing about the noise, and narrows as repeats are added."""
+    """A median over rounds with its order-statistics interval (`stats.median_interval`): it
+    assumes nothing about the noise. `coverage` is how often such an interval holds the true
+    median; below MIN_COVERAGE (fewer than 6 rounds) it can decide nothing."""
 
     median: float
     lo: float
     hi: float
+    coverage: float = 1.0
     unit: ClassVar[str] = ""
 
     @classmethod
     def of(cls, values: Sequence[float]) -> Self:
-        lo, hi = median_interval(values)
-        return cls(statistics.median(values), lo, hi)
+        lo, hi = median_interval(values, MIN_COVERAGE)
+        coverage = median_coverage(len(values), median_rank(len(values), MIN_COVERAGE))
+        return cls(statistics.median(values), lo, hi, coverage)
+
+    @property
+    def decides(self) -> bool:
+        return self.coverage >= MIN_COVERAGE
 
     def above(self, threshold: float) -> bool:
-        return self.lo > threshold
+        return self.decides and self.lo > threshold
 
     def below(self, threshold: float) -> bool:
-        return self.hi < threshold
+        return self.decides and self.hi < threshold
 
     def __str__(self) -> str:
         return f"{self.median:.2f}{self.unit} [{self.lo:.2f}-{self.hi:.2f}]"
@@ -71,7 +86,19 @@ class Ratio(Interval):
     unit = "x"
 
     @classmethod
-    def of_pairs(cls, a: Sequence[float], b: Sequence[float], paired: bool = True) -> Ratio:
-        if paired and len(a) == len(b):
-            return cls.of([x / y for x, y in zip(a, b, strict=True)])
-        return cls(statistics.median(a) / statistics.median(b), min(a) / max(b), max(a) / min(b))
+    def of_pairs(cls, a: Sequence[float], b: Sequence[float]) -> Ratio:
+        """Rounds pair up (the i-th of each saw the same machine), so the interval is that of the
+        paired ratios: drift common to both cancels."""
+        if len(a) != len(b):
+            raise ValueError(f"unpaired rounds: {len(a)} against {len(b)}")
+        return cls.of([x / y for x, y in zip(a, b, strict=True)])
+
+
+def coverage_note(rounds: int) -> str:
+    """How the evidence's intervals were made, said once per claim."""
+    k = median_rank(rounds, MIN_COVERAGE)
+    which = "min-max" if k == 1 else f"x({k}) to x({rounds - k + 1}) of the sorted values"
+    return (
+        f"medians of {rounds} interleaved rounds; [intervals]: {which}, which covers the median "
+        f"{median_coverage(rounds, k):.1%} of the time"
+    )

@@ -1,5 +1,10 @@
-"""One result row per cell, built from its runs (pure: no I/O). The figures are the median run's;
-the spread of all repeats rides along, and the trust flags come last, from the row itself."""
+"""One result row per cell, built from its rounds (pure: no I/O).
+
+Every round is a fresh worker process, so the rounds of a cell vary as whole runs vary: the rate
+is their median, and its interval comes from them (`stats.log_mean_interval`), not from slices of
+one window, which only say how steady that one window was (kept as `window_ci`). Latency comes
+from every round's histogram merged; the remaining counters are the median round's (with an even
+number of rounds, the lower of the two middle ones). The trust flags come last, from the row."""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ from workbench.harness.cell_kinds import kind_of
 from workbench.harness.settings import IoSettings
 from workbench.harness.trust import flags_for
 from workbench.interpreters import label_of
+from workbench.metrics import Recording
 from workbench.results import Row
-from workbench.stats import batch_means_interval
+from workbench.stats import batch_means_interval, log_mean_interval
 
 
 def rate_interval(slice_ops: list[int], ops: int, window_s: float) -> list[float] | None:
@@ -22,18 +28,36 @@ def rate_interval(slice_ops: list[int], ops: int, window_s: float) -> list[float
     return None if ci is None else [round(ci[0], 2), round(ci[1], 2)]
 
 
+def between_rounds(values: list[float], median: float) -> list[float] | None:
+    """The rate's 95% interval from its rounds, widened if need be to hold their median (the row's
+    figure); None with a single round, which says nothing about the next run."""
+    ci = log_mean_interval(values)
+    if ci is None:
+        return [0.0, 0.0] if len(values) > 1 and not any(values) else None
+    return [round(min(ci[0], median), 2), round(max(ci[1], median), 2)]
+
+
 def summarise(
     cell: Cell, runs: list[CellRun], settings: IoSettings, requested: int, client_cpus: int
 ) -> Row:
-    """One result row: the median run's figures, with the spread of all repeats."""
-    rates = [r.recording.ops / r.window_s for r in runs]
+    """One result row: the median of the rounds, with its interval between them."""
+    rates = [r.recording.ops / r.window_s if r.window_s else 0.0 for r in runs]
     order = sorted(range(len(runs)), key=lambda i: rates[i])
-    median_run = runs[order[len(order) // 2]]
+    median_run = runs[order[(len(order) - 1) // 2]]
     rec, window = median_run.recording, median_run.window_s
     median_rate = statistics.median(rates)
     cpu = rec.cpu_user_s + rec.cpu_sys_s
+    cpu_per_op = [
+        (r.recording.cpu_user_s + r.recording.cpu_sys_s) / r.recording.ops * 1e6
+        for r in runs
+        if r.recording.ops
+    ]
     errors = sum(rec.errors.values())
     server_cpu = median_run.server_cpu_s
+    merged = Recording.from_dict(rec.to_dict())  # every round's latencies, not one round's
+    for r in runs:
+        if r is not median_run:
+            merged.histogram.add(r.recording.histogram)
     row: Row = {
         "model": cell.model,
         "python": label_of(median_run.metadata),
@@ -46,18 +70,19 @@ def summarise(
         "ramp_s": None if median_run.ramp_s is None else round(median_run.ramp_s, 3),
         "processes": rec.processes,
         "ops": rec.ops,
-        "ops_per_s": round(rec.ops / window, 2),
-        "ops_per_s_ci": rate_interval(rec.slice_ops, rec.ops, window),
+        "ops_per_s": round(median_rate, 2),
+        "ops_per_s_ci": between_rounds(rates, median_rate),
+        "window_ci": rate_interval(rec.slice_ops, rec.ops, window),
         "errors": errors,
         "error_rate": round(errors / (errors + rec.ops), 5) if errors else 0.0,
         "errors_by_kind": dict(rec.errors),
         "bytes": rec.bytes,
-        "mb_per_s": round(rec.bytes / window / 1e6, 3),
-        "latency_ms": rec.latency_ms(),
+        "mb_per_s": round(rec.bytes / rec.ops * median_rate / 1e6, 3) if rec.ops else 0.0,
+        "latency_ms": merged.latency_ms(),
         "cpu_s": round(cpu, 4),
         "cpu_user_s": round(rec.cpu_user_s, 4),
         "cpu_sys_s": round(rec.cpu_sys_s, 4),
-        "cpu_us_per_op": round(cpu / rec.ops * 1e6, 2) if rec.ops else None,
+        "cpu_us_per_op": round(statistics.median(cpu_per_op), 2) if cpu_per_op else None,
         "server_cpu_s": None if server_cpu is None else round(server_cpu, 4),
         "server_cpu_util": None if server_cpu is None else round(server_cpu / window, 4),
         "peak_rss_mb": round(rec.peak_rss_kb / 1024, 1),
@@ -70,14 +95,16 @@ def summarise(
             "spread": round((max(rates) - min(rates)) / median_rate, 4)
             if len(rates) > 1 and median_rate
             else None,
+            "cpu_us_per_op": [round(c, 3) for c in cpu_per_op],
         },
         "metadata": median_run.metadata,
-        "histogram": rec.histogram.encode().decode("ascii"),
+        "histogram": merged.histogram.encode().decode("ascii"),
         "flags": [],
     }
     kind_of(cell.workload).complete_row(row, cell, median_run, settings)
     if "file_size" in row:
         per_op = rec.bytes / rec.ops / 1e6 if rec.ops else 0.0
+        row["files_per_s"] = round(median_rate, 2)
         ci = row["ops_per_s_ci"]
         row["mb_per_s_ci"] = None if ci is None else [round(v * per_op, 3) for v in ci]
     if settings.rate:

@@ -1,9 +1,10 @@
 """The parent side of a run: plan the cells, start what they need, run every cell in a fresh
 worker, and assemble the result document.
 
-Cells run one at a time: on a small machine two cells at once would measure each other. With
-`repeat > 1`, rounds are interleaved (asv's lesson): every cell runs once per round, so slow drift
-of the machine spreads over all models instead of landing on whichever ran last.
+Cells run one at a time: on a small machine two cells at once would measure each other. Rounds
+are interleaved (asv's lesson): every cell runs once per round, each time in a fresh worker, so
+slow drift of the machine spreads over all models instead of landing on whichever ran last, and
+the rounds of a cell vary as separate runs do: its interval comes from them (see `rows`).
 """
 
 from __future__ import annotations
@@ -138,12 +139,13 @@ def run_io(
             for round_ in range(settings.repeat):
                 for cell in cells:
                     index += 1
-                    observer.cell(index, cell, round_)
-                    kind = kind_of(cell.workload)
-                    common = cell_common(plan, cell, procs)
-                    with prepared[kind.name].cell_spec(cell, common) as (spec, server):
-                        cpus = kind.client_cpus(pinning)
-                        runs[cell].append(run_cell(spec, settings, server, cpus, observer))
+                    if round_ == 0 or not collapsed(runs[cell][0]):
+                        observer.cell(index, cell, round_)
+                        kind = kind_of(cell.workload)
+                        common = cell_common(plan, cell, procs)
+                        with prepared[kind.name].cell_spec(cell, common) as (spec, server):
+                            cpus = kind.client_cpus(pinning)
+                            runs[cell].append(run_cell(spec, settings, server, cpus, observer))
                     if round_ == settings.repeat - 1:
                         observer.done(cell, row(cell))
     except KeyboardInterrupt:
@@ -158,6 +160,14 @@ def run_io(
         "processes_per_cell": procs,
         **kind_metadata,
     })  # fmt: skip
+
+
+def collapsed(first: CellRun) -> bool:
+    """Whether a cell's first round never got its users going (some had not finished one operation
+    when the window opened, or none completed any): its row reports a collapse, not a rate to
+    rank, so the later rounds, each as long as the warm-up limit, are not run."""
+    rec = first.recording
+    return rec.ops == 0 or rec.users_warm < rec.clients
 
 
 def run_alone(

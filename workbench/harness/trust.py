@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from workbench.interpreters import gil_reenabled
 from workbench.results import Row, half_width
 
@@ -17,8 +19,8 @@ FLAG_HELP = {
     "client-bound": "the client used >= 90% of the CPU it can use: it is CPU-bound",
     "few-samples": f"fewer than {FEW_SAMPLES} operations: tail percentiles are not meaningful",
     "errors": "operations failed; see errors_by_kind",
-    "noisy": "repeats differ by more than 10% of their median or, in one run, the rate's 95% "
-    "interval is wider than ±10%: the rate moved within the window",
+    "noisy": "its rounds differ by more than 10% of their median or, with one round, the rate "
+    "moved by more than ±10% within its window: its interval is wide, and rankings say ≈ more",
     "no-ops": "no operation completed in the window",
     "rate-missed": "open loop: the row achieved less than 95% of --rate (see rate_share); its "
     "latencies include the backlog, as they should",
@@ -90,7 +92,8 @@ def flags_for(row: Row, client_cpus: int) -> list[str]:
     if spread is not None:
         noisy = spread > NOISY_SPREAD
     else:
-        width = half_width(row["ops_per_s_ci"], row["ops_per_s"])
+        fields: dict[str, Any] = dict(row)
+        width = half_width(fields.get("window_ci", row["ops_per_s_ci"]), row["ops_per_s"])
         noisy = width is not None and width > NOISY_CI
     if noisy:
         flags.append("noisy")

@@ -1,27 +1,25 @@
-"""Compare two runs cell by cell (pyperf's compare_to): the ratio of medians, and whether it is
-significant, from a Mann-Whitney U test over each cell's repeats (asv's choice: no assumption of
-normality) plus a minimum effect below which a difference is "not significant" anyway.
+"""Compare two runs cell by cell (pyperf's compare_to): the ratio of the two rates and whether it
+is significant, from the same between-round interval the tables rank by (`ranking.decide`:
+Welch's t on the rounds' log rates, 95%, plus a minimum effect below which a difference is "not
+significant" anyway). Rounds are fresh worker processes, so the interval is a between-run one;
+a side with a single round gives no verdict.
 
 Pure functions: no I/O, no third-party statistics package.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import random
 import statistics
 from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import UsageError
+from workbench.ranking import FASTER, MIN_EFFECT, SLOWER, UNRANKED, decide
 from workbench.results import ResultDoc, Row, cell_key, pythons_in
 
-ALPHA = 0.05
-MIN_EFFECT = 0.05  # differences under 5% are "not significant", whatever the test says
-# Per side: with 3 and 3 the exact two-sided test's smallest p is 2/20 = 0.1, so no difference
-# could ever reach ALPHA; 4 and 4 allow 2/70 = 0.029.
-MIN_REPEATS = 4
+CONFIDENCE = 0.95
+MIN_ROUNDS = 2  # per side: fewer, and nothing can be said about the next run
 
 
 def cell_label(row: Row, with_python: bool = True) -> str:
@@ -32,83 +30,12 @@ def cell_label(row: Row, with_python: bool = True) -> str:
     return " · ".join(parts)
 
 
-def mann_whitney_p(a: list[float], b: list[float]) -> float:
-    """Two-sided p-value of the Mann-Whitney U test: exact (all splits of the pooled ranks) for
-    small samples, the normal approximation with tie correction for larger ones."""
-    n1, n2 = len(a), len(b)
-    pooled = sorted([(v, 0) for v in a] + [(v, 1) for v in b])
-    ranks = [0.0] * len(pooled)
-    i = 0
-    while i < len(pooled):  # average ranks over ties
-        j = i
-        while j + 1 < len(pooled) and pooled[j + 1][0] == pooled[i][0]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[k] = (i + j) / 2 + 1
-        i = j + 1
-    r1 = sum(r for r, (_, side) in zip(ranks, pooled, strict=True) if side == 0)
-    u = r1 - n1 * (n1 + 1) / 2
-    mean_u = n1 * n2 / 2
-    if math.comb(n1 + n2, n1) <= 20_000:
-        extreme = abs(u - mean_u)
-        count = total = 0
-        for chosen in itertools.combinations(range(n1 + n2), n1):
-            total += 1
-            u_c = sum(ranks[c] for c in chosen) - n1 * (n1 + 1) / 2
-            if abs(u_c - mean_u) >= extreme - 1e-9:
-                count += 1
-        return count / total
-    ties = _tie_term(ranks)
-    sd = math.sqrt(n1 * n2 / 12 * ((n1 + n2 + 1) - ties / ((n1 + n2) * (n1 + n2 - 1))))
-    if sd == 0:
-        return 1.0
-    z = (abs(u - mean_u) - 0.5) / sd
-    return math.erfc(z / math.sqrt(2))
-
-
-def _tie_term(ranks: list[float]) -> float:
-    counts: dict[float, int] = {}
-    for r in ranks:
-        counts[r] = counts.get(r, 0) + 1
-    return sum(t**3 - t for t in counts.values())
-
-
-BOOTSTRAP_RESAMPLES = 2000
-BOOTSTRAP_SEED = 20261126  # fixed: the same runs give the same interval every time
-
-
-def ratio_interval(a: Row, b: Row) -> list[float] | None:
-    """A 95% interval of B's rate over A's. With repeats on both sides, a bootstrap of the ratio
-    of medians (resampling each side's repeats); with one run each, the ratio of their own
-    within-run intervals, low over high and high over low. None when neither is known."""
-    xs, ys = a["repeats"]["ops_per_s"], b["repeats"]["ops_per_s"]
-    if len(xs) > 1 and len(ys) > 1:
-        rng = random.Random(BOOTSTRAP_SEED)
-        ratios = []
-        for _ in range(BOOTSTRAP_RESAMPLES):
-            ma = statistics.median(rng.choices(xs, k=len(xs)))
-            mb = statistics.median(rng.choices(ys, k=len(ys)))
-            if ma:
-                ratios.append(mb / ma)
-        if not ratios:
-            return None
-        ratios.sort()
-        lo = ratios[int(0.025 * (len(ratios) - 1))]
-        hi = ratios[int(0.975 * (len(ratios) - 1))]
-        return [round(lo, 4), round(hi, 4)]
-    ca, cb = a["ops_per_s_ci"], b["ops_per_s_ci"]
-    if ca is None or cb is None or ca[0] <= 0 or ca[1] <= 0:
-        return None
-    return [round(cb[0] / ca[1], 4), round(cb[1] / ca[0], 4)]
-
-
 @dataclass(frozen=True)
 class Comparison:
     label: str
     a: float  # median ops/s in A
     b: float  # median ops/s in B
     ratio: float  # b / a
-    p: float | None
     verdict: str
     ratio_ci: list[float] | None = None
 
@@ -119,7 +46,6 @@ class Comparison:
             "b_ops_per_s": self.b,
             "ratio": round(self.ratio, 4),
             "ratio_ci": self.ratio_ci,
-            "p_value": None if self.p is None else round(self.p, 4),
             "verdict": self.verdict,
         }
 
@@ -128,17 +54,14 @@ def compare_rows(a: Row, b: Row, with_python: bool = True) -> Comparison:
     xs, ys = a["repeats"]["ops_per_s"], b["repeats"]["ops_per_s"]
     ma, mb = statistics.median(xs), statistics.median(ys)
     ratio = mb / ma if ma else math.inf
-    ci = ratio_interval(a, b)
     label = cell_label(a, with_python)
-    if len(xs) < MIN_REPEATS or len(ys) < MIN_REPEATS:
-        needed = f"too few repeats (run both with --repeat {MIN_REPEATS} or more)"
-        return Comparison(label, ma, mb, ratio, None, needed, ci)
-    p = mann_whitney_p(xs, ys)
-    if p >= ALPHA or abs(ratio - 1) < MIN_EFFECT:
-        verdict = "not significant"
-    else:
-        verdict = "faster" if ratio > 1 else "slower"
-    return Comparison(label, ma, mb, ratio, p, verdict, ci)
+    d = decide(b, a)
+    ci = None if d.lo is None or d.hi is None else [round(d.lo, 4), round(d.hi, 4)]
+    if d.verdict == UNRANKED:
+        needed = f"too few rounds (run both with --repeat 3 or more; {MIN_ROUNDS} at the least)"
+        return Comparison(label, ma, mb, ratio, needed, ci)
+    verdict = {FASTER: "faster", SLOWER: "slower"}.get(d.verdict, "not significant")
+    return Comparison(label, ma, mb, ratio, verdict, ci)
 
 
 def on_python(rows: list[Row], python: str | None) -> list[Row]:
@@ -170,6 +93,6 @@ def compare_docs(
         "only_in_b": [cell_label(rows_b[k], named) for k in rows_b if k not in rows_a],
         "python_a": python_a,
         "python_b": python_b,
-        "alpha": ALPHA,
+        "confidence": CONFIDENCE,
         "min_effect": MIN_EFFECT,
     }

@@ -1,9 +1,9 @@
 """Findings: what a run's numbers say, in plain words (pure: rows in, sentences out).
 
 Every sentence is computed from the rows, and says only what they support:
-- the fastest model per group of comparable rows, and by how much, only where the gap is beyond
-  the noise (the two rows' 95% intervals apart, and at least MIN_EFFECT); otherwise that the run
-  does not rank them;
+- the fastest model per group of comparable rows, and by how much, only where `ranking` decides it
+  from the rounds (between-run noise, and at least its MIN_EFFECT); otherwise that the run does
+  not rank them;
 - where a library collapses: users never warm, or CPU per operation far above the raw client's
   on the same model;
 - which rows not to trust, and why (every flag but `client-bound`, which is a finding, not a
@@ -17,29 +17,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workbench.harness.trust import ALL_FLAG_HELP
-from workbench.results import Row, is_disk, overlaps, pythons_in
+from workbench.ranking import FASTER, MIN_EFFECT, UNRANKED, decide, times
+from workbench.results import Row, is_disk, pythons_in
 from workbench.units import format_rate, size_label
 
-MIN_EFFECT = 0.05  # a gap under 5% is not a ranking, whatever the intervals say
 COLLAPSE_CPU = 5.0  # a library at 5x the raw client's CPU per operation has collapsed
 INFORMATIVE = {"client-bound"}  # flags that describe the row rather than doubt it
-
-
-def _times(value: float) -> str:
-    """A ratio as a reader wants it: two decimals, or two significant digits below 0.1."""
-    return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
-
-
-def _interval(row: Row) -> list[float] | None:
-    """The row's 95% interval within its window, widened to its repeats' range if any."""
-    fields: Mapping[str, Any] = row
-    ci = fields.get("mb_per_s_ci") if is_disk(row) else row["ops_per_s_ci"]
-    reps = row["repeats"]["ops_per_s"]
-    if len(reps) > 1 and row["ops_per_s"]:
-        scale = _rate_of(row) / row["ops_per_s"]  # repeats are in ops/s; disk rows rank by MB/s
-        lo, hi = min(reps) * scale, max(reps) * scale
-        ci = [min(lo, ci[0]), max(hi, ci[1])] if ci else [lo, hi]
-    return ci
 
 
 def _label(row: Row, multi_python: bool) -> str:
@@ -75,7 +58,7 @@ def _unit(row: Row) -> str:
 
 
 def fastest(rows: Sequence[Row]) -> list[str]:
-    """Per group of comparable rows, the fastest model, if the run can tell."""
+    """Per group of comparable rows, the fastest model, where the run can tell (see ranking)."""
     out = []
     multi = len(pythons_in(list(rows))) > 1
     for where, members in _groups(rows).items():
@@ -88,33 +71,43 @@ def fastest(rows: Sequence[Row]) -> list[str]:
         ranked = list(best.items())
         top_name, top = ranked[0]
         unit = _unit(top)
-
-        def apart(r: Row, top: Row = top) -> bool:
-            return not overlaps(_interval(r), _interval(top)) and _rate_of(top) >= _rate_of(r) * (
-                1 + MIN_EFFECT
+        decisions = {n: decide(top, r) for n, r in ranked[1:]}
+        if all(d.verdict == UNRANKED for d in decisions.values()):
+            out.append(
+                f"{where}: one round per cell, so this run ranks nothing (a single window says "
+                "nothing about the next run's); run with --repeat 3 or more."
             )
-
-        tied = [(n, r) for n, r in ranked if r is top or not apart(r)]
-        rest = [(n, r) for n, r in ranked if r is not top and apart(r)]
+            continue
+        tied = [(n, r) for n, r in ranked if r is top or decisions[n].verdict != FASTER]
+        rest = [(n, r) for n, r in ranked if r is not top and decisions[n].verdict == FASTER]
         if len(tied) == 1:
             name, nxt = rest[0]
+            d = decisions[name]
+            assert d.ratio is not None
+            assert d.lo is not None
+            assert d.hi is not None
             out.append(
                 f"{where}: {top_name} is the fastest model ({_label(top, multi)}, "
-                f"{format_rate(_rate_of(top))} {unit}), {_rate_of(top) / _rate_of(nxt):.2f}x "
-                f"the next, {name} ({_label(nxt, multi)}, {format_rate(_rate_of(nxt))} {unit}); "
-                "the gap is beyond both rows' 95% intervals."
+                f"{format_rate(_rate_of(top))} {unit}), {times(d.ratio)}x the next, {name} "
+                f"({_label(nxt, multi)}, {format_rate(_rate_of(nxt))} {unit}), 95% "
+                f"interval {times(d.lo)}-{times(d.hi)}x over {_rounds(top, nxt)}."
             )
             continue
         names = ", ".join(f"{n} ({format_rate(_rate_of(r))})" for n, r in tied)
         text = (
-            f"{where}: {names} {unit} lead together: their intervals overlap or they differ by "
-            f"under {MIN_EFFECT:.0%}, so this run does not rank them"
+            f"{where}: {names} {unit} lead together: between rounds they cannot be told apart "
+            f"or differ by under {MIN_EFFECT:.0%}, so this run does not rank them"
         )
         if rest:
             name, nxt = rest[0]
-            text += f"; the next, {name}, reached {_times(_rate_of(nxt) / _rate_of(top))}x the top"
+            text += f"; the next, {name}, reached {times(_rate_of(nxt) / _rate_of(top))}x the top"
         out.append(text + ".")
     return out
+
+
+def _rounds(a: Row, b: Row) -> str:
+    na, nb = len(a["repeats"]["ops_per_s"]), len(b["repeats"]["ops_per_s"])
+    return f"{na} rounds each" if na == nb else f"{na} and {nb} rounds"
 
 
 def collapses(rows: Sequence[Row]) -> list[str]:
@@ -144,7 +137,7 @@ def collapses(rows: Sequence[Row]) -> list[str]:
             out.append(
                 f"{name} costs {cpu:,.0f} µs of CPU per operation, {cpu / raw_cpu:,.0f}x the "
                 f"raw client on the same model ({raw_cpu:,.1f} µs), and reached "
-                f"{_times(r['ops_per_s'] / raw['ops_per_s'])}x its rate: the library, not the "
+                f"{times(r['ops_per_s'] / raw['ops_per_s'])}x its rate: the library, not the "
                 "network, is the limit."
             )
     return out
@@ -173,7 +166,7 @@ def littles_law(rows: Sequence[Row], latency_s: float) -> list[str]:
     for where, members in _groups([r for r in rows if r.get("bound_share") is not None]).items():
         shares = sorted(members, key=lambda r: -float(r.get("bound_share") or 0))
         bound = float(shares[0].get("bound_ops_per_s") or 0)
-        listed = ", ".join(f"{_label(r, multi)} {_times(float(r.get('bound_share') or 0))}"
+        listed = ", ".join(f"{_label(r, multi)} {times(float(r.get('bound_share') or 0))}"
                            for r in shares)  # fmt: skip
         out.append(
             f"{where}, {latency_s * 1000:g} ms injected: Little's law allows N/d = "

@@ -1,5 +1,6 @@
 """The terminal table: fastest first within each workload, relative to the best row, with the
-trust flags spelled out underneath."""
+trust flags spelled out underneath. Which row is faster than which is `workbench.ranking`'s call:
+a rank and ≈ only from intervals between rounds, never from one window's steadiness."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from workbench.harness.trust import ALL_FLAG_HELP
-from workbench.results import ResultDoc, Row, cell_key, half_width, is_disk, overlaps, pythons_in
+from workbench.ranking import FASTER, MIN_EFFECT, decide, ranks
+from workbench.results import ResultDoc, Row, cell_key, half_width, is_disk, pythons_in
 from workbench.units import format_rate, size_label
 
 
@@ -33,8 +35,10 @@ def disk_table(doc: ResultDoc) -> Table:
                  *(["python"] if multi else [])):  # fmt: skip
         table.add_column(name)
     ratio_col = [f"× {pythons[0].split()[0]}"] if multi else []
-    for name in ("clients", "MB/s", "±", "files/s", "× best", *ratio_col, "p50 ms", "p99 ms",
-                 "CPU s/GB", "hops/op", "µs/hop", "faults/op", "RSS MB", "errors"):  # fmt: skip
+    numeric = ("clients", "MB/s", "±", "files/s", "rank", "× best", *ratio_col, "p50 ms",
+               "p99 ms", "CPU s/GB", "hops/op", "µs/hop", "faults/op", "RSS MB",
+               "errors")  # fmt: skip
+    for name in numeric:
         table.add_column(name, justify="right")
     table.add_column("flags")
 
@@ -47,6 +51,7 @@ def disk_table(doc: ResultDoc) -> Table:
         )
         top = max((r for r, _ in members), key=lambda r: r["mb_per_s"])
         best = top["mb_per_s"] or 1.0
+        rank_of = _ranks([r for r, _ in members])
         for r, vs_first in members:
             lat = r["latency_ms"]
             faults = r.get("minor_faults_per_op")
@@ -56,8 +61,7 @@ def disk_table(doc: ResultDoc) -> Table:
                 r.get("cache") or "-", *([str(r.get("python", "?"))] if multi else []),
                 str(r["clients"]), f"{r['mb_per_s']:,.0f}",
                 _pm(r.get("mb_per_s_ci"), r["mb_per_s"]), format_rate(r.get("files_per_s", 0.0)),
-                _times_best(r["mb_per_s"] / best, r is not top
-                            and overlaps(r.get("mb_per_s_ci"), top.get("mb_per_s_ci"))),
+                rank_of(r), _times_best(r["mb_per_s"] / best, _tied(r, top)),
                 *([_opt(vs_first, "{:.2f}")] if multi else []),
                 _ms(lat["p50"]), _ms(lat["p99"]),
                 _opt(r.get("cpu_s_per_gb"), "{:.2f}"),
@@ -89,7 +93,7 @@ def io_table(doc: ResultDoc) -> Table:
     if multi:
         table.add_column("python")
     ratio_col = [f"× {pythons[0].split()[0]}"] if multi else []
-    for name in ("clients", "ops/s", "±", "× best", *ratio_col):
+    for name in ("clients", "ops/s", "±", "rank", "× best", *ratio_col):
         table.add_column(name, justify="right")
     if with_repeats:
         table.add_column("spread", justify="right")
@@ -104,6 +108,7 @@ def io_table(doc: ResultDoc) -> Table:
         )
         top = max((r for r, _ in group), key=lambda r: r["ops_per_s"])
         best = top["ops_per_s"] or 1.0
+        rank_of = _ranks([r for r, _ in group])
         for r, vs_first in group:
             lat = r["latency_ms"]
             cells: list[str | Text] = [r["model"], r["client"]]
@@ -117,10 +122,8 @@ def io_table(doc: ResultDoc) -> Table:
                 str(r["clients"]),
                 format_rate(r["ops_per_s"]),
                 _pm(r["ops_per_s_ci"], r["ops_per_s"]),
-                _times_best(
-                    r["ops_per_s"] / best,
-                    r is not top and overlaps(r["ops_per_s_ci"], top["ops_per_s_ci"]),
-                ),
+                rank_of(r),
+                _times_best(r["ops_per_s"] / best, _tied(r, top)),
                 *([_opt(vs_first, "{:.2f}")] if multi else []),
             ]
             if with_repeats:
@@ -149,7 +152,10 @@ def side_by_side(
     """Fastest cell first, and each cell's interpreters next to each other in the order they were
     given, each with its rate as a multiple of the first interpreter's on the same cell."""
     if len(pythons) < 2:
-        return [(r, None) for r in sorted(rows, key=lambda r: -rate(r))]
+        rank = {
+            id(r): k if k is not None else len(rows) for r, k in zip(rows, ranks(rows), strict=True)
+        }
+        return [(r, None) for r in sorted(rows, key=lambda r: (rank[id(r)], -rate(r)))]
     cells: dict[tuple[object, ...], list[Row]] = {}
     for r in rows:
         cells.setdefault(cell_key(r, with_python=False), []).append(r)
@@ -164,14 +170,31 @@ def side_by_side(
     return out
 
 
+def _ranks(rows: list[Row]) -> Callable[[Row], str]:
+    """Each row's rank in its group as printed: shared by rows the run cannot tell apart, - with
+    one round."""
+    found = dict(zip(map(id, rows), ranks(rows), strict=True))
+
+    def of(row: Row) -> str:
+        rank = found.get(id(row))
+        return "-" if rank is None else str(rank)
+
+    return of
+
+
+def _tied(row: Row, top: Row) -> bool:
+    """Whether the run cannot tell `row` from the best one (one round: it cannot tell anything)."""
+    return row is not top and decide(top, row).verdict != FASTER
+
+
 def _pm(interval: list[float] | None, centre: float) -> str:
-    """The rate's 95% interval within its window, as ±% of the rate."""
+    """The rate's 95% interval between rounds, as ±% of the rate."""
     width = half_width(interval, centre)
     return "-" if width is None else f"±{width * 100:.0f}%" if width >= 0.01 else "<1%"
 
 
 def _times_best(share: float, tied: bool) -> str:
-    """The share of the best rate; ≈ when the two rows' intervals overlap: no ranking of noise."""
+    """The share of the best rate; ≈ when the run cannot tell the two apart: no ranking of noise."""
     return f"≈{share:.2f}" if tied else f"{share:.2f}"
 
 
@@ -217,11 +240,20 @@ def _title(doc: ResultDoc) -> str:
 def notes(doc: ResultDoc) -> list[str]:
     rows = doc["results"]
     out = []
-    out.append(
-        "±: the rate's 95% interval within its window (batch means over 20 slices): how steady "
-        "the run was, not how far the next run will land (see --repeat); ≈ before × best: its "
-        "interval overlaps the best row's, so this run cannot tell the two apart"
-    )
+    rounds = max((len(r["repeats"]["ops_per_s"]) for r in rows), default=1)
+    if rounds > 1:
+        out.append(
+            f"±: the rate's 95% interval from its {rounds} rounds (each a fresh worker, rounds "
+            "interleaved across cells; Student's t on the log rates): where the next run should "
+            "land. rank: 1 + the rows decidedly faster (Welch's interval of the ratio above 1, "
+            f"and at least {MIN_EFFECT:.0%} apart), shared by rows the run cannot tell apart; ≈ "
+            "before × best: not told apart from the best row"
+        )
+    else:
+        out.append(
+            "one round per cell: no interval between runs, so nothing is ranked (rank -); one "
+            "window's own steadiness says nothing about the next run: use --repeat 3 or more"
+        )
     pythons = pythons_in(rows)
     if len(pythons) > 1:
         out.append(

@@ -12,12 +12,13 @@ from functools import partial
 from typing import Any
 
 from workbench.burn import burn, calibrate
-from workbench.gil.judging import FAILS, HOLDS, UNSURE, Cores, Ratio
+from workbench.gil.judging import FAILS, HOLDS, UNSURE, Cores, Ratio, coverage_note
 from workbench.gil.timing import (
+    ROUNDS,
     Phase,
-    adaptive,
     cores,
     cpu_count,
+    interleaved,
     mp_context,
     processes_phase,
     threads_phase,
@@ -29,19 +30,18 @@ TEXT = (
     "In one interpreter only one thread runs Python bytecode at a time: pure-Python CPU work "
     "gains nothing from threads (processes do gain)"
 )
-BUDGET_S = 8.0
 ONE_CORE = 1.25  # below this, the threads kept one core busy (plus the scheduler's crumbs)
 PARALLEL = 1.5  # above this, two of them ran at once
 
 
-def measure(seconds: float = 0.2, budget_s: float = BUDGET_S) -> dict[str, Any]:
+def measure(seconds: float = 0.12, rounds: int = ROUNDS) -> dict[str, Any]:
     n = calibrate(burn, seconds)
     cpus = cpu_count()
     with cf.ProcessPoolExecutor(2, mp_context=mp_context()) as pool:
         list(pool.map(burn, [1000] * 2))  # start the workers before timing
         runs = {str(k): partial(threads_phase, partial(burn, n // k), k) for k in (1, 2, 4)}
         runs["processes"] = partial(processes_phase, pool, burn, [n // 2] * 2)
-        samples = adaptive(runs, lambda s: judge(_shape(s, cpus))[0] != UNSURE, budget_s)
+        samples = interleaved(runs, rounds)
     return _shape(samples, cpus)
 
 
@@ -60,24 +60,25 @@ def judge(m: dict[str, Any]) -> tuple[str, str, str]:
     busy2, busy4 = Cores.of(cores(t["2"])), Cores.of(cores(t["4"]))
     pspeed, pbusy = Ratio.of_pairs(one, walls(p)), Cores.of(cores(p))
     evidence = (
-        f"over 1 thread: 2 threads {speed2} with {busy2} busy, 4 threads {speed4} with {busy4}; "
-        f"2 processes {pspeed} with {pbusy} ({m['cpus']} CPUs)"
+        f"{coverage_note(len(one))}. Over 1 thread: 2 threads {speed2} with {busy2} busy, "
+        f"4 threads {speed4} with {busy4}; 2 processes {pspeed} with {pbusy} ({m['cpus']} CPUs)"
     )
     if busy2.above(PARALLEL) and speed2.above(1.3):
         return FAILS, evidence, "threads ran pure Python in parallel: no GIL serialised them"
     # The cores are the decisive measure: threads that kept one core busy did one core's work,
     # so a wall-clock "speed-up" beside it is noise in the one-thread baseline (this VM's steal).
     if busy2.below(ONE_CORE) and busy4.below(ONE_CORE):
+        kept = f"2 and 4 threads kept at most {max(busy2.hi, busy4.hi):.2f} cores busy"
         if m["cpus"] < 2:
-            return HOLDS, evidence, "threads kept one core busy (one CPU: processes cannot gain)"
+            return HOLDS, evidence, f"{kept} (one CPU: processes cannot gain)"
         if pbusy.above(PARALLEL):
             return (
                 HOLDS,
                 evidence,
-                f"threads kept one core busy however many ran; two processes kept "
-                f"{pbusy.median:.1f} busy",
+                f"{kept}, one core's work however many ran; two processes kept "
+                f"{pbusy.median:.2f} busy",
             )
-        return UNSURE, evidence, "threads kept one core busy, but so did the processes"
+        return UNSURE, evidence, f"{kept}, but two processes kept only {pbusy} busy"
     if busy2.above(PARALLEL):
         return UNSURE, evidence, "threads kept two cores busy but did not finish sooner"
     return UNSURE, evidence, "the cores the threads kept busy are within the noise of the limits"

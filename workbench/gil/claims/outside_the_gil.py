@@ -26,15 +26,22 @@ from functools import partial
 from typing import Any
 
 from workbench.burn import calibrate
-from workbench.gil.judging import FAILS, HOLDS, UNSURE, Cores, Ratio
-from workbench.gil.timing import adaptive, cores, cpu_count, sha256_work, threads_phase, walls
+from workbench.gil.judging import FAILS, HOLDS, UNSURE, Cores, Ratio, coverage_note
+from workbench.gil.timing import (
+    ROUNDS,
+    cores,
+    cpu_count,
+    interleaved,
+    sha256_work,
+    threads_phase,
+    walls,
+)
 
 NUMBER = 2
 TEXT = (
     "Work outside the GIL scales with threads: waiting on sockets and sleeps, file reads, hashlib "
     "and zlib on large buffers, NumPy, image processing, and native code called through ctypes"
 )
-BUDGET_PER_KIND_S = 2.5
 PEER_WAIT_S = 0.002
 WAITING = ("time.sleep", f"socket I/O, peer answers after {PEER_WAIT_S * 1000:g} ms")
 SCALES, STAYS = 0.75, 0.6  # share of the ideal (k-fold) gain above which it scales, below not
@@ -139,7 +146,7 @@ def _ctypes_work() -> Callable[[int], None] | str:
     return work
 
 
-def measure(seconds: float = 0.1, budget_per_kind_s: float = BUDGET_PER_KIND_S) -> dict[str, Any]:
+def measure(seconds: float = 0.08, rounds: int = ROUNDS) -> dict[str, Any]:
     cpus = cpu_count()
     k = max(2, min(cpus, 4))  # one thread per CPU it may use (two at least: waiting overlaps)
     with tempfile.NamedTemporaryFile(delete=False) as f:
@@ -167,11 +174,7 @@ def measure(seconds: float = 0.1, budget_per_kind_s: float = BUDGET_PER_KIND_S) 
                 "one_thread": partial(threads_phase, partial(work, units), 1),
                 "threads": partial(threads_phase, partial(work, units // k), k),
             }
-
-            def settled(s: dict[str, list[Any]], name: str = name) -> bool:
-                return _kind(name, {**s, "k": k}, cpus)[0] is not None
-
-            out[name] = {**adaptive(runs, settled, budget_per_kind_s), "units": units, "k": k}
+            out[name] = {**interleaved(runs, rounds), "units": units, "k": k}
     finally:
         os.unlink(path)
     return {"kinds": out, "cpus": cpus, "threads": k}
@@ -206,10 +209,12 @@ def judge(m: dict[str, Any]) -> tuple[str, str, str]:
     scaled: list[str] = []
     stayed: list[str] = []
     open_: list[str] = []
+    rounds = 0
     for name, r in m["kinds"].items():
         if "skipped" in r:
             parts.append(f"{name}: skipped ({r['skipped']})")
             continue
+        rounds = max(rounds, len(r["one_thread"]))
         scales, text = _kind(name, r, m["cpus"])
         parts.append(text)
         if scales is True:
@@ -218,9 +223,16 @@ def judge(m: dict[str, Any]) -> tuple[str, str, str]:
             stayed.append(name)
         elif m["cpus"] >= 2 or name in WAITING:
             open_.append(name)
-    evidence = f"over 1 thread, {m['threads']} threads: " + "; ".join(parts)
+    k = m["threads"]
+    evidence = f"{coverage_note(rounds)}. Over 1 thread, {k} threads: " + "; ".join(parts)
     if stayed:
         return FAILS, evidence, f"did not scale: {', '.join(stayed)}"
     if scaled and not open_:
-        return HOLDS, evidence, "every kind of work outside the GIL ran on all threads at once"
+        unjudged = "" if m["cpus"] >= 2 else " (one CPU: the CPU-bound kinds were not judged)"
+        return (
+            HOLDS,
+            evidence,
+            f"every kind judged ({len(scaled)}) kept more than {SCALES * k:g} of {k} threads "
+            f"busy or sped up by more than {SCALES * k:g}x{unjudged}",
+        )
     return UNSURE, evidence, f"within the noise of the thresholds: {', '.join(open_)}"

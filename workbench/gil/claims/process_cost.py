@@ -1,6 +1,10 @@
 """Claim 6: processes cost more than threads, and sharing data with them is awkward. Pool start-up,
 the round trip of a task by payload size, and shared memory against pickling.
 
+Every figure is measured in a fixed number of interleaved rounds (each round: a thread pool and a
+process pool started, then one task of every size through threads, a process and shared memory),
+so each is a median with an interval, and the ratios pair round by round.
+
 Standard library only: the probe runs `measure` under any interpreter; the parent runs `judge`.
 """
 
@@ -14,8 +18,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from workbench.gil.judging import FAILS, HOLDS, UNSURE, Ratio
-from workbench.gil.timing import REPEATS, mp_context
+from workbench.gil.judging import FAILS, HOLDS, UNSURE, Ratio, coverage_note
+from workbench.gil.timing import ROUNDS, mp_context
 
 NUMBER = 6
 TEXT = "Processes cost more than threads, and sharing data with them is awkward"
@@ -40,36 +44,46 @@ def _shm_length(name: str, size: int) -> int:
         shm.close()
 
 
-def measure(sizes: tuple[int, ...] = (1024, 64 * 1024, 1 << 20, 8 << 20)) -> dict[str, Any]:
+def measure(
+    sizes: tuple[int, ...] = (1024, 64 * 1024, 1 << 20, 8 << 20), rounds: int = ROUNDS
+) -> dict[str, Any]:
     ctx = mp_context()
     start: dict[str, list[float]] = {"threads": [], "processes": []}
-    for _ in range(REPEATS):
-        for kind in start:
-            t0 = time.perf_counter()
-            executor: cf.Executor
-            if kind == "threads":
-                executor = cf.ThreadPoolExecutor(2)
-            else:
-                executor = cf.ProcessPoolExecutor(2, mp_context=ctx)
-            executor.submit(_length, b"").result()
-            start[kind].append(time.perf_counter() - t0)
-            executor.shutdown()
-    round_trip: dict[str, dict[str, float]] = {"threads": {}, "processes": {}, "shared_memory": {}}
+    kinds = ("threads", "processes", "shared_memory")
+    round_trip: dict[str, dict[str, list[float]]] = {k: {str(s): [] for s in sizes} for k in kinds}
+    payloads = {size: os.urandom(size) for size in sizes}
     with cf.ThreadPoolExecutor(1) as threads, cf.ProcessPoolExecutor(1, mp_context=ctx) as procs:
         procs.submit(_length, b"").result()
-        for size in sizes:
-            payload = os.urandom(size)
-            for kind, ex in (("threads", threads), ("processes", procs)):
-                round_trip[kind][str(size)] = _median_call(partial(_submit_and_wait, ex, payload))
-            round_trip["shared_memory"][str(size)] = _shm_round_trip(procs, payload)
+        for _ in range(rounds):
+            for kind in start:
+                start[kind].append(_pool_start(kind, ctx))
+            for size, payload in payloads.items():
+                for kind, ex in (("threads", threads), ("processes", procs)):
+                    call = partial(_submit_and_wait, ex, payload)
+                    round_trip[kind][str(size)].append(_median_call(call))
+                round_trip["shared_memory"][str(size)].append(_shm_round_trip(procs, payload))
     return {"pool_start_s": start, "round_trip_s": round_trip}
+
+
+def _pool_start(kind: str, ctx: Any) -> float:
+    """Seconds to start a pool of 2 and have it answer one task."""
+    t0 = time.perf_counter()
+    executor: cf.Executor
+    if kind == "threads":
+        executor = cf.ThreadPoolExecutor(2)
+    else:
+        executor = cf.ProcessPoolExecutor(2, mp_context=ctx)
+    executor.submit(_length, b"").result()
+    took = time.perf_counter() - t0
+    executor.shutdown()
+    return took
 
 
 def _submit_and_wait(executor: cf.Executor, payload: bytes) -> int:
     return executor.submit(_length, payload).result()
 
 
-def _median_call(fn: Callable[[], object], calls: int = 15) -> float:
+def _median_call(fn: Callable[[], object], calls: int = 5) -> float:
     times = []
     for _ in range(calls):
         t0 = time.perf_counter()
@@ -98,33 +112,57 @@ def _shm_round_trip(procs: cf.ProcessPoolExecutor, payload: bytes) -> float:
 
 
 def judge(m: dict[str, Any]) -> tuple[str, str, str]:
-    start = Ratio.of_pairs(
-        m["pool_start_s"]["processes"], m["pool_start_s"]["threads"], paired=False
-    )
+    starts = m["pool_start_s"]
+    start = Ratio.of_pairs(starts["processes"], starts["threads"])
     rt = m["round_trip_s"]
     sizes = list(rt["threads"])
+    dearer = {s: Ratio.of_pairs(rt["processes"][s], rt["threads"][s]) for s in sizes}
     per = "; ".join(
-        f"{_size(s)}: thread {rt['threads'][s] * 1e6:.0f} µs, "
-        f"process {rt['processes'][s] * 1e6:.0f} µs, "
-        f"shared memory {rt['shared_memory'][s] * 1e6:.0f} µs"
+        f"{_size(s)}: thread {_us(rt['threads'][s])} µs, process {_us(rt['processes'][s])} µs "
+        f"({dearer[s]} a thread's), shared memory {_us(rt['shared_memory'][s])} µs"
         for s in sizes
     )
-    evidence = f"pool start, processes vs threads {start}; task round trip by payload: {per}"
-    dearer = all(rt["processes"][s] > rt["threads"][s] for s in sizes)
+    evidence = (
+        f"{coverage_note(len(starts['threads']))}. Pool start, processes over threads {start}; "
+        f"task round trip by payload (medians): {per}"
+    )
     largest = sizes[-1]
-    shm_gain = rt["processes"][largest] / rt["shared_memory"][largest]
-    if start.above(2.0) and dearer:
+    shm = Ratio.of_pairs(rt["processes"][largest], rt["shared_memory"][largest])
+    if shm.above(1.0):
+        sharing = (
+            f"for {_size(largest)} shared memory was {shm.median:.1f}x cheaper than pickling it"
+        )
+    elif shm.below(1.0):
+        sharing = (
+            f"for {_size(largest)} shared memory, copied in each time, was no cheaper than "
+            f"pickling ({shm.median:.2f}x)"
+        )
+    else:
+        sharing = f"for {_size(largest)} shared memory and pickling cost about the same ({shm})"
+    if start.above(2.0) and all(d.above(1.0) for d in dearer.values()):
         return (
             HOLDS,
             evidence,
             (
-                f"processes start slower and every task pays for pickling its data; for "
-                f"{_size(largest)} shared memory was {shm_gain:.0f}x cheaper than pickling it"
+                f"processes took {start.median:.0f}x as long as threads to start and every task "
+                f"paid for pickling its data ({min(d.median for d in dearer.values()):.1f}x to "
+                f"{max(d.median for d in dearer.values()):.1f}x a thread's round trip); {sharing}"
             ),
         )
-    if start.below(1.0) and not dearer:
-        return FAILS, evidence, "processes were no dearer than threads"
-    return UNSURE, evidence, "the costs overlap within the noise"
+    if start.below(1.0) and all(d.below(1.0) for d in dearer.values()):
+        return FAILS, evidence, "processes started and answered faster than threads"
+    return (
+        UNSURE,
+        evidence,
+        (
+            f"pool start {start} and round trips {', '.join(str(d) for d in dearer.values())} do "
+            "not all clear their thresholds (2x to start, 1x a task)"
+        ),
+    )
+
+
+def _us(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1e6:.0f}"
 
 
 def _size(text: str) -> str:

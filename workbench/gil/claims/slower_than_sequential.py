@@ -1,7 +1,12 @@
 """Claim 3: pure-Python threads can be slower than sequential work, depending on the switch
-interval. The same work on one thread and split over two, at several switch intervals, in
-interleaved rounds (every interval in every round) until the verdict is clear; the cores the two
-threads kept busy show whether a GIL serialised them at all.
+interval. The same work on one thread and split over two, at several switch intervals, in a fixed
+number of interleaved rounds (every interval in every round); the cores the two threads kept busy
+show whether a GIL serialised them at all.
+
+The verdict is read at one switch interval declared here in advance (JUDGED_AT), never at
+whichever looked best afterwards: picking the best of four raises the chance of a false "holds"
+up to fourfold. The others are reported beside it, which is what "depending on the switch
+interval" asks to see.
 
 Standard library only: the probe runs `measure` under any interpreter; the parent runs `judge`.
 """
@@ -14,8 +19,17 @@ from functools import partial
 from typing import Any
 
 from workbench.burn import burn, calibrate
-from workbench.gil.judging import FAILS, HOLDS, UNSURE, Cores, Ratio
-from workbench.gil.timing import Phase, adaptive, cores, cpu_count, cpus, threads_phase, walls
+from workbench.gil.judging import FAILS, HOLDS, UNSURE, Cores, Ratio, coverage_note
+from workbench.gil.timing import (
+    ROUNDS,
+    Phase,
+    cores,
+    cpu_count,
+    cpus,
+    interleaved,
+    threads_phase,
+    walls,
+)
 
 NUMBER = 3
 TEXT = (
@@ -24,7 +38,7 @@ TEXT = (
 )
 # From CPython's default down to 5 µs, where the hand-over of the GIL dominates.
 INTERVALS_S = (0.005, 0.0005, 0.00005, 0.000005)
-BUDGET_S = 12.0
+JUDGED_AT = "0.005ms"  # 5 µs: where the hand-over of the GIL costs most, so the effect is largest
 PARALLEL = 1.5
 
 
@@ -37,7 +51,7 @@ def _at_interval(interval: float, run: Callable[[], Phase]) -> Phase:
         sys.setswitchinterval(before)
 
 
-def measure(seconds: float = 0.15, budget_s: float = BUDGET_S) -> dict[str, Any]:
+def measure(seconds: float = 0.08, rounds: int = ROUNDS) -> dict[str, Any]:
     n = calibrate(burn, seconds)
     runs: dict[str, Callable[[], Phase]] = {}
     for interval in INTERVALS_S:
@@ -47,7 +61,7 @@ def measure(seconds: float = 0.15, budget_s: float = BUDGET_S) -> dict[str, Any]
         runs[f"{label} sequential"] = partial(_at_interval, interval, one)
         runs[f"{label} two threads"] = partial(_at_interval, interval, two)
     cpus = cpu_count()
-    samples = adaptive(runs, lambda s: judge(_shape(s, cpus))[0] != UNSURE, budget_s)
+    samples = interleaved(runs, rounds)
     return _shape(samples, cpus)
 
 
@@ -60,30 +74,54 @@ def _shape(samples: dict[str, list[Phase]], cpus: int) -> dict[str, Any]:
 
 
 def judge(m: dict[str, Any]) -> tuple[str, str, str]:
+    by = m["by_switch_interval"]
     ratios = {
-        k: Ratio.of_pairs(walls(v["sequential"]), walls(v["two_threads"]))
-        for k, v in m["by_switch_interval"].items()
+        k: Ratio.of_pairs(walls(v["sequential"]), walls(v["two_threads"])) for k, v in by.items()
     }
-    busy = {k: Cores.of(cores(v["two_threads"])) for k, v in m["by_switch_interval"].items()}
+    busy = {k: Cores.of(cores(v["two_threads"])) for k, v in by.items()}
     # CPU spent on the same work, two threads over one: the hand-over's own cost.
-    cpu = {
-        k: Ratio.of_pairs(cpus(v["two_threads"]), cpus(v["sequential"]))
-        for k, v in m["by_switch_interval"].items()
-    }
-    evidence = "2 threads' speed relative to sequential, by switch interval: " + "; ".join(
-        f"{k} {r} with {busy[k]} busy, {cpu[k]} the CPU time" for k, r in ratios.items()
+    cpu = {k: Ratio.of_pairs(cpus(v["two_threads"]), cpus(v["sequential"])) for k, v in by.items()}
+    rounds = len(by[JUDGED_AT]["sequential"])
+    evidence = (
+        f"{coverage_note(rounds)}. 2 threads' speed relative to sequential, by switch interval "
+        f"(judged at {JUDGED_AT}): "
+        + "; ".join(
+            f"{k} {r} with {busy[k]} busy, {cpu[k]} the CPU time" for k, r in ratios.items()
+        )
     )
-    if any(b.above(PARALLEL) for b in busy.values()):
-        return FAILS, evidence, "two threads ran at once (no GIL): parallel, not slower"
-    slower = [k for k, r in ratios.items() if r.below(1.0)]
-    if slower:
-        worst = min(ratios, key=lambda k: ratios[k].median)
+    at, cores_at = ratios[JUDGED_AT], busy[JUDGED_AT]
+    others = [k for k in ratios if k != JUDGED_AT]
+    if cores_at.above(PARALLEL):
+        return (
+            FAILS,
+            evidence,
+            (
+                f"at {JUDGED_AT} two threads kept {cores_at.median:.2f} cores busy: they ran at "
+                "once (no GIL), so they are parallel, not slower"
+            ),
+        )
+    also = [k for k in others if ratios[k].below(1.0)]
+    not_at = [k for k in others if not ratios[k].below(1.0)]
+    if at.below(1.0):
+        where = f"; also slower at {', '.join(also)}" if also else ""
+        unlike = f", not at {', '.join(not_at)}" if not_at else ""
         return (
             HOLDS,
             evidence,
-            f"two threads took longer than one did alone at {', '.join(slower)} "
-            f"(worst at {worst}: handing the GIL over costs time)",
+            (
+                f"at a {JUDGED_AT} switch interval two threads ran at {at.median:.2f}x the speed "
+                f"of one (at most {at.hi:.2f}x), spending {cpu[JUDGED_AT].median:.2f}x its CPU "
+                f"time: handing the GIL over costs time{where}{unlike}"
+            ),
         )
-    if all(r.above(1.0) for r in ratios.values()):
-        return FAILS, evidence, "two threads were faster than sequential at every interval"
-    return UNSURE, evidence, "the difference from sequential is within the noise"
+    if at.above(1.0):
+        return (
+            FAILS,
+            evidence,
+            (f"at {JUDGED_AT} two threads were faster than one ({at}), not slower"),
+        )
+    return (
+        UNSURE,
+        evidence,
+        (f"at {JUDGED_AT} two threads ran at {at} the speed of one: within the noise of 1"),
+    )

@@ -1,0 +1,107 @@
+"""Whether one row is faster than another, decided only where run-to-run noise cannot have
+decided it (pure: rows in, decisions out). The table's ≈ and rank, the findings and `compare` all
+ask here, so they never disagree with each other.
+
+A decision needs at least two rounds on each side: each round is a fresh worker process, so the
+rounds vary as separate runs vary. The interval of A over B comes from Welch's t on the rounds'
+log rates (95%), and A is faster only when the whole interval is above 1 and the ratio is at
+least 1 + MIN_EFFECT; otherwise the two are ≈. Within-window intervals never decide anything: on
+this kind of machine runs move by 12-54% between each other while one window looks steady.
+
+Rows are ranked by their rate, also where both are client-bound. CPU time per operation could be
+the steadier figure there (a VM's stolen time lowers the rate but is not charged as CPU), but
+measured here it was not: scripts/bench_stability.py reports the between-run coefficient of
+variation of both for every cell (2026-12-05: the same within a point or two on every
+client-bound cell), and ranking by whichever looks steadier in a given run would choose the
+test after seeing the data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.results import Row, is_disk
+from workbench.stats import ratio_interval
+
+MIN_EFFECT = 0.05  # a gap under 5% is not a ranking, whatever the interval says
+FASTER, SLOWER, TIED, UNRANKED = ">", "<", "≈", "?"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A against B: FASTER, SLOWER, TIED (both measured, the interval does not decide) or
+    UNRANKED (too few rounds to decide anything); the ratio of A's rate to B's and its 95%
+    interval."""
+
+    verdict: str
+    ratio: float | None
+    lo: float | None
+    hi: float | None
+
+
+def rate_of(row: Row) -> float:
+    """The figure a row is ranked by in tables: MB/s for disk rows, operations/s otherwise."""
+    return float(row["mb_per_s"]) if is_disk(row) else float(row["ops_per_s"])
+
+
+def rounds_of(row: Row) -> list[float]:
+    """The row's rate in each round (disk rows scale to MB/s; the ratio is the same)."""
+    return [float(v) for v in row["repeats"]["ops_per_s"]]
+
+
+def decide(a: Row, b: Row) -> Decision:
+    """Is A faster than B, beyond run-to-run noise and by at least MIN_EFFECT?"""
+    found = ratio_interval(rounds_of(a), rounds_of(b))
+    if found is None:
+        return Decision(UNRANKED, None, None, None)
+    ratio, lo, hi = found
+    if lo > 1 and ratio >= 1 + MIN_EFFECT:
+        verdict = FASTER
+    elif hi < 1 and ratio <= 1 / (1 + MIN_EFFECT):
+        verdict = SLOWER
+    else:
+        verdict = TIED
+    return Decision(verdict, ratio, lo, hi)
+
+
+def ranks(rows: Sequence[Row]) -> list[int | None]:
+    """Each row's rank among `rows`: 1 + the number of rows decidedly faster than it. Rows that
+    cannot be told apart share a rank; None for a row with too few rounds to rank."""
+    out: list[int | None] = []
+    for r in rows:
+        if len(rounds_of(r)) < 2:
+            out.append(None)
+            continue
+        above = sum(1 for o in rows if o is not r and decide(o, r).verdict == FASTER)
+        out.append(1 + above)
+    return out
+
+
+def decided_pairs(rows: Sequence[Row]) -> dict[tuple[str, str], str]:
+    """Every ordered claim a set of rows makes, keyed by the two rows' labels: (A, B) -> '>'
+    where A was decided faster than B. What stays still between runs is what this holds."""
+    out: dict[tuple[str, str], str] = {}
+    for i, a in enumerate(rows):
+        for b in rows[i + 1 :]:
+            d = decide(a, b)
+            if d.verdict in (FASTER, SLOWER):
+                first, second = (a, b) if d.verdict == FASTER else (b, a)
+                out[label(first), label(second)] = FASTER
+    return out
+
+
+def label(row: Row) -> str:
+    parts = [row["model"], row["client"], row["workload"]]
+    fields: Mapping[str, Any] = row
+    parts += [str(fields[k]) for k in ("file_size", "cache", "python", "host") if fields.get(k)]
+    return " · ".join(parts)
+
+
+def times(value: float) -> str:
+    """A ratio as a reader wants it: two decimals, or two significant digits below 0.1."""
+    if not math.isfinite(value):
+        return "-"
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
