@@ -156,11 +156,18 @@ def io_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     for r in rows:
         key = group_of(r)
         best[key] = max(best.get(key, 0.0), _rate(r))
+    from workbench.ranking import ranks
+
+    rank_of: dict[int, int | None] = {}
+    for key in best:
+        members = [r for r in rows if group_of(r) == key]
+        rank_of.update(zip(map(id, members), ranks(members), strict=True))
     out: dict[str, Any] = {}
     for r in rows:
         fig = compact_row(r)
         top = best[group_of(r)]
         fig["x_best"] = round(_rate(r) / top, 3) if top else None
+        fig["rank"] = rank_of.get(id(r))
         out[row_label(r)] = fig
     return {"rows": out, "settings": doc["metadata"].get("settings"),
             "warm_limit_s": doc["metadata"].get("warm_limit_s")}  # fmt: skip
@@ -272,8 +279,13 @@ def bench_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
 def stability_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = summarised(doc)
     for cell in out.get("io", []):
-        cell["cv_pct"] = _r(cell["cv_between_runs"] * 100, 1)
-        cell["within_run_pct"] = _r(cell["within_run_half_width"] * 100, 1)
+        for key, name in (("cv_between_runs", "cv_pct"), ("cpu_cv_between_runs", "cpu_cv_pct"),
+                          ("half_width", "half_width_pct")):  # fmt: skip
+            if cell.get(key) is not None:
+                cell[name] = _r(cell[key] * 100, 1)
+    coverage = out.get("coverage") or {}
+    if coverage.get("share") is not None:
+        coverage["share_pct"] = _r(coverage["share"] * 100, 0)
     return out
 
 

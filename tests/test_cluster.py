@@ -32,6 +32,7 @@ from workbench.cluster.merge import (
     concurrent_on_one_machine,
     merge_spread,
     skewed_hosts,
+    split_load,
 )
 from workbench.errors import UsageError
 from workbench.harness.cell import CellRun
@@ -87,6 +88,20 @@ def test_cells_run_at_once_on_one_machine_are_found() -> None:
         ("w0", "m1", (5.0, 6.0)),  # alone
     ]
     assert concurrent_on_one_machine(runs) == {0, 1}  # type: ignore[arg-type]
+
+
+def test_a_spread_cell_splits_its_clients_and_rate_between_the_hosts() -> None:
+    from workbench.harness.settings import IoSettings
+
+    shares = split_load(IoSettings(clients=500, rate=10_000.0), 3)
+    assert [s.clients for s in shares] == [167, 167, 166]
+    assert sum(s.clients for s in shares) == 500
+    assert sum(s.rate or 0 for s in shares) == pytest.approx(10_000.0)
+    # Every user keeps the pace it would have on one machine: rate per user is unchanged.
+    assert {round((s.rate or 0) / s.clients, 9) for s in shares} == {20.0}
+    assert [s.rate for s in split_load(IoSettings(clients=4), 2)] == [None, None]
+    with pytest.raises(ValueError, match="cannot be spread"):
+        split_load(IoSettings(clients=2), 3)
 
 
 def test_a_cluster_raises_its_own_flags_and_keeps_what_was_measured() -> None:
@@ -190,6 +205,8 @@ def test_bad_cluster_input_is_one_line(capsys: pytest.CaptureFixture[str]) -> No
         (["io", "--cluster", "h:8786", "--spread", "2"], "give it with --url"),
         (["io", "--cluster", "h:8786", "--spread", "0", "--url", "http://127.0.0.1:1/"],
          "--spread must be at least 1"),
+        (["io", "--only", "net", "--cluster", "h:8786", "--spread", "3", "--clients", "2",
+          "--url", "http://127.0.0.1:1/"], "give at least 3 clients (got 2)"),
         (["io", "--cluster", "nowhere"], "is not a scheduler address"),
         (["cluster", "local", "--workers", "0"], "--workers must be at least 1"),
     ]  # fmt: skip
@@ -246,7 +263,8 @@ def test_the_table_names_each_rows_host_and_the_hosts() -> None:
 
 # -- a real scheduler and real workers ----------------------------------------------------------
 
-QUICK = ["--clients", "10", "--warmup", "0.2", "--duration", "0.6", "--quiet"]
+# One round a cell: these tests are about where cells run, not how rows rank (rows_of is).
+QUICK = ["--clients", "10", "--warmup", "0.2", "--duration", "0.6", "--repeat", "1", "--quiet"]
 MATRIX = ["--only", "net", "--models", "asyncio,threads,trio", "--libs", "raw", *QUICK]
 
 
@@ -332,7 +350,8 @@ def test_spread_two_sums_the_hosts_against_one_server(cluster: str, tmp_path: Pa
     per_host = row["per_host"]
     assert sorted(h["host"] for h in per_host) == ["local-0", "local-1"]
     assert row["ops"] == sum(h["ops"] for h in per_host) > 0
-    assert row["clients"] == 20
+    assert row["clients"] == 10  # --clients 10 split over the two hosts, not 10 on each
+    assert sorted(h["clients"] for h in per_host) == [5, 5]
     merged = HdrHistogram.decode(row["histogram"].encode("ascii"))
     assert merged.get_total_count() == sum(h["histogram_count"] for h in per_host) == row["ops"]
     for h in per_host:

@@ -136,6 +136,25 @@ def test_row_takes_the_median_run_and_the_spread_of_all() -> None:
     assert row["server_cpu_util"] == pytest.approx(0.5)
     assert row["work"] is None
     assert "file_size" not in row
+    ci = row["ops_per_s_ci"]  # from the rounds, not one window
+    assert ci is not None
+    assert ci[0] < 800 < 1200 < ci[1]
+    assert row["repeats"].get("cpu_us_per_op") == [400.0, pytest.approx(333.333), 500.0]
+
+
+def test_an_even_number_of_rounds_has_a_true_median() -> None:
+    runs = [_run(1000), _run(1400), _run(800), _run(1200)]
+    row = summarise(Cell("uvloop", "raw", "http"), runs, IoSettings(), 2, client_cpus=1)
+    assert row["ops_per_s"] == pytest.approx(1100)  # not the upper-middle round's 1200
+    assert row["repeats"]["median"] == pytest.approx(1100)
+    # Every round's latencies, not the median round's alone.
+    total = sum(r.recording.ops for r in runs)
+    assert row["latency_ms"]["p50"] == pytest.approx(2.0, rel=0.01)
+    from hdrh.histogram import HdrHistogram
+
+    assert HdrHistogram.decode(row["histogram"].encode("ascii")).get_total_count() == total
+    one = summarise(Cell("uvloop", "raw", "http"), runs[:1], IoSettings(), 2, client_cpus=1)
+    assert one["ops_per_s_ci"] is None  # one round: nothing about the next run
 
 
 def test_disk_row_adds_its_fields_and_no_bound() -> None:

@@ -48,7 +48,7 @@ def two_interpreters(
     proc = run_cli(
         "io", "--python", sys.executable, "--python", "3.12", "--only", "net",
         "--models", "threads,asyncio,uvloop", "--libs", "raw", "--clients", "5",
-        "--duration", "0.3", "--warmup", "0.2", "--json", str(out),
+        "--duration", "0.3", "--warmup", "0.2", "--repeat", "1", "--json", str(out),
         timeout=600, env=cache,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -26,7 +26,7 @@ def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sweep")
     proc = cli(
         "sweep", "--clients", "1,5", "--models", "uvloop,threads", "--libs", "raw",
-        "--duration", "0.3", "--warmup", "0.1", "--out", str(out), "--quiet",
+        "--duration", "0.3", "--warmup", "0.1", "--repeat", "1", "--out", str(out), "--quiet",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return out

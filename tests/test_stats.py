@@ -110,8 +110,8 @@ def test_every_row_interval_brackets_its_rate_and_drives_the_noisy_flag() -> Non
 def _rounds(model: str, *rates: float) -> Row:
     median = statistics.median(rates)
     ci = between_rounds(list(rates), median)
-    return make_row(model=model, ops_per_s=median, ops_per_s_ci=ci,
-                    repeats={"ops_per_s": list(rates), "median": median, "spread": None})  # fmt: skip
+    repeats = {"ops_per_s": list(rates), "median": median, "spread": None}
+    return make_row(model=model, ops_per_s=median, ops_per_s_ci=ci, repeats=repeats)
 
 
 def test_between_rounds_interval_is_students_t_on_the_log_rates() -> None:

@@ -6,7 +6,7 @@ A decision needs at least two rounds on each side: each round is a fresh worker 
 rounds vary as separate runs vary. The interval of A over B comes from Welch's t on the rounds'
 log rates (95%), and A is faster only when the whole interval is above 1 and the ratio is at
 least 1 + MIN_EFFECT; otherwise the two are ≈. Within-window intervals never decide anything: on
-this kind of machine runs move by 12-54% between each other while one window looks steady.
+this kind of machine runs have moved by 12-54% between each other while one window looked steady.
 
 Rows are ranked by their rate, also where both are client-bound. CPU time per operation could be
 the steadier figure there (a VM's stolen time lowers the rate but is not charged as CPU), but
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.results import Row, is_disk
+from workbench.results import Row
 from workbench.stats import ratio_interval
 
 MIN_EFFECT = 0.05  # a gap under 5% is not a ranking, whatever the interval says
@@ -42,13 +42,9 @@ class Decision:
     hi: float | None
 
 
-def rate_of(row: Row) -> float:
-    """The figure a row is ranked by in tables: MB/s for disk rows, operations/s otherwise."""
-    return float(row["mb_per_s"]) if is_disk(row) else float(row["ops_per_s"])
-
-
 def rounds_of(row: Row) -> list[float]:
-    """The row's rate in each round (disk rows scale to MB/s; the ratio is the same)."""
+    """The row's rate in each round, in operations/s (a disk row's MB/s is that times a fixed
+    file size, so the ratio of two rows is the same in either unit)."""
     return [float(v) for v in row["repeats"]["ops_per_s"]]
 
 

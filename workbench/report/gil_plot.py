@@ -55,7 +55,9 @@ def _process_cost(m: dict[str, Any], py: str, g: Groups) -> None:
     trips = m["round_trip_s"]
     largest = list(trips["threads"])[-1]
     for how, by_size in trips.items():
-        g.setdefault(f"{how}, {int(largest) >> 20} MiB", {})[py] = [by_size[largest] * 1e6]
+        g.setdefault(f"{how}, {int(largest) >> 20} MiB", {})[py] = [
+            v * 1e6 for v in by_size[largest]
+        ]
     for how, starts in m["pool_start_s"].items():
         g.setdefault(f"start a pool of {how}", {})[py] = [s * 1e6 for s in starts]
 
@@ -96,6 +98,6 @@ def plot_gil(doc: dict[str, Any], stem: Path) -> list[Path]:
              lines=lines)  # fmt: skip
     for ax in list(axes.flat)[len(ids) :]:
         ax.set_visible(False)
-    fig.suptitle("GIL claims, measured on this machine (whiskers: range over repeats)")
+    fig.suptitle("GIL claims, measured on this machine (whiskers: range over the rounds)")
     fig.tight_layout()
     return save_both(fig, stem)

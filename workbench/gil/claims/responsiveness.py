@@ -177,6 +177,7 @@ def judge(m: dict[str, Any]) -> tuple[str, str, str]:
                            ("thread, hashlib (releases the GIL)", "GIL-releasing (hashlib)"))
         if name in loop
     )  # fmt: skip
+    threads = threads[:1].upper() + threads[1:]
     if factor.above(LAG_FACTOR) and in_loop.above(CHUNK_SHARE * chunk_ms):
         return (
             HOLDS,
