@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from array import array
 
@@ -17,8 +18,8 @@ from workbench.results import Row, half_width
 from workbench.stats import (
     SLICES,
     batch_means_interval,
-    log_mean_interval,
     median_interval,
+    next_run_interval,
     percentile,
 )
 from workbench.testing import make_doc, make_row
@@ -114,12 +115,16 @@ def _rounds(model: str, *rates: float) -> Row:
     return make_row(model=model, ops_per_s=median, ops_per_s_ci=ci, repeats=repeats)
 
 
-def test_between_rounds_interval_is_students_t_on_the_log_rates() -> None:
-    lo, hi = log_mean_interval([100.0, 110.0, 90.0]) or (0.0, 0.0)
+def test_between_rounds_interval_predicts_the_next_run_on_the_log_scale() -> None:
+    rates = [100.0, 110.0, 90.0]
+    lo, hi = next_run_interval(rates) or (0.0, 0.0)
     geo = (100.0 * 110.0 * 90.0) ** (1 / 3)
     assert lo < geo < hi
     assert hi / geo == pytest.approx(geo / lo)  # symmetric on the log scale
-    assert log_mean_interval([100.0]) is None  # one round: nothing about the next run
+    # t(2) * s * sqrt(2/3): this run's mean and the next run's, both uncertain.
+    s = statistics.stdev(math.log(r) for r in rates)
+    assert math.log(hi / geo) == pytest.approx(4.303 * s * math.sqrt(2 / 3), rel=1e-3)
+    assert next_run_interval([100.0]) is None  # one round: nothing about the next run
     assert between_rounds([100.0], 100.0) is None
     # The row's figure is the median; the interval always holds it.
     ci = between_rounds([100.0, 100.0, 100.0, 400.0], 100.0)

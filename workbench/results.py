@@ -52,8 +52,8 @@ class Row(TypedDict):
     processes: int
     ops: int
     ops_per_s: float
-    # 95% interval of the rate between rounds (Student's t over the rounds' log rates; each round
-    # is a fresh worker process): where another run's rate should land. None with one round.
+    # Where another run's rate should land: a 95% prediction interval from the rounds (Student's
+    # t over their log rates; each round is a fresh worker process). None with one round.
     ops_per_s_ci: list[float] | None
     # The median round's rate within its own window (batch means over its slices): how steady that
     # one window was, not how far another run would land. Absent from older documents.

@@ -82,17 +82,21 @@ def t_quantile(df: float) -> float:
     return t95(max(1, math.floor(df)))
 
 
-def log_mean_interval(values: Sequence[float]) -> tuple[float, float] | None:
-    """A 95% interval for a rate measured once per round: Student's t over the rounds, on the log
-    scale (rates are positive and their noise multiplicative, so the interval is too), centred on
-    the geometric mean. Every round is a fresh process, so the rounds vary as whole runs vary: this
-    is the between-run interval (Kalibera & Jones' upper level). None with fewer than 2 rounds or a
-    round that measured nothing."""
+def next_run_interval(values: Sequence[float]) -> tuple[float, float] | None:
+    """Where the next run's rate should land, from this run's rounds: a 95% prediction interval
+    on the log scale (rates are positive and their noise multiplicative), centred on the
+    geometric mean. The next run's figure comes from K new rounds, so the half-width is
+    t(K-1) * s * sqrt(1/K + 1/K): the uncertainty of this run's mean and of the next one's. Every
+    round is a fresh worker process, so the rounds vary as whole runs vary, as far as they can
+    see: a drift slower than one run (Kalibera & Jones' upper level) is not in them, and
+    scripts/bench_stability.py measures how often the next run really landed inside. None with
+    fewer than 2 rounds or a round that measured nothing."""
     if len(values) < 2 or min(values) <= 0:
         return None
     logs = [math.log(v) for v in values]
     centre = statistics.fmean(logs)
-    half = t95(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+    k = len(logs)
+    half = t95(k - 1) * statistics.stdev(logs) * math.sqrt(2 / k)
     return math.exp(centre - half), math.exp(centre + half)
 
 

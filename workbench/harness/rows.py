@@ -1,7 +1,7 @@
 """One result row per cell, built from its rounds (pure: no I/O).
 
 Every round is a fresh worker process, so the rounds of a cell vary as whole runs vary: the rate
-is their median, and its interval comes from them (`stats.log_mean_interval`), not from slices of
+is their median, and its interval comes from them (`stats.next_run_interval`), not from slices of
 one window, which only say how steady that one window was (kept as `window_ci`). Latency comes
 from every round's histogram merged; the remaining counters are the median round's (with an even
 number of rounds, the lower of the two middle ones). The trust flags come last, from the row."""
@@ -17,7 +17,7 @@ from workbench.harness.trust import flags_for
 from workbench.interpreters import label_of
 from workbench.metrics import Recording
 from workbench.results import Row
-from workbench.stats import batch_means_interval, log_mean_interval
+from workbench.stats import batch_means_interval, next_run_interval
 
 
 def rate_interval(slice_ops: list[int], ops: int, window_s: float) -> list[float] | None:
@@ -29,9 +29,10 @@ def rate_interval(slice_ops: list[int], ops: int, window_s: float) -> list[float
 
 
 def between_rounds(values: list[float], median: float) -> list[float] | None:
-    """The rate's 95% interval from its rounds, widened if need be to hold their median (the row's
-    figure); None with a single round, which says nothing about the next run."""
-    ci = log_mean_interval(values)
+    """Where the next run's rate should land (95%, from the rounds), widened if need be to hold
+    their median (the row's figure); None with a single round, which says nothing about the next
+    run."""
+    ci = next_run_interval(values)
     if ci is None:
         return [0.0, 0.0] if len(values) > 1 and not any(values) else None
     return [round(min(ci[0], median), 2), round(max(ci[1], median), 2)]

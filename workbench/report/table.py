@@ -243,11 +243,11 @@ def notes(doc: ResultDoc) -> list[str]:
     rounds = max((len(r["repeats"]["ops_per_s"]) for r in rows), default=1)
     if rounds > 1:
         out.append(
-            f"±: the rate's 95% interval from its {rounds} rounds (each a fresh worker, rounds "
-            "interleaved across cells; Student's t on the log rates): where the next run should "
-            "land. rank: 1 + the rows decidedly faster (Welch's interval of the ratio above 1, "
-            f"and at least {MIN_EFFECT:.0%} apart), shared by rows the run cannot tell apart; ≈ "
-            "before × best: not told apart from the best row"
+            f"±: where the next run's rate should land (a 95% prediction interval from the "
+            f"{rounds} rounds, each a fresh worker, rounds interleaved across cells; Student's t "
+            "on the log rates). rank: 1 + the rows decidedly faster (Welch's 95% interval of the "
+            f"ratio above 1, and at least {MIN_EFFECT:.0%} apart), shared by rows the run cannot "
+            "tell apart; ≈ before × best: not told apart from the best row"
         )
     else:
         out.append(
