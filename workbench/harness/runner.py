@@ -121,7 +121,7 @@ def run_io(
     pinning, procs = local_pinning(settings)
     runs: dict[Cell, list[CellRun]] = {c: [] for c in cells}
     kind_metadata: dict[str, Any] = {"servers": {}, "disk": None}
-    observer.start(len(cells) * settings.repeat)
+    observer.start(len(cells))  # done() comes once a cell, after its last round
 
     def row(cell: Cell) -> Row:
         return row_of(plan, cell, runs[cell], kind_of(cell.workload).trust_cpus(pinning))
