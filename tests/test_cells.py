@@ -63,6 +63,9 @@ def test_cell_completes_with_verified_answers(
     assert row["latency_ms"]["p50"] is not None
     assert row["cpu_s"] > 0
     assert row["peak_rss_mb"] > 5
-    ci = row["ops_per_s_ci"]  # every row carries its interval, and it brackets the rate
+    # One round: no interval between runs (that takes rounds: tests/test_plan.py), but the
+    # round's own window interval is there, and it brackets the rate.
+    assert row["ops_per_s_ci"] is None
+    ci = row.get("window_ci")
     assert ci is not None
-    assert ci[0] <= row["ops_per_s"] <= ci[1]
+    assert ci[0] - 0.01 <= row["ops_per_s"] <= ci[1] + 0.01

@@ -162,6 +162,12 @@ def test_io_command_end_to_end(tmp_path: Path) -> None:
     doc = read_json(out)
     assert schema_problems(doc) == []
     assert {r["model"] for r in doc["results"]} == {"uvloop", "sync"}
+    for row in doc["results"]:  # the command's 3 rounds: an interval between them on every row
+        assert len(row["repeats"]["ops_per_s"]) == 3
+        ci = row["ops_per_s_ci"]
+        assert ci is not None
+        assert ci[0] <= row["ops_per_s"] <= ci[1]
+    assert "rank" in proc.stdout
     assert QUICK.duration < 1
 
 

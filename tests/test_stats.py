@@ -150,7 +150,7 @@ def test_the_table_does_not_rank_rows_it_cannot_tell_apart() -> None:
     assert "│    1 │" in lines["uvloop"]
     assert "│    1 │" in lines["asyncio"]  # a shared rank
     assert "│    3 │" in lines["threads"]
-    assert "from its 3 rounds" in notes({**doc, "metadata": _metadata()})[0]
+    assert "prediction interval from the 3 rounds" in notes({**doc, "metadata": _metadata()})[0]
     # One round ranks nothing, however steady its window looked.
     one = make_doc(make_row(model="uvloop", ops_per_s=10_000.0),
                    make_row(model="threads", ops_per_s=5_000.0))  # fmt: skip
