@@ -56,7 +56,13 @@ def compare_rows(a: Row, b: Row, with_python: bool = True) -> Comparison:
     ratio = mb / ma if ma else math.inf
     label = cell_label(a, with_python)
     d = decide(b, a)
-    ci = None if d.lo is None or d.hi is None else [round(d.lo, 4), round(d.hi, 4)]
+    # The interval is of the ratio of geometric means; widened if need be to hold the ratio of
+    # the medians shown beside it (rounds that split into two modes can part the two).
+    ci = (
+        None
+        if d.lo is None or d.hi is None
+        else [round(min(d.lo, ratio), 4), round(max(d.hi, ratio), 4)]
+    )
     if d.verdict == UNRANKED:
         needed = f"too few rounds (run both with --repeat 3 or more; {MIN_ROUNDS} at the least)"
         return Comparison(label, ma, mb, ratio, needed, ci)
