@@ -194,3 +194,28 @@ def test_the_recorded_histograms_decode(run: ResultDoc) -> None:
     for r in run["results"]:
         hist = HdrHistogram.decode(r["histogram"].encode("ascii"))
         assert hist.get_total_count() == r["ops"]
+
+
+def test_the_html_page_ranks_as_the_terminal_does(run: ResultDoc) -> None:
+    import re
+
+    from workbench.report.html_report import render
+
+    _set_rate(_row(run, "uvloop"), 9_000, 0.02)
+    _set_rate(_row(run, "asyncio"), 8_900, 0.02)  # not told apart from uvloop: the same rank
+    _set_rate(_row(run, "threads"), 3_000, 0.02)
+    for r in run["results"]:
+        if r["client"] != "raw":
+            _set_rate(r, 1_000, 0.02)
+    page = render(dict(run))
+    assert ">rank</th>" in page
+    rank = {}
+    for model in ("uvloop", "asyncio", "threads"):
+        # model, client, workload, python, clients, ops/s, ±, then the rank
+        cells = r'(?:<td[^>]*>[^<]*</td>){5}<td class="num" data-v="(\d+)">'
+        m = re.search(
+            f'data-v="{model}">{model}</td><td class="" data-v="raw">raw</td>{cells}', page
+        )
+        assert m is not None, model
+        rank[model] = int(m.group(1))
+    assert rank == {"uvloop": 1, "asyncio": 1, "threads": 3}

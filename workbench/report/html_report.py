@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from workbench.harness.trust import ALL_FLAG_HELP
-from workbench.results import ResultDoc, half_width, is_disk
+from workbench.ranking import ranks
+from workbench.results import ResultDoc, Row, half_width, is_disk
 from workbench.units import size_label
 
 STYLE = """
@@ -109,18 +110,29 @@ def _percent(share: float | None) -> float | None:
     return None if share is None else share * 100
 
 
+def _ranks(rows: list[Row]) -> dict[int, int | None]:
+    """Each row's rank within its workload, as the terminal table ranks (see `ranking`)."""
+    out: dict[int, int | None] = {}
+    for workload in {r["workload"] for r in rows}:
+        group = [r for r in rows if r["workload"] == workload]
+        out.update(zip(map(id, group), ranks(group), strict=True))
+    return out
+
+
 def _io_rows(doc: ResultDoc) -> str:
     net = [r for r in doc["results"] if not is_disk(r)]
     disk = [r for r in doc["results"] if is_disk(r)]
     hosts = any(r.get("host") for r in doc["results"])
     out = ""
     if net:
+        rank = _ranks(net)
         rows = [
             [
                 _txt(r["model"]), _txt(r["client"]), _txt(r["workload"]), _txt(r.get("python")),
                 *([_txt(r.get("host"))] if hosts else []),
                 _num(r["clients_requested"]), _num(r["ops_per_s"]),
                 _num(_half_pct(r["ops_per_s_ci"], r["ops_per_s"]), "±{:.0f}%"),
+                _num(rank.get(id(r))),
                 _num(r["latency_ms"]["p50"], "{:.3f}"), _num(r["latency_ms"]["p99"], "{:.3f}"),
                 _num(r["cpu_us_per_op"], "{:.1f}"),
                 _num(_percent(r["server_cpu_util"]), "{:.0f}%"),
@@ -130,7 +142,8 @@ def _io_rows(doc: ResultDoc) -> str:
         ]  # fmt: skip
         out += "<h2>Network</h2>" + _table(
             ["model", "client", "workload", "python", *(["host"] if hosts else []), "clients",
-             "ops/s", "±", "p50 ms", "p99 ms", "CPU µs/op", "server CPU", "errors", "flags"], rows,
+             "ops/s", "±", "rank", "p50 ms", "p99 ms", "CPU µs/op", "server CPU", "errors",
+             "flags"], rows,
         )  # fmt: skip
     if disk:
         rows = [
