@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import all_cells, known, run_cli, skip_if_missing
+from tests.helpers import all_cells, known, run_cli, skip_if_missing, skip_unless_ci
 from workbench import fileset
 from workbench.errors import UsageError
 from workbench.harness.runner import run_io
@@ -125,7 +125,7 @@ def test_corrupt_file_is_a_counted_error(tmp_path: Path) -> None:
 
 def test_cold_cache_is_evicted_and_checked(files_root: Path) -> None:
     if shutil.which("fincore") is None:
-        pytest.skip("fincore (util-linux) is not installed")
+        skip_unless_ci("fincore (util-linux) is not installed")
     fs = fileset.load(next(files_root.glob("wb-*")))
     assert fs is not None
     paths = [fs.path(e) for e in fs.files[:8]]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import run_cli, skip_unless_ci
 from workbench.report.plots import series
 from workbench.report.results_file import read_results
 
@@ -52,7 +52,7 @@ def test_sweep_writes_json_csv_and_plots(sweep_dir: Path) -> None:
 def test_html_report_renders_in_a_browser(sweep_dir: Path, tmp_path: Path) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+        skip_unless_ci("chromium is not installed (apt-get install chromium)")
     page = tmp_path / "report.html"
     proc = cli("report", str(sweep_dir / "sweep.json"), "--html", str(page))
     assert proc.returncode == 0, proc.stderr
@@ -88,7 +88,7 @@ def test_io_report_in_chromium_shows_findings_and_a_spectrum(io_run: Path, tmp_p
     from tests.browser import find_chromium, open_page
 
     if find_chromium() is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+        skip_unless_ci("chromium is not installed (apt-get install chromium)")
     page = tmp_path / "report.html"
     proc = cli("report", str(io_run), "--html", str(page))
     assert proc.returncode == 0, proc.stderr

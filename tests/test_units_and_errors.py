@@ -190,3 +190,23 @@ def test_work_wraps_every_operation_of_every_connection() -> None:
     assert calls == ["op", "work"]
     for kind in ("python", "hashlib", "zlib"):
         build_work(f"{kind}:100us")()  # each kind builds and runs
+
+
+def test_what_ci_installed_is_required_under_ci_and_skipped_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.helpers import kernel_allows_io_uring, skip_io_uring, skip_unless_ci
+
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="chromium"):
+        skip_unless_ci("chromium is not installed")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="under CI=true this must not be missing"):
+        skip_unless_ci("chromium is not installed")
+    # io_uring: a kernel that refuses it is a skip even in CI; a binding that fails is not.
+    if kernel_allows_io_uring():
+        with pytest.raises(pytest.fail.Exception, match="the kernel allows io_uring, but"):
+            skip_io_uring("liburing is not installed")
+    else:
+        with pytest.raises(pytest.skip.Exception):
+            skip_io_uring("io_uring_setup is refused")
