@@ -86,9 +86,7 @@ def fio_mb_per_s(fs: fileset.FileSet, size: int, seconds: float, engine: str = "
 def warm(fs: fileset.FileSet) -> float | None:
     """Read every file of the set once; the share of its bytes then resident (None: no fincore)."""
     paths = [fs.path(e) for e in fs.files]
-    for path in paths:
-        with open(path, "rb", buffering=0) as f:
-            f.read()
+    fileset.warm(paths)
     resident = fileset.resident_bytes(paths)
     total = sum(os.path.getsize(p) for p in paths)
     return None if resident is None or not total else resident / total

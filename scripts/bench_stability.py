@@ -30,9 +30,10 @@ from workbench.errors import UsageError
 from workbench.gil.claims import CLAIM_NUMBERS
 from workbench.gil.lab import run_lab
 from workbench.harness.settings import IoSettings
-from workbench.ranking import decided_pairs, label
+from workbench.ranking import decided_pairs
+from workbench.report.compare import cell_label
 from workbench.report.plots import plot_bars
-from workbench.results import Row
+from workbench.results import Row, half_width
 from workbench.units import parse_count
 
 MODELS = ["uvloop", "asyncio", "processes-uvloop", "trio", "threads"]
@@ -130,11 +131,12 @@ def main() -> int:
 
 def _keys(runs: list[list[Row]]) -> list[str]:
     """The cells every run measured, in the first run's order."""
-    return [label(r) for r in runs[0] if all(any(label(o) == label(r) for o in rs) for rs in runs)]
+    every = [{cell_label(r) for r in rs} for rs in runs]
+    return [cell_label(r) for r in runs[0] if all(cell_label(r) in labels for labels in every)]
 
 
 def _row(rows: list[Row], key: str) -> Row:
-    return next(r for r in rows if label(r) == key)
+    return next(r for r in rows if cell_label(r) == key)
 
 
 def cell_figures(key: str, rows: list[Row]) -> dict[str, Any]:
@@ -148,8 +150,7 @@ def cell_figures(key: str, rows: list[Row]) -> dict[str, Any]:
         if ci is not None:
             tried += 1
             covered += ci[0] <= nxt["ops_per_s"] <= ci[1]
-    widths = [(r["ops_per_s_ci"][1] - r["ops_per_s_ci"][0]) / 2 / r["ops_per_s"]
-              for r in rows if r["ops_per_s_ci"] and r["ops_per_s"]]  # fmt: skip
+    widths = [w for r in rows if (w := half_width(r["ops_per_s_ci"], r["ops_per_s"])) is not None]
     rate_cv, cpu_cv = cv(rates), cv(cpus)
     return {
         "cell": key,
@@ -167,7 +168,7 @@ def cell_figures(key: str, rows: list[Row]) -> dict[str, Any]:
 def pair_figures(runs: list[list[Row]]) -> dict[str, Any]:
     """Every 'A > B' each run decided, and any pair that one run ranked one way and another run
     the other way."""
-    claims = [decided_pairs(rows) for rows in runs]
+    claims = [{(cell_label(a), cell_label(b)) for a, b in decided_pairs(rows)} for rows in runs]
     cells = len(runs[0])
     every = set().union(*claims)
     contradicted = sorted({f"{a} > {b}" for a, b in every if (b, a) in every})

@@ -156,12 +156,9 @@ def io_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     for r in rows:
         key = group_of(r)
         best[key] = max(best.get(key, 0.0), _rate(r))
-    from workbench.ranking import ranks
+    from workbench.ranking import ranks_within
 
-    rank_of: dict[int, int | None] = {}
-    for key in best:
-        members = [r for r in rows if group_of(r) == key]
-        rank_of.update(zip(map(id, members), ranks(members), strict=True))
+    rank_of = ranks_within(rows, group_of)
     out: dict[str, Any] = {}
     for r in rows:
         fig = compact_row(r)

@@ -226,6 +226,13 @@ def evict(path: str, flush: bool = False) -> None:
         os.close(fd)
 
 
+def warm(paths: list[str]) -> None:
+    """Read every file once, so its pages are in the page cache."""
+    for path in paths:
+        with open(path, "rb", buffering=0) as f:
+            f.read()
+
+
 def resident_bytes(paths: list[str]) -> int | None:
     """Bytes of these files in the page cache, from util-linux `fincore`; None if unavailable."""
     exe = shutil.which("fincore")

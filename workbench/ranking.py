@@ -19,9 +19,8 @@ test after seeing the data.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from workbench.results import Row
 from workbench.stats import ratio_interval
@@ -76,24 +75,29 @@ def ranks(rows: Sequence[Row]) -> list[int | None]:
     return out
 
 
-def decided_pairs(rows: Sequence[Row]) -> dict[tuple[str, str], str]:
-    """Every ordered claim a set of rows makes, keyed by the two rows' labels: (A, B) -> '>'
-    where A was decided faster than B. What stays still between runs is what this holds."""
-    out: dict[tuple[str, str], str] = {}
-    for i, a in enumerate(rows):
-        for b in rows[i + 1 :]:
-            d = decide(a, b)
-            if d.verdict in (FASTER, SLOWER):
-                first, second = (a, b) if d.verdict == FASTER else (b, a)
-                out[label(first), label(second)] = FASTER
+def ranks_within(
+    rows: Sequence[Row], group: Callable[[Row], Hashable] = lambda _: None
+) -> dict[int, int | None]:
+    """Each row's rank (`ranks`) among the rows of its group, keyed by the row's id()."""
+    out: dict[int, int | None] = {}
+    for key in dict.fromkeys(map(group, rows)):
+        members = [r for r in rows if group(r) == key]
+        out.update(zip(map(id, members), ranks(members), strict=True))
     return out
 
 
-def label(row: Row) -> str:
-    parts = [row["model"], row["client"], row["workload"]]
-    fields: Mapping[str, Any] = row
-    parts += [str(fields[k]) for k in ("file_size", "cache", "python", "host") if fields.get(k)]
-    return " · ".join(parts)
+def decided_pairs(rows: Sequence[Row]) -> list[tuple[Row, Row]]:
+    """Every ordered claim a set of rows makes: (A, B) where A was decided faster than B. What
+    stays still between runs is what this holds."""
+    out: list[tuple[Row, Row]] = []
+    for i, a in enumerate(rows):
+        for b in rows[i + 1 :]:
+            verdict = decide(a, b).verdict
+            if verdict == FASTER:
+                out.append((a, b))
+            elif verdict == SLOWER:
+                out.append((b, a))
+    return out
 
 
 def times(value: float) -> str:

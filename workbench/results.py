@@ -39,7 +39,7 @@ class CtxSwitches(TypedDict):
 
 
 class Row(TypedDict):
-    """One cell's result: the median repeat's figures, with the spread of all repeats."""
+    """One cell's result: the median of its rounds, with the interval and spread between them."""
 
     model: str
     client: str

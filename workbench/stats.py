@@ -48,8 +48,8 @@ def median_rank(n: int, confidence: float = 0.95) -> int:
 def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
     """An interval for the median from order statistics, assuming nothing about the distribution:
     [x(k), x(n-k+1)] with k = `median_rank`. With few values that is min..max, which covers less
-    than asked (3 values: 75%; 6: 96.9%): callers that judge check `median_coverage(n, 1)` first.
-    Each value added can only narrow it."""
+    than asked (3 values: 75%; 6: 96.9%): callers that judge check what it covers
+    (`median_coverage(n, median_rank(n))`) before they trust it."""
     xs = sorted(values)
     n = len(xs)
     if n == 0:

@@ -55,8 +55,7 @@ class Interval:
     @classmethod
     def of(cls, values: Sequence[float]) -> Self:
         lo, hi = median_interval(values, MIN_COVERAGE)
-        coverage = median_coverage(len(values), median_rank(len(values), MIN_COVERAGE))
-        return cls(statistics.median(values), lo, hi, coverage)
+        return cls(statistics.median(values), lo, hi, coverage_of(len(values)))
 
     @property
     def decides(self) -> bool:
@@ -94,11 +93,16 @@ class Ratio(Interval):
         return cls.of([x / y for x, y in zip(a, b, strict=True)])
 
 
+def coverage_of(rounds: int) -> float:
+    """How often the interval `Interval.of` takes from this many rounds holds the true median."""
+    return median_coverage(rounds, median_rank(rounds, MIN_COVERAGE))
+
+
 def coverage_note(rounds: int) -> str:
     """How the evidence's intervals were made, said once per claim."""
     k = median_rank(rounds, MIN_COVERAGE)
     which = "min-max" if k == 1 else f"x({k}) to x({rounds - k + 1}) of the sorted values"
     return (
         f"medians of {rounds} interleaved rounds; [intervals]: {which}, which covers the median "
-        f"{median_coverage(rounds, k):.1%} of the time"
+        f"{coverage_of(rounds):.1%} of the time"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from workbench.interpreters import gil_reenabled
@@ -92,7 +93,7 @@ def flags_for(row: Row, client_cpus: int) -> list[str]:
     if spread is not None:
         noisy = spread > NOISY_SPREAD
     else:
-        fields: dict[str, Any] = dict(row)
+        fields: Mapping[str, Any] = row
         width = half_width(fields.get("window_ci", row["ops_per_s_ci"]), row["ops_per_s"])
         noisy = width is not None and width > NOISY_CI
     if noisy:

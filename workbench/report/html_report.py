@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from workbench.harness.trust import ALL_FLAG_HELP
-from workbench.ranking import ranks
-from workbench.results import ResultDoc, Row, half_width, is_disk
+from workbench.ranking import ranks_within
+from workbench.results import ResultDoc, half_width, is_disk
 from workbench.units import size_label
 
 STYLE = """
@@ -110,22 +110,13 @@ def _percent(share: float | None) -> float | None:
     return None if share is None else share * 100
 
 
-def _ranks(rows: list[Row]) -> dict[int, int | None]:
-    """Each row's rank within its workload, as the terminal table ranks (see `ranking`)."""
-    out: dict[int, int | None] = {}
-    for workload in {r["workload"] for r in rows}:
-        group = [r for r in rows if r["workload"] == workload]
-        out.update(zip(map(id, group), ranks(group), strict=True))
-    return out
-
-
 def _io_rows(doc: ResultDoc) -> str:
     net = [r for r in doc["results"] if not is_disk(r)]
     disk = [r for r in doc["results"] if is_disk(r)]
     hosts = any(r.get("host") for r in doc["results"])
     out = ""
     if net:
-        rank = _ranks(net)
+        rank = ranks_within(net, lambda r: r["workload"])
         rows = [
             [
                 _txt(r["model"]), _txt(r["client"]), _txt(r["workload"]), _txt(r.get("python")),

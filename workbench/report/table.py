@@ -4,14 +4,14 @@ a rank and ≈ only from intervals between rounds, never from one window's stead
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from workbench.harness.trust import ALL_FLAG_HELP
-from workbench.ranking import FASTER, MIN_EFFECT, decide, ranks
+from workbench.ranking import FASTER, MIN_EFFECT, decide, ranks_within
 from workbench.results import ResultDoc, Row, cell_key, half_width, is_disk, pythons_in
 from workbench.units import format_rate, size_label
 
@@ -46,12 +46,11 @@ def disk_table(doc: ResultDoc) -> Table:
         return (r["workload"], r.get("file_size", 0), r.get("cache") or "")
 
     for key in dict.fromkeys(group(r) for r in rows):
-        members = side_by_side(
-            [r for r in rows if group(r) == key], lambda r: r["mb_per_s"], pythons
-        )
-        top = max((r for r, _ in members), key=lambda r: r["mb_per_s"])
+        chosen = [r for r in rows if group(r) == key]
+        rank = ranks_within(chosen)
+        members = side_by_side(chosen, lambda r: r["mb_per_s"], pythons, rank)
+        top = max(chosen, key=lambda r: r["mb_per_s"])
         best = top["mb_per_s"] or 1.0
-        rank_of = _ranks([r for r, _ in members])
         for r, vs_first in members:
             lat = r["latency_ms"]
             faults = r.get("minor_faults_per_op")
@@ -61,7 +60,7 @@ def disk_table(doc: ResultDoc) -> Table:
                 r.get("cache") or "-", *([str(r.get("python", "?"))] if multi else []),
                 str(r["clients"]), f"{r['mb_per_s']:,.0f}",
                 _pm(r.get("mb_per_s_ci"), r["mb_per_s"]), format_rate(r.get("files_per_s", 0.0)),
-                rank_of(r), _times_best(r["mb_per_s"] / best, _tied(r, top)),
+                _rank(rank[id(r)]), _times_best(r["mb_per_s"] / best, _tied(r, top)),
                 *([_opt(vs_first, "{:.2f}")] if multi else []),
                 _ms(lat["p50"]), _ms(lat["p99"]),
                 _opt(r.get("cpu_s_per_gb"), "{:.2f}"),
@@ -103,12 +102,11 @@ def io_table(doc: ResultDoc) -> Table:
         table.add_column(name, justify="right")
     table.add_column("flags")
     for workload in dict.fromkeys(r["workload"] for r in rows):
-        group = side_by_side(
-            [r for r in rows if r["workload"] == workload], lambda r: r["ops_per_s"], pythons
-        )
-        top = max((r for r, _ in group), key=lambda r: r["ops_per_s"])
+        chosen = [r for r in rows if r["workload"] == workload]
+        rank = ranks_within(chosen)
+        group = side_by_side(chosen, lambda r: r["ops_per_s"], pythons, rank)
+        top = max(chosen, key=lambda r: r["ops_per_s"])
         best = top["ops_per_s"] or 1.0
-        rank_of = _ranks([r for r, _ in group])
         for r, vs_first in group:
             lat = r["latency_ms"]
             cells: list[str | Text] = [r["model"], r["client"]]
@@ -122,7 +120,7 @@ def io_table(doc: ResultDoc) -> Table:
                 str(r["clients"]),
                 format_rate(r["ops_per_s"]),
                 _pm(r["ops_per_s_ci"], r["ops_per_s"]),
-                rank_of(r),
+                _rank(rank[id(r)]),
                 _times_best(r["ops_per_s"] / best, _tied(r, top)),
                 *([_opt(vs_first, "{:.2f}")] if multi else []),
             ]
@@ -147,15 +145,17 @@ def io_table(doc: ResultDoc) -> Table:
 
 
 def side_by_side(
-    rows: list[Row], rate: Callable[[Row], float], pythons: list[str]
+    rows: list[Row],
+    rate: Callable[[Row], float],
+    pythons: list[str],
+    rank: Mapping[int, int | None],
 ) -> list[tuple[Row, float | None]]:
-    """Fastest cell first, and each cell's interpreters next to each other in the order they were
-    given, each with its rate as a multiple of the first interpreter's on the same cell."""
+    """Decided rank first, then fastest (`rank`: `ranking.ranks_within`, by row id); with several
+    interpreters, each cell's next to each other in the order they were given, each with its rate
+    as a multiple of the first interpreter's on the same cell."""
     if len(pythons) < 2:
-        rank = {
-            id(r): k if k is not None else len(rows) for r, k in zip(rows, ranks(rows), strict=True)
-        }
-        return [(r, None) for r in sorted(rows, key=lambda r: (rank[id(r)], -rate(r)))]
+        unranked = len(rows)  # rows with one round sort after every ranked one
+        return [(r, None) for r in sorted(rows, key=lambda r: (rank[id(r)] or unranked, -rate(r)))]
     cells: dict[tuple[object, ...], list[Row]] = {}
     for r in rows:
         cells.setdefault(cell_key(r, with_python=False), []).append(r)
@@ -170,16 +170,9 @@ def side_by_side(
     return out
 
 
-def _ranks(rows: list[Row]) -> Callable[[Row], str]:
-    """Each row's rank in its group as printed: shared by rows the run cannot tell apart, - with
-    one round."""
-    found = dict(zip(map(id, rows), ranks(rows), strict=True))
-
-    def of(row: Row) -> str:
-        rank = found.get(id(row))
-        return "-" if rank is None else str(rank)
-
-    return of
+def _rank(rank: int | None) -> str:
+    """A rank as printed: shared by rows the run cannot tell apart, - with one round."""
+    return "-" if rank is None else str(rank)
 
 
 def _tied(row: Row, top: Row) -> bool:

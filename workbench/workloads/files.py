@@ -140,9 +140,7 @@ class FileWorkload(Workload):
             self.extras["resident_after_evict"] = resident
             self.extras["evicted"] = None if resident is None else resident == 0
         else:
-            for path in self.paths:
-                with open(path, "rb", buffering=0) as f:
-                    f.read()
+            fileset.warm(self.paths)
 
     def finish(self) -> tuple[dict[str, Any], dict[str, int]]:
         """After the window: read back every file written. Returns (extras, errors by kind)."""

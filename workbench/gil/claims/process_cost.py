@@ -1,9 +1,10 @@
 """Claim 6: processes cost more than threads, and sharing data with them is awkward. Pool start-up,
 the round trip of a task by payload size, and shared memory against pickling.
 
-Every figure is measured in a fixed number of interleaved rounds (each round: a thread pool and a
-process pool started, then one task of every size through threads, a process and shared memory),
-so each is a median with an interval, and the ratios pair round by round.
+Every figure is measured in a fixed number of interleaved rounds after a warm-up round (each
+round: a thread pool and a process pool started, then one task of every size through threads, a
+process and shared memory), so each is a median with an interval, and the ratios pair round by
+round.
 
 Standard library only: the probe runs `measure` under any interpreter; the parent runs `judge`.
 """
@@ -19,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from workbench.gil.judging import FAILS, HOLDS, UNSURE, Ratio, coverage_note
-from workbench.gil.timing import ROUNDS, mp_context
+from workbench.gil.timing import ROUNDS, interleaved, mp_context
 
 NUMBER = 6
 TEXT = "Processes cost more than threads, and sharing data with them is awkward"
@@ -48,20 +49,23 @@ def measure(
     sizes: tuple[int, ...] = (1024, 64 * 1024, 1 << 20, 8 << 20), rounds: int = ROUNDS
 ) -> dict[str, Any]:
     ctx = mp_context()
-    start: dict[str, list[float]] = {"threads": [], "processes": []}
     kinds = ("threads", "processes", "shared_memory")
-    round_trip: dict[str, dict[str, list[float]]] = {k: {str(s): [] for s in sizes} for k in kinds}
     payloads = {size: os.urandom(size) for size in sizes}
     with cf.ThreadPoolExecutor(1) as threads, cf.ProcessPoolExecutor(1, mp_context=ctx) as procs:
         procs.submit(_length, b"").result()
-        for _ in range(rounds):
-            for kind in start:
-                start[kind].append(_pool_start(kind, ctx))
-            for size, payload in payloads.items():
-                for kind, ex in (("threads", threads), ("processes", procs)):
-                    call = partial(_submit_and_wait, ex, payload)
-                    round_trip[kind][str(size)].append(_median_call(call))
-                round_trip["shared_memory"][str(size)].append(_shm_round_trip(procs, payload))
+        runs: dict[str, Callable[[], float]] = {
+            "start threads": partial(_pool_start, "threads", ctx),
+            "start processes": partial(_pool_start, "processes", ctx),
+        }
+        for size, payload in payloads.items():
+            for kind, ex in (("threads", threads), ("processes", procs)):
+                runs[f"{kind} {size}"] = partial(
+                    _median_call, partial(_submit_and_wait, ex, payload)
+                )
+            runs[f"shared_memory {size}"] = partial(_shm_round_trip, procs, payload)
+        samples = interleaved(runs, rounds)
+    start = {kind: samples[f"start {kind}"] for kind in ("threads", "processes")}
+    round_trip = {k: {str(s): samples[f"{k} {s}"] for s in sizes} for k in kinds}
     return {"pool_start_s": start, "round_trip_s": round_trip}
 
 

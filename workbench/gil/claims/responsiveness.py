@@ -17,11 +17,12 @@ import concurrent.futures as cf
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from workbench.burn import burn, calibrate
 from workbench.gil.judging import FAILS, HOLDS, UNSURE, Interval, Ratio, coverage_note
-from workbench.gil.timing import ROUNDS, mp_context, sha256_work
+from workbench.gil.timing import ROUNDS, interleaved, mp_context, sha256_work
 from workbench.stats import percentile
 
 NUMBER = 4
@@ -88,14 +89,14 @@ def measure(chunk_s: float = 0.03, chunks: int = 4, rounds: int = ROUNDS) -> dic
         "thread, hashlib (releases the GIL)": lambda loop: off(loop, sha256_work, h, None),
         "process": lambda loop: off(loop, burn, n, pool),
     }
+
+    def worst_ms(run: Callable[[asyncio.AbstractEventLoop], object]) -> float:
+        return round(max(_ticks_on_loop(run, span), default=0.0) * 1000, 4)
+
     try:
         loop_lags = {name: _ticks_on_loop(run, span) for name, run in scenarios.items()}
-        # The judged pair again, round after round: each round's worst lag is one paired sample.
-        worst: dict[str, list[float]] = {name: [] for name in JUDGED}
-        for i in range(rounds):
-            for name in JUDGED:
-                lags = loop_lags[name] if i == 0 else _ticks_on_loop(scenarios[name], span)
-                worst[name].append(round(max(lags, default=0.0) * 1000, 4))
+        # The judged pair, in interleaved rounds: each round's worst lag is one paired sample.
+        worst = interleaved({name: partial(worst_ms, scenarios[name]) for name in JUDGED}, rounds)
     finally:
         pool.shutdown()
     ui = {
