@@ -1,0 +1,297 @@
+"""What the README is told of each run: every source's JSON reduced to the figures its section
+renders (rates, intervals, ranks, ratios, percentiles, verdicts, seconds). Pure: documents in,
+figures out; scripts/readme_figures.py runs the sources and keeps the result."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import UsageError
+
+SUMMARY = re.compile(r"(?:(\d+) failed, )?(\d+) passed(?:, (\d+) skipped)?.* in ([0-9.]+)s")
+
+
+def _r(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def row_label(row: Mapping[str, Any]) -> str:
+    parts = [row["model"], row["client"], row["workload"]]
+    if row.get("file_size"):
+        parts.append(f"{row['file_size']}B")
+    if row.get("cache"):
+        parts.append(str(row["cache"]))
+    parts.append(f"c{row['clients']}")
+    if row.get("scenario"):
+        parts.append(str(row["scenario"]))
+    if row.get("python"):
+        parts.append(str(row["python"]))
+    return " · ".join(parts)
+
+
+def group_of(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Rows that answer the same question: the same workload, size, cache, latency, scenario."""
+    return (row["workload"], row.get("file_size"), row.get("cache"), row.get("scenario"),
+            row["clients_requested"], row.get("work"))  # fmt: skip
+
+
+def compact_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What a table shows of a row, without its histogram and per-process metadata."""
+    ci = row.get("mb_per_s_ci") if row.get("file_size") else row.get("ops_per_s_ci")
+    lat = row["latency_ms"]
+    spread = row["repeats"].get("spread")
+    out = {
+        "model": row["model"], "client": row["client"], "workload": row["workload"],
+        "clients_requested": row["clients_requested"], "python": row.get("python"),
+        "ops_per_s": row["ops_per_s"], "ci_pct": _half_pct(ci, _rate(row)),
+        "clients": row["clients"], "users_warm": row["users_warm"], "errors": row["errors"],
+        "p50_ms": lat.get("p50"), "p99_ms": lat.get("p99"), "p999_ms": lat.get("p999"),
+        "cpu_us_per_op": row.get("cpu_us_per_op"),
+        "server_cpu_pct": _r((row.get("server_cpu_util") or 0) * 100, 1),
+        "peak_rss_mb": row.get("peak_rss_mb"), "flags": row.get("flags", []),
+        "repeats": row["repeats"]["ops_per_s"],
+        "spread_pct": None if spread is None else _r(spread * 100, 1),
+    }  # fmt: skip
+    for key in ("file_size", "cache", "scenario", "mb_per_s", "files_per_s", "hop_us",
+                "hops_per_op", "minor_faults_per_op", "cpu_s_per_gb", "bound_ops_per_s",
+                "bound_share"):  # fmt: skip
+        if row.get(key) is not None and (key != "mb_per_s" or row.get("file_size")):
+            out[key] = row[key]
+    return out
+
+
+def _half_pct(ci: Sequence[float] | None, rate: float) -> float | None:
+    if not ci or not rate:
+        return None
+    return round((ci[1] - ci[0]) / 2 / rate * 100, 1)
+
+
+def io_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Every row, compact, with what the terminal table decides of it: its rank among the rows
+    answering the same question, its share of the best one's rate, whether the rounds tell it
+    apart from the best (`tied_best`: the table's ≈), and which rows it is decidedly faster than
+    (`faster_than`), all from `workbench.ranking`."""
+    from workbench.ranking import FASTER, decide, ranks_within
+
+    rows = doc["results"]
+    groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(group_of(r), []).append(r)
+    rank_of = ranks_within(rows, group_of)
+    out: dict[str, Any] = {}
+    for r in rows:
+        fig = compact_row(r)
+        members = groups[group_of(r)]
+        top = max(members, key=_rate)
+        fig["x_best"] = round(_rate(r) / _rate(top), 3) if _rate(top) else None
+        fig["rank"] = rank_of.get(id(r))
+        fig["tied_best"] = r is not top and decide(top, r).verdict != FASTER  # type: ignore[arg-type]
+        fig["faster_than"] = [row_label(o) for o in members
+                              if o is not r and decide(r, o).verdict == FASTER]  # type: ignore[arg-type]  # fmt: skip
+        out[row_label(r)] = fig
+    meta = doc["metadata"]
+    first = rows[0]["metadata"] if rows else {}
+    return {"rows": out, "settings": meta.get("settings"), "warm_limit_s": meta.get("warm_limit_s"),
+            "pinning": meta.get("pinning"), "python": first.get("python"),
+            "libraries": first.get("libraries", {})}  # fmt: skip
+
+
+def _rate(row: Mapping[str, Any]) -> float:
+    return float(row["mb_per_s"] if row.get("file_size") else row["ops_per_s"])
+
+
+def _by(rows: Sequence[Mapping[str, Any]], **match: Any) -> list[Mapping[str, Any]]:
+    return [r for r in rows if all(r.get(k) == v for k, v in match.items())]
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
+def asyncio_uvloop_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    out = io_figures(doc)
+    pairs = {}
+    for r in _by(doc["results"], model="uvloop"):
+        (slow,) = _by(doc["results"], model="asyncio", client=r["client"], scenario=r["scenario"])
+        pairs[f"{r['client']} · {r['scenario']}"] = {
+            "speed_up": _ratio(r["ops_per_s"], slow["ops_per_s"]),
+            "cpu_ratio": _ratio(slow["cpu_us_per_op"], r["cpu_us_per_op"]),
+        }
+    return {**out, "uvloop_over_asyncio": pairs}
+
+
+def libraries_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    out = io_figures(doc)
+    over_raw = {}
+    for r in doc["results"]:
+        raw = _by(doc["results"], model=r["model"], client="raw")
+        if raw and r["client"] != "raw":
+            over_raw[f"{r['model']} · {r['client']}"] = _ratio(r["ops_per_s"], raw[0]["ops_per_s"])
+    return {**out, "x_raw_same_model": over_raw}
+
+
+def tls_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Each TLS row against the same model and client on plain HTTP: the rate as a multiple, and
+    the client CPU per request it adds."""
+    out = io_figures(doc)
+    versus = {}
+    for r in doc["results"]:
+        plain = _by(doc["results"], model=r["model"], client=r["client"], workload="http")
+        if plain and r["workload"] != "http":
+            cpu, base = r["cpu_us_per_op"], plain[0]["cpu_us_per_op"]
+            versus[f"{r['model']} · {r['client']} · {r['workload']}"] = {
+                "x_http": _ratio(r["ops_per_s"], plain[0]["ops_per_s"]),
+                "extra_cpu_us": None if cpu is None or base is None else _r(cpu - base, 1),
+            }
+    return {**out, "tls_over_http": versus, "handshake_reference": doc.get("handshake_reference")}
+
+
+def file_apis_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    out = io_figures(doc)
+    over_pool = {}
+    for r in doc["results"]:
+        pool = _by(doc["results"], model="threads", client="os", clients=8,
+                   file_size=r.get("file_size"), cache=r.get("cache"))  # fmt: skip
+        if pool:
+            over_pool[row_label(r)] = _ratio(r["mb_per_s"], pool[0]["mb_per_s"])
+    return {**out, "x_pool_of_8": over_pool}
+
+
+def gil_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Each claim's verdict and evidence as printed (the evidence carries its figures)."""
+    return {
+        "seconds": doc["metadata"].get("seconds"),
+        "claims": {str(c["id"]): {"verdict": c["verdict"], "evidence": c["evidence"],
+                                  "explanation": c.get("explanation"), "seconds": c.get("seconds")}
+                   for c in doc["claims"]},
+    }  # fmt: skip
+
+
+def summarised(value: Any) -> Any:
+    """A benchmark's own document with every list of runs reduced to median, min and max."""
+    if isinstance(value, Mapping):
+        return {k: summarised(v) for k, v in value.items() if k != "metadata"}
+    if isinstance(value, list) and value and all(isinstance(v, int | float) for v in value):
+        return {"median": _r(statistics.median(value)), "min": _r(min(value)),
+                "max": _r(max(value)), "runs": value}  # fmt: skip
+    if isinstance(value, list):
+        return [summarised(v) for v in value]
+    return value
+
+
+def bench_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A benchmark's figures, plus each cell's median as a ratio to its reference's median."""
+    out: dict[str, Any] = summarised(doc)
+    for key in ("mb_per_s", "ops_per_s", "req_per_s"):
+        table = doc.get(key)
+        if not isinstance(table, Mapping):
+            continue
+        ratios: dict[str, Any] = {}
+        for part, cells in table.items():
+            if isinstance(cells, Mapping):
+                ref = next((c for c in ("fio", "wrk") if c in cells), None)
+                if ref:
+                    base = statistics.median(cells[ref])
+                    ratios[part] = {c: _ratio(statistics.median(v), base)
+                                    for c, v in cells.items() if v}  # fmt: skip
+        if ratios:
+            out[f"{key}_over_reference"] = ratios
+    return out
+
+
+def stability_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = summarised(doc)
+    for cell in out.get("io", []):
+        for key, name in (("cv_between_runs", "cv_pct"), ("cpu_cv_between_runs", "cpu_cv_pct"),
+                          ("half_width", "half_width_pct")):  # fmt: skip
+            if cell.get(key) is not None:
+                cell[name] = _r(cell[key] * 100, 1)
+    coverage = out.get("coverage") or {}
+    if coverage.get("share") is not None:
+        coverage["share_pct"] = _r(coverage["share"] * 100, 0)
+    return out
+
+
+def interpreters_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Each scenario's rows, threads against asyncio per interpreter and client count, and the
+    GIL lab's verdicts under each interpreter."""
+    out: dict[str, Any] = {"pythons": doc["pythons"], "scenarios": {}}
+    for scenario, run in doc["runs"].items():
+        fig = io_figures(run)
+        versus = {}
+        rows = run["results"]
+        for r in _by(rows, model="threads"):
+            loop = _by(rows, model="asyncio", python=r.get("python"),
+                       clients_requested=r["clients_requested"])  # fmt: skip
+            if loop:
+                key = f"{r.get('python')} · c{r['clients_requested']}"
+                versus[key] = _ratio(r["ops_per_s"], loop[0]["ops_per_s"])
+        fig["threads_over_asyncio"] = versus
+        out["scenarios"][scenario] = fig
+    if doc.get("gil"):
+        out["gil"] = {
+            run["interpreter"]["version"]: {str(c["id"]): {"verdict": c["verdict"],
+                                                           "evidence": c["evidence"]}
+                                            for c in run["claims"]}
+            for run in doc["gil"]["by_interpreter"]
+        }  # fmt: skip
+    return out
+
+
+REDUCERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "sample": io_figures,
+    "compare_asyncio_uvloop": asyncio_uvloop_figures,
+    "compare_threads_asyncio": io_figures,
+    "compare_libraries": libraries_figures,
+    "compare_file_apis": file_apis_figures,
+    "compare_tls": tls_figures,
+    "compare_interpreters": interpreters_figures,
+    "gil_claims": gil_figures,
+    "bench_stability": stability_figures,
+}
+
+
+def setup(source: str) -> dict[str, Any]:
+    """What a run was set up to do, as its code says: a script's docstring (its default run and
+    its targets) and module constants; for the sample, the trust thresholds its flags apply."""
+    if source == "sample":
+        from workbench.harness import trust
+
+        return {"thresholds": {k: v for k, v in vars(trust).items()
+                               if k.isupper() and isinstance(v, int | float)},
+                "flag_help": dict(trust.ALL_FLAG_HELP)}  # fmt: skip
+    import importlib
+
+    module = importlib.import_module(source)
+    constants = {k: v for k, v in vars(module).items()
+                 if k.isupper() and isinstance(v, int | float)}  # fmt: skip
+    return {"doc": module.__doc__ or "", "constants": constants}
+
+
+def reduce(source: str, out: Path) -> dict[str, Any]:
+    """The figures of one finished run, from the JSON it wrote."""
+    if source == "sample":
+        path = out / "sample.json"
+    else:
+        docs = sorted(p for p in (out / source).glob("*.json") if p.name != "partial.json")
+        if not docs:
+            raise UsageError(f"{source} wrote no JSON under {out / source}")
+        path = docs[0]
+    doc = json.loads(path.read_text())
+    return REDUCERS.get(source, bench_figures)(doc)
+
+
+def suite_figures(log: Path, seconds: float) -> dict[str, Any]:
+    text = log.read_text(errors="replace")
+    found = list(SUMMARY.finditer(text))
+    if not found:
+        raise UsageError(f"no pytest summary line in {log}")
+    m = found[-1]  # the last summary: the run's own, after any quoted in the output
+    failed, passed, skipped = int(m.group(1) or 0), int(m.group(2)), int(m.group(3) or 0)
+    return {"tests": failed + passed + skipped, "passed": passed, "skipped": skipped,
+            "failed": failed, "seconds": seconds, "minutes": round(seconds / 60, 1)}  # fmt: skip

@@ -1,0 +1,414 @@
+"""One template per README figure section: figures in, the section's exact text out. A sentence
+that says more than a figure (who leads, what was missed, where something pays off) is decided
+here from the same data, so the README cannot claim what its figures do not show."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from _figures_render import Figures, Template, fmt
+from _figures_scripts import SCRIPT_ROWS, httpx_pool, scripts_table
+from _figures_text import (
+    Row,
+    and_list,
+    every,
+    faster,
+    find,
+    label,
+    plural,
+    ranked,
+    rate,
+    rows,
+    size,
+    source,
+    span,
+    table,
+    target,
+    wrap,
+    wrap_item,
+)  # fmt: skip
+
+
+def regeneration(f: Figures) -> str:
+    m, p = f["machine"], f["process"]
+    total = sum(r["seconds"] for r in f["runs"].values())
+    return (
+        "\n"
+        + wrap(
+            "Every measured figure in this README comes from one regeneration, `python "
+            f"scripts/readme_figures.py` ({fmt(total, 'min')} of runs), at commit "
+            f"`{f['commit'][:12]}` on {f['date']}, on a {m['cpu_count']}-core VM ({m['cpu_model']}, "
+            f"Linux {m['kernel']}, Python {p['python']}). A test re-renders every figure section "
+            "from what it recorded (`docs/readme_figures.json`) and fails if one character differs, "
+            "or if the measured code changed after that commit."
+        )
+        + "\n"
+    )
+
+
+def sample_seconds(f: Figures) -> str:
+    return f"{fmt(f['runs']['sample']['seconds'], 's')} on {f['machine']['cpu_count']} cores here"
+
+
+def suite_size(f: Figures) -> str:
+    s = source(f, "suite")
+    return (
+        f"{s['tests']:,} tests in {fmt(s['seconds'], 'min')} on {f['machine']['cpu_count']} cores"
+    )
+
+
+def fast_loop(f: Figures) -> str:
+    s = source(f, "fast_loop")
+    return f"{s['tests']:,} tests\nin {fmt(s['seconds'], 's')} on {f['machine']['cpu_count']} cores"
+
+
+def _net_table(net: list[Row]) -> str:
+    head = ["model", "client", "clients", "ops/s", "±", "rank", "× best", "p50 ms", "p99 ms",
+            "CPU µs/op", "srv CPU", "flags"]  # fmt: skip
+    body = [[r["model"], r["client"], str(r["clients"]), rate(r), fmt(r["ci_pct"], "pm"),
+             str(r["rank"] or "-"), ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"),
+             fmt(r["p50_ms"], "ms"), fmt(r["p99_ms"], "ms"), fmt(r["cpu_us_per_op"], "f1"),
+             f"{r['server_cpu_pct']:.0f}%", ", ".join(r["flags"])]
+            for r in ranked(net)]  # fmt: skip
+    return table(head, body, 2)
+
+
+def _disk_table(disk: list[Row]) -> str:
+    head = ["model", "client", "workload", "size", "clients", "MB/s", "±", "files/s", "rank",
+            "× best", "p50 ms", "CPU s/GB", "hops/op", "µs/hop", "faults/op"]  # fmt: skip
+    body = [[r["model"], r["client"], r["workload"], size(r), str(r["clients"]), rate(r),
+             fmt(r["ci_pct"], "pm"), fmt(r.get("files_per_s"), "int"), str(r["rank"] or "-"),
+             ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"), fmt(r["p50_ms"], "ms"),
+             fmt(r.get("cpu_s_per_gb"), "f2"), str(r.get("hops_per_op", 0)),
+             fmt(r.get("hop_us"), "int"), fmt(r.get("minor_faults_per_op"), "int")]
+            for r in ranked(disk)]  # fmt: skip
+    return table(head, body, 3)
+
+
+def sample(f: Figures) -> str:
+    s = source(f, "sample")
+    st, table_rows = s["settings"], rows(f, "sample")
+    net = [r for r in table_rows.values() if not r.get("file_size")]
+    disk = [r for r in table_rows.values() if r.get("file_size")]
+    libs = ", ".join(f"{k} {v}" for k, v in s["libraries"].items())
+    pin = s.get("pinning") or {}
+    pinned = (f"server pinned to CPU {and_list(map(str, pin['server_cpus']))}, network clients "
+              f"to CPU {and_list(map(str, pin['client_cpus']))}; " if pin else "")  # fmt: skip
+    head = wrap(
+        f"`python -m workbench io --clients {st['clients']} --json run.json` (Python "
+        f"{s['python']}, {libs}; {pinned}{plural(st['repeat'], 'round')} of each cell, {st['warmup']} s "
+        f"warm-up and {st['duration']} s windows; {fmt(f['runs']['sample']['seconds'], 's')} in "
+        "all; columns trimmed):"
+    )
+    tables = "```\n" + _net_table(net) + "\n\n" + _disk_table(disk) + "\n```\n"
+    out: list[str] = []
+    errors = [r for r in table_rows.values() if r["errors"]]
+    said = ("every row above had zero errors" if not errors else "errors: " + and_list(
+        f"{label(r)} {r['errors']:,}" for r in errors))  # fmt: skip
+    out.append(
+        f"(The real tables also have the rounds' spread, p99.9, peak RSS and errors; {said}.)"
+    )
+    bound = [r for r in net if "client-bound" in r["flags"]]
+    server = [r for r in net if "server-bound" in r["flags"]]
+    out.append(
+        f" {len(bound)} of the {len(net)} network rows are `client-bound`, CPU-bound on their "
+        "core with no injected latency, so there `CPU µs/op` is the price of one request in that "
+        "model; "
+        + (
+            "no row measured the server (`srv CPU` under 90%)."
+            if not server
+            else f"{and_list(label(r) for r in server)} measured the server (`server-bound`)."
+        )
+    )
+    out.append(
+        f" `±` is where the next run's rate should land, a 95% prediction interval from the "
+        f"cell's {plural(st['repeat'], 'round')}, each a fresh worker, and `rank` counts only what the "
+        "rounds tell apart."
+    )
+    by_rank: dict[int, list[Row]] = {}
+    for r in net:
+        if r["rank"]:
+            by_rank.setdefault(r["rank"], []).append(r)
+    shared = [(k, v) for k, v in sorted(by_rank.items()) if len(v) > 1]
+    if shared:
+        out.append(" Rows the rounds could not tell apart share a rank: " + "; ".join(
+            f"{and_list(label(r) for r in v)} (rank {k})" for k, v in shared) + ".")  # fmt: skip
+    noisy = [r for r in ranked(net) if "noisy" in r["flags"] and r["rank"]]
+    if noisy:
+        out.append(
+            " The rounds of "
+            + and_list(f"{label(r)} ({fmt(r['ci_pct'], 'pm')})" for r in noisy)
+            + " were more than 10% apart (`noisy`); more rounds (`--repeat 6`) narrow such rows."
+        )
+    for r in (r for r in net if "not-warm" in r["flags"]):
+        why = (" (a known upstream connection-pool problem, see \"Scripted comparisons\")"
+               if r["client"] == "httpx" else "")  # fmt: skip
+        out.append(
+            f" `{label(r)}` never warmed up{why}: after {fmt(s['warm_limit_s'], 's')} only "
+            f"{r['users_warm']:,} of its {r['clients']:,} users had had one answer, at "
+            f"{fmt(r['cpu_us_per_op'], 'us')} µs of CPU per request; a cell whose first round "
+            "never warms up is not repeated (its row is a collapse, not a rate to rank: rank `-`)."
+        )
+    out.append(_sample_disk(disk))
+    return f"\n{head}\n\n{tables}\n" + wrap("".join(out).strip()) + "\n"
+
+
+def _sample_disk(disk: list[Row]) -> str:
+    pool = next((r for r in disk if r["model"] == "threads" and r["client"] == "os"), None)
+    others = [r for r in ranked(disk) if r is not pool]
+    if pool is None or not others:
+        return ""
+    size_of = size(pool)
+    out = (f" On disk, the other file APIs read cached {size_of} files at " + and_list(
+        f"{fmt(r['mb_per_s'] / pool['mb_per_s'], 'share')} ({r['client']})" for r in others)
+        + " of the thread pool's rate.")  # fmt: skip
+    aio = next((r for r in others if r["client"] == "aiofiles"), None)
+    pool_faults = pool.get("minor_faults_per_op") or 0
+    if aio and (aio.get("minor_faults_per_op") or 0) >= max(10, 10 * pool_faults):
+        out += (
+            f" aiofiles' `faults/op` says part of why: its buffers are allocated in executor "
+            f"threads, and glibc maps and unmaps each {size_of} one, "
+            f"{fmt(aio['minor_faults_per_op'], 'int')} page faults per file against "
+            f"{fmt(pool_faults, 'int')} in the pool (`--env MALLOC_MMAP_THRESHOLD_=...` raises "
+            "the threshold for the workers; see the notes under the table)."
+        )
+    return out
+
+
+def sample_hops(f: Figures) -> str:
+    hops = [r["hop_us"] for r in ranked(rows(f, "sample").values()) if r.get("hop_us")]
+    return f"{and_list(fmt(h, 'int') for h in hops)} µs in the sample above"
+
+
+def tls(f: Figures) -> str:
+    s, t = source(f, "compare_tls"), rows(f, "compare_tls")
+    versus: Mapping[str, Mapping[str, Any]] = s["tls_over_http"]
+    st = s["settings"]
+    keep = {k: v for k, v in versus.items() if k.endswith("· https")}
+    hand = {k: v for k, v in versus.items() if k.endswith("· https-handshake")}
+    out = [f"What TLS cost here (`python scripts/compare_tls.py`: {st['clients']} connections, "
+           f"{plural(st['repeat'], 'round')} of each cell). On keep-alive connections, each row's rate over "
+           "TLS as a share of its plain-HTTP rate, and the client CPU per request TLS added: "]  # fmt: skip
+    out.append(and_list(
+        f"{k.removesuffix(' · https')} {fmt(v['x_http'], 'x')} "
+        f"({'+' if (v['extra_cpu_us'] or 0) >= 0 else ''}{fmt(v['extra_cpu_us'], 'us')} µs)"
+        for k, v in keep.items()) + ".")  # fmt: skip
+    uv = find(t, model="uvloop", client="raw", workload="https")
+    aio = find(t, model="asyncio", client="raw", workload="https")
+    if uv and aio:
+        verdict = ("uvloop still leads" if faster(uv, aio, t) else "asyncio leads" if
+                   faster(aio, uv, t) else "the rounds do not tell them apart")  # fmt: skip
+        out.append(f" Over TLS uvloop's raw client made {rate(uv)} requests/s and asyncio's "
+                   f"{rate(aio)}: {verdict}.")  # fmt: skip
+    ref = s.get("handshake_reference") or {}
+    if hand:
+        per_s = [r["ops_per_s"] for r in every(t, workload="https-handshake")]
+        extra = [v["extra_cpu_us"] for v in hand.values()]
+        out.append(f" A new connection per request gave {span(per_s, 'int', ' to ')} requests/s, "
+                   f"{span(extra, 'us', ' to ')} µs more client CPU per request than keep-alive "
+                   "plain HTTP")  # fmt: skip
+        if ref:
+            openssl = " ".join(str(ref.get("openssl", "")).split()[:2])
+            out.append(f"; the reference, a plain loop of handshakes with the standard library's "
+                       f"ssl ({openssl}), spent {fmt(ref['cpu_ms'], 'f2')} ms of CPU on each")  # fmt: skip
+            if min(extra) >= 500 * ref["cpu_ms"]:
+                out.append(": the handshake, not the model, is the limit there. Reuse connections")
+        out.append(".")
+    return "\n" + wrap("".join(out)) + "\n"
+
+
+def stability_io(f: Figures) -> str:
+    s = source(f, "bench_stability")
+    cells, cov, pairs = s["io"], s["coverage"], s["pairs"]
+    runs = pairs["decided_per_run"]["runs"]
+    goal = s["setup"]["constants"]["COVERAGE_GOAL"]
+    contra = pairs.get("contradicted") or []
+    held = ("no pair was ranked one way in one run and the other way in another" if not contra
+            else f"{len(contra)} pairs were ranked both ways ({and_list(contra)})")  # fmt: skip
+    out = [
+        f"`python scripts/bench_stability.py` ran {len(cells)} raw cells {len(runs)} times in a "
+        "row, each run as `io` runs by default:\n",
+        f"- **Rankings**: {held}, and the runs decided {and_list(str(n) for n in runs)} of the "
+        f"{pairs['pairs']} pairs (the rest: `≈`).\n",
+        f"- **Intervals**: the next run's rate landed inside this run's `±` {cov['covered']} of "
+        f"{cov['tried']} times ({fmt(cov['share'], 'pct0')}, against a goal of "
+        f"{fmt(goal, 'pct0')}{'' if cov['share'] >= goal else ': missed'}); per cell "
+        + and_list(f"{c['cell'].split(' · ')[0]} {c['covered']} of {c['next_runs']}" for c in cells)
+        + ".\n",
+    ]
+    steadier = [c for c in cells if c["cpu_cv_pct"] < c["cv_pct"]]
+    out.append(
+        "- **Between runs** the rates moved by a coefficient of variation of "
+        + and_list(
+            f"{fmt(c['cv_pct'], 'f1')}% ({c['cell'].split(' · ')[0]}, `±` "
+            f"{fmt(c['half_width_pct'], 'f1')}%)"
+            for c in cells
+        )
+        + f"; CPU µs/op moved less than the rate in {len(steadier)} of the {len(cells)} cells ("
+        + and_list(
+            f"{fmt(c['cpu_cv_pct'], 'f1')}% against {fmt(c['cv_pct'], 'f1')}%" for c in cells
+        )
+        + ").\n"
+    )
+    return "\n" + "".join(wrap_item(line) for line in out)
+
+
+def stability_gil(f: Figures) -> str:
+    g = source(f, "bench_stability")["gil"]
+    seconds = g["seconds_per_run"]
+    n = len(seconds["runs"])
+    tally: Mapping[str, Mapping[str, int]] = g["tally"]
+    same = all(set(v) == {"holds"} for v in tally.values())
+    said = (f"every claim held in all {n} runs" if same else "; ".join(
+        f"claim {k}: " + ", ".join(f"{verdict} {count}" for verdict, count in v.items())
+        for k, v in tally.items()))  # fmt: skip
+    return (
+        "\n"
+        + wrap(
+            f"**How still they hold**: `python scripts/bench_stability.py` ran the lab {n} times in a "
+            f"row: {said}, and a run took {span(seconds['runs'], 'f1')} s."
+        )
+        + "\n"
+    )
+
+
+def gil_claims(f: Figures) -> str:
+    claims: Mapping[str, Mapping[str, Any]] = source(f, "gil_claims")["claims"]
+    out = ["What the default run of `gil_claims.py` said, claim by claim: the verdict, and the "
+           f"explanation the lab built from its evidence ({fmt(source(f, 'gil_claims')['seconds'], 's')}"
+           " for all of them):\n"]  # fmt: skip
+    for k, c in claims.items():
+        out.append(wrap_item(f"- {k}, **{c['verdict']}**: {c.get('explanation') or ''}."))
+    return "\n" + wrap_item(out[0]) + "".join(out[1:])
+
+
+def interpreters(f: Figures) -> str:
+    s = source(f, "compare_interpreters")
+    scenarios: Mapping[str, Mapping[str, Any]] = s["scenarios"]
+    first = next(iter(scenarios.values()))
+    pythons = list(dict.fromkeys(r["python"] for r in first["rows"].values()))
+    counts = sorted({r["clients_requested"] for r in first["rows"].values()})
+    head = "| work per request | clients | " + " | ".join(p.split()[0] for p in pythons) + " |"
+    lines = [head, "|---|---|" + "---|" * len(pythons)]
+    notes = []
+    for name, sc in scenarios.items():
+        for c in counts:
+            cells = []
+            for p in pythons:
+                ratio = sc["threads_over_asyncio"].get(f"{p} · c{c}")
+                cells.append(fmt(ratio, "share"))
+                th = find(sc["rows"], model="threads", python=p, clients_requested=c)
+                bad = [x for x in ("no-ops", "not-warm") if th and x in th["flags"]]
+                if th and bad:
+                    notes.append(f"{p.split()[0]} at {c:,} clients{' with work' if sc['settings']['work'] else ''}: "
+                                 f"{th['users_warm']:,} of {c:,} threads warm ({', '.join(bad)})")  # fmt: skip
+            lines.append(f"| {name} | {c:,} | " + " | ".join(cells) + " |")
+    uv = [r for r in first["rows"].values() if r["model"] == "uvloop"]
+    text = (f"What `python scripts/compare_interpreters.py` found here under "
+            f"{and_list(p.split()[0] for p in pythons)} ({and_list(sorted({' '.join(p.split()[1:]) for p in pythons}))}; "
+            f"raw client, mock server, {first['settings']['duration']} s windows): threads' rate as "
+            "a share of asyncio's, by interpreter and clients.")  # fmt: skip
+    out = "\n" + wrap(text) + "\n\n" + "\n".join(lines) + "\n\n"
+    tail = []
+    if notes:
+        tail.append("Threads that never all warmed up: " + "; ".join(notes) + ".")
+    if uv:
+        tail.append(f"uvloop made {span([r['ops_per_s'] for r in uv], 'k', ' to ')} ops/s in "
+                    "that scenario, ahead of asyncio in " + str(sum(
+                        faster(r, find(first["rows"], model="asyncio", python=r["python"],
+                                       clients_requested=r["clients_requested"]), first["rows"])
+                        for r in uv)) + f" of its {len(uv)} rows.")  # fmt: skip
+    gil = s.get("gil") or {}
+    if gil:
+        verdicts = {v: tuple(c["verdict"] for c in claims.values()) for v, claims in gil.items()}
+        tail.append("The GIL lab gave every claim the same verdict under all of them." if len(
+            set(verdicts.values())) == 1 else "The GIL lab's verdicts differed: " + "; ".join(
+            f"{v}: {', '.join(x)}" for v, x in verdicts.items()) + ".")  # fmt: skip
+    return out + (wrap(" ".join(tail)) + "\n" if tail else "")
+
+
+def cluster(f: Figures) -> str:
+    s = source(f, "bench_cluster")
+    wall, share = s["wall_s"], s["overhead_share"]
+    return (
+        "\n"
+        + wrap(
+            f"What the dispatch costs: `python scripts/bench_cluster.py` ran the same {s['cells']} "
+            "cells here and through a local cluster of one worker (so both run one cell at a time), "
+            f"{plural(s['rounds'], 'round')} alternating: {fmt(wall['local']['median'], 's')} here against "
+            f"{fmt(wall['cluster']['median'], 's')} through the cluster (medians), a dispatch "
+            f"overhead of {fmt(s['overhead_median'], 'pct')} of the cluster run's wall time "
+            f"({span(share['runs'], 'pct', ' to ')} over the rounds; "
+            f"{target(s['overhead_median'], s['target'], 'pct0', above=False)}), about "
+            f"{fmt(s['overhead_ms_per_cell']['median'], 'int')} ms per cell (connecting, the checks, "
+            "the task's round trips, and each cell's own mock server started on its host)."
+        )
+        + "\n"
+    )
+
+
+def servers(f: Figures) -> str:
+    s = source(f, "bench_servers")
+    goal = s["setup"]["constants"]["TARGET"]
+    req, tls_ = s["req_per_s"], s["tls"]
+    out = (
+        f"Capacity (`scripts/bench_servers.py`, `wrk -t1 -c100` pinned to the other core): "
+        f"{fmt(req['mock']['median'], 'int')} req/s against nginx's "
+        f"{fmt(req['nginx']['median'], 'int')} ({fmt(s['ratio'], 'x')}, medians of "
+        f"{len(req['mock']['runs'])} runs; {target(s['ratio'], goal, 'x')}; the mock server's runs "
+        f"{span(req['mock']['runs'], 'int', ' to ')}, nginx's "
+        f"{span(req['nginx']['runs'], 'int', ' to ')}). Over TLS, on keep-alive connections with "
+        f"the same certificate on both: {fmt(tls_['req_per_s']['mock']['median'], 'int')} req/s "
+        f"against nginx's {fmt(tls_['req_per_s']['nginx']['median'], 'int')} "
+        f"({fmt(tls_['ratio'], 'x')})."
+    )
+    if tls_["ratio"] < 1:
+        out += (" The TLS server is the slower one, so an `https` row near that rate is likely "
+                "to carry the `server-bound` flag rather than measure the client.")  # fmt: skip
+    return "\n" + wrap(out) + "\n"
+
+
+def disk_bench(f: Figures) -> str:
+    s = source(f, "bench_disk")
+    c = s["setup"]["constants"]
+    checks = s.get("reference_checks") or {}
+    mb = s["mb_per_s"]
+    out = [f"What it measured here (`python scripts/bench_disk.py`: warm cache, {c['USERS']} "
+           "users on one event loop, medians of its rounds). fio psync with "
+           f"{s['fio_jobs']} jobs read " + and_list(
+               f"{fmt(mb[k]['fio']['median'], 'int')} MB/s on {k} files" for k in mb) + ", "
+           + and_list(f"{fmt(v['fio_over_one_reader'], 'x')}" for v in checks.values())
+           + " one plain Python reader on the same files (the set was read, and checked "
+           "resident with `fincore`, before every fio run). On 1 MiB files the best thread pool "
+           f"({s['threads_cell']}) read {fmt(s['threads_vs_fio_1mib'], 'x')} fio "
+           f"({target(s['threads_vs_fio_1mib'], c['TARGET'], 'x')})."]  # fmt: skip
+    pays = []
+    for k, u in (s.get("io_uring") or {}).items():
+        goal = (f"; {target(u['x_best_hopping'], c['URING_TARGET'], 'x')}" if k == "16KiB"
+                else "")  # fmt: skip
+        out.append(
+            f" On {k} files io_uring ({u['io_uring']}) read {fmt(u['io_uring_mb_per_s'], 'int')} "
+            f"MB/s, {fmt(u['x_best_hopping'], 'x')} the best API that hops to a thread "
+            f"({u['best_hopping']}, {fmt(u['best_hopping_mb_per_s'], 'int')}{goal}), "
+            + and_list(f"{fmt(v, 'x')} {k2}" for k2, v in u["x_others"].items())
+            + f", and {fmt(u.get('x_fio_io_uring'), 'x')} fio's own io_uring engine."
+        )  # fmt: skip
+        if u["x_best_hopping"] >= 1.05:
+            pays.append(k)
+    out.append(
+        f" io_uring beat every thread-hopping API by at least 5% on {and_list(pays)} files only."
+        if pays
+        else " io_uring beat no thread-hopping API by 5% or more."
+    )
+    return "\n" + wrap("".join(out)) + "\n"
+
+
+TEMPLATES: dict[str, Template] = {
+    "regeneration": regeneration, "sample-seconds": sample_seconds, "suite-size": suite_size,
+    "sample": sample, "sample-hops": sample_hops, "tls": tls, "stability-io": stability_io,
+    "stability-gil": stability_gil, "gil-claims": gil_claims, "interpreters": interpreters,
+    "cluster": cluster, "disk-bench": disk_bench, "servers": servers, "scripts": scripts_table,
+    "httpx-pool": httpx_pool, "fast-loop": fast_loop,
+}  # fmt: skip
+__all__ = ["SCRIPT_ROWS", "TEMPLATES"]

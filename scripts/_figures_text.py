@@ -1,0 +1,119 @@
+"""Small helpers the figure templates share: finding rows in a source's figures, lists in prose,
+a fixed-width table, whether a target was met. Every number still goes through `fmt`."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from _figures_render import Figures, fmt
+
+from workbench.units import size_label
+
+Row = Mapping[str, Any]
+
+
+def source(f: Figures, name: str) -> Mapping[str, Any]:
+    return f["sources"][name]  # type: ignore[no-any-return]
+
+
+def rows(f: Figures, name: str) -> dict[str, Row]:
+    return dict(source(f, name).get("rows", {}))
+
+
+def find(table: Mapping[str, Row], **match: Any) -> Row | None:
+    """The first row whose fields equal `match`."""
+    return next((r for r in table.values() if all(r.get(k) == v for k, v in match.items())), None)
+
+
+def every(table: Mapping[str, Row], **match: Any) -> list[Row]:
+    return [r for r in table.values() if all(r.get(k) == v for k, v in match.items())]
+
+
+def label(row: Row) -> str:
+    return f"{row['model']} · {row['client']}"
+
+
+def faster(a: Row | None, b: Row | None, table: Mapping[str, Row]) -> bool:
+    """Whether the run decided A faster than B (the ranking's decision, kept by the reducer)."""
+    if a is None or b is None:
+        return False
+    key = next(k for k, v in table.items() if v is b)
+    return key in a.get("faster_than", [])
+
+
+def and_list(items: Iterable[str]) -> str:
+    got = list(items)
+    if len(got) <= 1:
+        return "".join(got)
+    return ", ".join(got[:-1]) + " and " + got[-1]
+
+
+def span(values: Iterable[float | None], style: str, sep: str = "-") -> str:
+    """'a-b' of the smallest and largest, or one figure when they print alike."""
+    got = sorted(v for v in values if v is not None)
+    if not got:
+        return "-"
+    lo, hi = fmt(got[0], style), fmt(got[-1], style)
+    return lo if lo == hi else f"{lo}{sep}{hi}"
+
+
+def target(value: float | None, goal: float, style: str, above: bool = True) -> str:
+    """'target 1.5x' with whether it was met: the scripts' own exit code says the same."""
+    met = value is not None and (value >= goal if above else value <= goal)
+    return f"target {fmt(goal, style)}{'' if met else ', missed'}"
+
+
+def _rate(row: Row) -> float:
+    return float(row.get("mb_per_s") or row["ops_per_s"])
+
+
+def rate(row: Row) -> str:
+    value = row.get("mb_per_s") if row.get("file_size") else row["ops_per_s"]
+    return fmt(value, "int") if value is not None and value >= 100 else fmt(value, "f1")
+
+
+def size(row: Row) -> str:
+    return size_label(int(row["file_size"]))
+
+
+def table(header: Sequence[str], body: Sequence[Sequence[str]], left: int) -> str:
+    """A fixed-width table as the terminal prints one: the first `left` columns flush left."""
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = []
+    for r in [header, *body]:
+        cells = [c.ljust(w) if i < left or i == len(r) - 1 else c.rjust(w) for i, (c, w) in
+                 enumerate(zip(r, widths, strict=True))]  # fmt: skip
+        lines.append(" ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def ranked(table_rows: Iterable[Row]) -> list[Row]:
+    """Decided rank first, then fastest, as the terminal table orders them."""
+    got = list(table_rows)
+    last = len(got) + 1
+    return sorted(
+        got, key=lambda r: (r.get("rank") or last, -(r.get("mb_per_s") or r["ops_per_s"]))
+    )
+
+
+def shares(value: float | None) -> str:
+    return fmt(value, "share")
+
+
+def wrap(text: str, width: int = 99) -> str:
+    """Prose wrapped as the README wraps it."""
+    return textwrap.fill(text, width=width, break_long_words=False, break_on_hyphens=False)
+
+
+def wrap_item(line: str) -> str:
+    """A list item wrapped with its continuation lines indented, as the README writes them."""
+    indent = "  " if line.startswith("- ") else ""
+    return textwrap.fill(line.rstrip("\n"), width=99, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False) + "\n"  # fmt: skip
+
+
+def plural(n: int, word: str) -> str:
+    """'1 round', '3 rounds'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
