@@ -7,7 +7,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from _figures_render import Figures, fmt
-from _figures_text import and_list, every, find, rows, source, span, target, wrap
+from _figures_text import and_list, every, find, rows, source, spaced, span, target, wrap
+
+from workbench.units import size_label
 
 Cell = Callable[[Figures], str]
 
@@ -56,7 +58,7 @@ def _libraries(f: Figures) -> str:
         r = find(t, model=model, client=client)
         extra = ""
         if r and (r["users_warm"] < r["clients"] or r["errors"]):
-            extra = f"; {r['users_warm']:,} of {r['clients']:,} warm, {r['errors']:,} errors"
+            extra = f" ({r['users_warm']:,} of {r['clients']:,} warm, {r['errors']:,} errors)"
         items.append(f"{client} on {model} {fmt(x, 'x')}{extra}")
     return f"at {c:,} connections, each library's rate as a multiple of the raw client on the same model: {and_list(items)}"
 
@@ -80,7 +82,9 @@ def _file_apis(f: Figures) -> str:
         }  # fmt: skip
         got = and_list(f"{name} {span(v, 'share')}" for name, v in kinds.items() if v)
         mb = fmt(pool["mb_per_s"], "int") if pool else "-"
-        parts.append(f"{size // 1024:,} KiB warm: a pool of 8 threads {mb} MB/s; against it {got}")
+        parts.append(
+            f"{spaced(size_label(size))} warm: a pool of 8 threads {mb} MB/s; against it {got}"
+        )
     return "; ".join(parts)
 
 

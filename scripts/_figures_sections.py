@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from _figures_benches import cluster, disk_bench, servers
 from _figures_render import Figures, Template, fmt
 from _figures_scripts import SCRIPT_ROWS, httpx_pool, scripts_table
 from _figures_text import (
@@ -24,10 +25,11 @@ from _figures_text import (
     source,
     span,
     table,
-    target,
     wrap,
     wrap_item,
 )  # fmt: skip
+
+from workbench.units import size_label
 
 
 def regeneration(f: Figures) -> str:
@@ -53,9 +55,9 @@ def sample_seconds(f: Figures) -> str:
 
 def suite_size(f: Figures) -> str:
     s = source(f, "suite")
-    return (
-        f"{s['tests']:,} tests in {fmt(s['seconds'], 'min')} on {f['machine']['cpu_count']} cores"
-    )
+    cores = f["machine"]["cpu_count"]
+    failed = f"; {s['failed']} of them failed in that run" if s["failed"] else ""
+    return f"{s['tests']:,} tests in {fmt(s['seconds'], 'min')} on {cores} cores{failed}"
 
 
 def fast_loop(f: Figures) -> str:
@@ -71,13 +73,13 @@ def _net_table(net: list[Row]) -> str:
              fmt(r["p50_ms"], "ms"), fmt(r["p99_ms"], "ms"), fmt(r["cpu_us_per_op"], "f1"),
              f"{r['server_cpu_pct']:.0f}%", ", ".join(r["flags"])]
             for r in ranked(net)]  # fmt: skip
-    return table(head, body, 2)
+    return table(head, body, 2, flags=True)
 
 
 def _disk_table(disk: list[Row]) -> str:
     head = ["model", "client", "workload", "size", "clients", "MB/s", "±", "files/s", "rank",
             "× best", "p50 ms", "CPU s/GB", "hops/op", "µs/hop", "faults/op"]  # fmt: skip
-    body = [[r["model"], r["client"], r["workload"], size(r), str(r["clients"]), rate(r),
+    body = [[r["model"], r["client"], r["workload"], size_label(int(r["file_size"])), str(r["clients"]), rate(r),
              fmt(r["ci_pct"], "pm"), fmt(r.get("files_per_s"), "int"), str(r["rank"] or "-"),
              ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"), fmt(r["p50_ms"], "ms"),
              fmt(r.get("cpu_s_per_gb"), "f2"), str(r.get("hops_per_op", 0)),
@@ -237,20 +239,16 @@ def stability_io(f: Figures) -> str:
         + and_list(f"{c['cell'].split(' · ')[0]} {c['covered']} of {c['next_runs']}" for c in cells)
         + ".\n",
     ]
-    steadier = [c for c in cells if c["cpu_cv_pct"] < c["cv_pct"]]
+    # Steadier: a coefficient of variation at least a tenth below the rate's, not a rounding.
+    steadier = [c for c in cells if c["cpu_cv_pct"] < 0.9 * c["cv_pct"]]
     out.append(
-        "- **Between runs** the rates moved by a coefficient of variation of "
-        + and_list(
+        "- **Between runs** the rates moved by a coefficient of variation of " + and_list(
             f"{fmt(c['cv_pct'], 'f1')}% ({c['cell'].split(' · ')[0]}, `±` "
-            f"{fmt(c['half_width_pct'], 'f1')}%)"
-            for c in cells
-        )
-        + f"; CPU µs/op moved less than the rate in {len(steadier)} of the {len(cells)} cells ("
-        + and_list(
-            f"{fmt(c['cpu_cv_pct'], 'f1')}% against {fmt(c['cv_pct'], 'f1')}%" for c in cells
-        )
-        + ").\n"
-    )
+            f"{fmt(c['half_width_pct'], 'f1')}%)" for c in cells) +
+        "; CPU µs/op by " + and_list(f"{fmt(c['cpu_cv_pct'], 'f1')}%" for c in cells)
+        + f" in the same order: steadier than the rate by a tenth or more in {len(steadier)} "
+        f"of the {len(cells)} cells.\n"
+    )  # fmt: skip
     return "\n" + "".join(wrap_item(line) for line in out)
 
 
@@ -315,10 +313,7 @@ def interpreters(f: Figures) -> str:
         tail.append("Threads that never all warmed up: " + "; ".join(notes) + ".")
     if uv:
         tail.append(f"uvloop made {span([r['ops_per_s'] for r in uv], 'k', ' to ')} ops/s in "
-                    "that scenario, ahead of asyncio in " + str(sum(
-                        faster(r, find(first["rows"], model="asyncio", python=r["python"],
-                                       clients_requested=r["clients_requested"]), first["rows"])
-                        for r in uv)) + f" of its {len(uv)} rows.")  # fmt: skip
+                    "that scenario" + _uvloop_lead(uv, first["rows"]) + ".")  # fmt: skip
     gil = s.get("gil") or {}
     if gil:
         verdicts = {v: tuple(c["verdict"] for c in claims.values()) for v, claims in gil.items()}
@@ -328,80 +323,16 @@ def interpreters(f: Figures) -> str:
     return out + (wrap(" ".join(tail)) + "\n" if tail else "")
 
 
-def cluster(f: Figures) -> str:
-    s = source(f, "bench_cluster")
-    wall, share = s["wall_s"], s["overhead_share"]
-    return (
-        "\n"
-        + wrap(
-            f"What the dispatch costs: `python scripts/bench_cluster.py` ran the same {s['cells']} "
-            "cells here and through a local cluster of one worker (so both run one cell at a time), "
-            f"{plural(s['rounds'], 'round')} alternating: {fmt(wall['local']['median'], 's')} here against "
-            f"{fmt(wall['cluster']['median'], 's')} through the cluster (medians), a dispatch "
-            f"overhead of {fmt(s['overhead_median'], 'pct')} of the cluster run's wall time "
-            f"({span(share['runs'], 'pct', ' to ')} over the rounds; "
-            f"{target(s['overhead_median'], s['target'], 'pct0', above=False)}), about "
-            f"{fmt(s['overhead_ms_per_cell']['median'], 'int')} ms per cell (connecting, the checks, "
-            "the task's round trips, and each cell's own mock server started on its host)."
-        )
-        + "\n"
-    )
-
-
-def servers(f: Figures) -> str:
-    s = source(f, "bench_servers")
-    goal = s["setup"]["constants"]["TARGET"]
-    req, tls_ = s["req_per_s"], s["tls"]
-    out = (
-        f"Capacity (`scripts/bench_servers.py`, `wrk -t1 -c100` pinned to the other core): "
-        f"{fmt(req['mock']['median'], 'int')} req/s against nginx's "
-        f"{fmt(req['nginx']['median'], 'int')} ({fmt(s['ratio'], 'x')}, medians of "
-        f"{len(req['mock']['runs'])} runs; {target(s['ratio'], goal, 'x')}; the mock server's runs "
-        f"{span(req['mock']['runs'], 'int', ' to ')}, nginx's "
-        f"{span(req['nginx']['runs'], 'int', ' to ')}). Over TLS, on keep-alive connections with "
-        f"the same certificate on both: {fmt(tls_['req_per_s']['mock']['median'], 'int')} req/s "
-        f"against nginx's {fmt(tls_['req_per_s']['nginx']['median'], 'int')} "
-        f"({fmt(tls_['ratio'], 'x')})."
-    )
-    if tls_["ratio"] < 1:
-        out += (" The TLS server is the slower one, so an `https` row near that rate is likely "
-                "to carry the `server-bound` flag rather than measure the client.")  # fmt: skip
-    return "\n" + wrap(out) + "\n"
-
-
-def disk_bench(f: Figures) -> str:
-    s = source(f, "bench_disk")
-    c = s["setup"]["constants"]
-    checks = s.get("reference_checks") or {}
-    mb = s["mb_per_s"]
-    out = [f"What it measured here (`python scripts/bench_disk.py`: warm cache, {c['USERS']} "
-           "users on one event loop, medians of its rounds). fio psync with "
-           f"{s['fio_jobs']} jobs read " + and_list(
-               f"{fmt(mb[k]['fio']['median'], 'int')} MB/s on {k} files" for k in mb) + ", "
-           + and_list(f"{fmt(v['fio_over_one_reader'], 'x')}" for v in checks.values())
-           + " one plain Python reader on the same files (the set was read, and checked "
-           "resident with `fincore`, before every fio run). On 1 MiB files the best thread pool "
-           f"({s['threads_cell']}) read {fmt(s['threads_vs_fio_1mib'], 'x')} fio "
-           f"({target(s['threads_vs_fio_1mib'], c['TARGET'], 'x')})."]  # fmt: skip
-    pays = []
-    for k, u in (s.get("io_uring") or {}).items():
-        goal = (f"; {target(u['x_best_hopping'], c['URING_TARGET'], 'x')}" if k == "16KiB"
-                else "")  # fmt: skip
-        out.append(
-            f" On {k} files io_uring ({u['io_uring']}) read {fmt(u['io_uring_mb_per_s'], 'int')} "
-            f"MB/s, {fmt(u['x_best_hopping'], 'x')} the best API that hops to a thread "
-            f"({u['best_hopping']}, {fmt(u['best_hopping_mb_per_s'], 'int')}{goal}), "
-            + and_list(f"{fmt(v, 'x')} {k2}" for k2, v in u["x_others"].items())
-            + f", and {fmt(u.get('x_fio_io_uring'), 'x')} fio's own io_uring engine."
-        )  # fmt: skip
-        if u["x_best_hopping"] >= 1.05:
-            pays.append(k)
-    out.append(
-        f" io_uring beat every thread-hopping API by at least 5% on {and_list(pays)} files only."
-        if pays
-        else " io_uring beat no thread-hopping API by 5% or more."
-    )
-    return "\n" + wrap("".join(out)) + "\n"
+def _uvloop_lead(uv: list[Row], table_rows: Mapping[str, Row]) -> str:
+    """Whether the rounds put uvloop ahead of asyncio, row by row (one round decides nothing)."""
+    if any(r.get("rank") is None for r in uv):
+        return " (one round a cell: the rounds decide nothing between the rows)"
+    ahead = sum(
+        faster(r, find(table_rows, model="asyncio", python=r["python"],
+                       clients_requested=r["clients_requested"]), table_rows)
+        for r in uv
+    )  # fmt: skip
+    return f", decidedly ahead of asyncio in {ahead} of its {len(uv)} rows"
 
 
 TEMPLATES: dict[str, Template] = {

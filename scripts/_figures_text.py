@@ -3,6 +3,7 @@ a fixed-width table, whether a target was met. Every number still goes through `
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -75,16 +76,20 @@ def rate(row: Row) -> str:
 
 
 def size(row: Row) -> str:
-    return size_label(int(row["file_size"]))
+    return spaced(size_label(int(row["file_size"])))
 
 
-def table(header: Sequence[str], body: Sequence[Sequence[str]], left: int) -> str:
-    """A fixed-width table as the terminal prints one: the first `left` columns flush left."""
+def table(
+    header: Sequence[str], body: Sequence[Sequence[str]], left: int, flags: bool = False
+) -> str:
+    """A fixed-width table as the terminal prints one: the first `left` columns flush left, and
+    the last one too when it holds the flags."""
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     lines = []
     for r in [header, *body]:
-        cells = [c.ljust(w) if i < left or i == len(r) - 1 else c.rjust(w) for i, (c, w) in
-                 enumerate(zip(r, widths, strict=True))]  # fmt: skip
+        last = len(r) - 1 if flags else -1
+        cells = [c.ljust(w) if i < left or i == last else c.rjust(w)
+                 for i, (c, w) in enumerate(zip(r, widths, strict=True))]  # fmt: skip
         lines.append(" ".join(cells).rstrip())
     return "\n".join(lines)
 
@@ -117,3 +122,8 @@ def wrap_item(line: str) -> str:
 def plural(n: int, word: str) -> str:
     """'1 round', '3 rounds'."""
     return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def spaced(size: str) -> str:
+    """'16KiB' as the README writes it: '16 KiB'."""
+    return re.sub(r"(\d)([KMG]i?B)\b", r"\1 \2", size)

@@ -105,11 +105,13 @@ def run_one(cmd: Sequence[str], log: Path) -> tuple[int, float]:
 
 
 def git_commit() -> str:
+    """HEAD, marked `+changes` when the measured code differs from it (the README and the figures
+    file may: they are what a regeneration rewrites)."""
     out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                          check=False)  # fmt: skip
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           capture_output=True, text=True, check=False).stdout.strip()  # fmt: skip
-    return out.stdout.strip() + ("+changes" if dirty else "") if out.returncode == 0 else "unknown"
+    if out.returncode != 0:
+        return "unknown"
+    return out.stdout.strip() + ("+changes" if measured_changes("HEAD") else "")
 
 
 def main() -> int:
