@@ -48,7 +48,7 @@ def compact_row(row: Mapping[str, Any]) -> dict[str, Any]:
     out = {
         "model": row["model"], "client": row["client"], "workload": row["workload"],
         "clients_requested": row["clients_requested"], "python": row.get("python"),
-        "ops_per_s": row["ops_per_s"], "ci_pct": _half_pct(ci, _rate(row)),
+        "ops_per_s": row["ops_per_s"], "ci_pct": _half_pct(ci, rate_of(row)),
         "clients": row["clients"], "users_warm": row["users_warm"], "errors": row["errors"],
         "p50_ms": lat.get("p50"), "p99_ms": lat.get("p99"), "p999_ms": lat.get("p999"),
         "cpu_us_per_op": row.get("cpu_us_per_op"),
@@ -83,17 +83,21 @@ def io_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     for r in rows:
         groups.setdefault(group_of(r), []).append(r)
     rank_of = ranks_within(rows, group_of)
+    # Each ordered pair of a group decided once; the best row's list says which rows are ≈ it.
+    faster_than = {id(r): [o for o in members if o is not r
+                           and decide(r, o).verdict == FASTER]  # type: ignore[arg-type]
+                   for members in groups.values() for r in members}  # fmt: skip
     out: dict[str, Any] = {}
-    for r in rows:
-        fig = compact_row(r)
-        members = groups[group_of(r)]
-        top = max(members, key=_rate)
-        fig["x_best"] = round(_rate(r) / _rate(top), 3) if _rate(top) else None
-        fig["rank"] = rank_of.get(id(r))
-        fig["tied_best"] = r is not top and decide(top, r).verdict != FASTER  # type: ignore[arg-type]
-        fig["faster_than"] = [row_label(o) for o in members
-                              if o is not r and decide(r, o).verdict == FASTER]  # type: ignore[arg-type]  # fmt: skip
-        out[row_label(r)] = fig
+    for members in groups.values():
+        top = max(members, key=rate_of)
+        for r in members:
+            fig = compact_row(r)
+            fig["x_best"] = round(rate_of(r) / rate_of(top), 3) if rate_of(top) else None
+            fig["rank"] = rank_of.get(id(r))
+            fig["tied_best"] = r is not top and r not in faster_than[id(top)]
+            fig["faster_than"] = [row_label(o) for o in faster_than[id(r)]]
+            out[row_label(r)] = fig
+    out = {row_label(r): out[row_label(r)] for r in rows}  # the document's order, not the groups'
     meta = doc["metadata"]
     first = rows[0]["metadata"] if rows else {}
     return {"rows": out, "settings": meta.get("settings"), "warm_limit_s": meta.get("warm_limit_s"),
@@ -101,7 +105,9 @@ def io_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
             "libraries": first.get("libraries", {})}  # fmt: skip
 
 
-def _rate(row: Mapping[str, Any]) -> float:
+def rate_of(row: Mapping[str, Any]) -> float:
+    """The figure a row is ranked by: MB/s for a disk row, operations per second otherwise (a
+    compact row carries mb_per_s only when it is a disk row, so this reads both kinds)."""
     return float(row["mb_per_s"] if row.get("file_size") else row["ops_per_s"])
 
 

@@ -8,6 +8,7 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from _figures_reduce import rate_of
 from _figures_render import Figures, fmt
 
 from workbench.units import size_label
@@ -66,13 +67,9 @@ def target(value: float | None, goal: float, style: str, above: bool = True) -> 
     return f"target {fmt(goal, style)}{'' if met else ', missed'}"
 
 
-def _rate(row: Row) -> float:
-    return float(row.get("mb_per_s") or row["ops_per_s"])
-
-
 def rate(row: Row) -> str:
-    value = row.get("mb_per_s") if row.get("file_size") else row["ops_per_s"]
-    return fmt(value, "int") if value is not None and value >= 100 else fmt(value, "f1")
+    value = rate_of(row)
+    return fmt(value, "int") if value >= 100 else fmt(value, "f1")
 
 
 def size(row: Row) -> str:
@@ -101,10 +98,6 @@ def ranked(table_rows: Iterable[Row]) -> list[Row]:
     return sorted(
         got, key=lambda r: (r.get("rank") or last, -(r.get("mb_per_s") or r["ops_per_s"]))
     )
-
-
-def shares(value: float | None) -> str:
-    return fmt(value, "share")
 
 
 def wrap(text: str, width: int = 99) -> str:

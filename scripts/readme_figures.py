@@ -41,7 +41,7 @@ from _figures_render import differences, measured_changes, render
 
 from workbench.children import kill_group
 from workbench.errors import UsageError
-from workbench.report.results_file import write_json
+from workbench.report.results_file import write_atomic, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "docs" / "readme_figures.json"
@@ -220,9 +220,7 @@ def render_readme(figures_path: Path, write: bool) -> int:
     except KeyError as e:
         raise UsageError(str(e.args[0])) from None
     if rendered != text:
-        tmp = README.with_suffix(".md.tmp")
-        tmp.write_text(rendered)
-        os.replace(tmp, README)
+        write_atomic(README, rendered)
     print(f"rendered: {README} from {figures_path}")
     return 0
 
