@@ -249,7 +249,35 @@ def interpreters_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def databases_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Every row, and per workload and scenario the best event-loop row against the best row on
+    threads, with the ranking's decision between the two."""
+    from workbench.models import model_class
+    from workbench.ranking import FASTER, SLOWER, decide
+
+    out = io_figures(doc)
+    versus: dict[str, Any] = {}
+    rows = doc["results"]
+    for key in dict.fromkeys((r["workload"], r.get("scenario")) for r in rows):
+        here = [r for r in rows if (r["workload"], r.get("scenario")) == key]
+        loops = [r for r in here if model_class(r["model"]).family == "asyncio"]
+        threads = [r for r in here if r["model"] == "threads"]
+        if not loops or not threads:
+            continue
+        loop, thread = max(loops, key=_rate), max(threads, key=_rate)
+        verdict = decide(loop, thread).verdict  # type: ignore[arg-type]
+        versus[f"{key[0]} · {key[1]}"] = {
+            "loop": row_label(loop), "threads": row_label(thread),
+            "ratio": _ratio(loop["ops_per_s"], thread["ops_per_s"]),
+            "decided": {FASTER: "faster", SLOWER: "slower"}.get(verdict, "not told apart"),
+        }  # fmt: skip
+    servers = doc["metadata"].get("databases") or {}
+    return {**out, "loop_vs_threads": versus,
+            "servers": {k: v.get("version") for k, v in servers.items()}}  # fmt: skip
+
+
 REDUCERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "compare_databases": databases_figures,
     "sample": io_figures,
     "compare_asyncio_uvloop": asyncio_uvloop_figures,
     "compare_threads_asyncio": io_figures,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from _figures_databases import databases_row
 from _figures_render import Figures, fmt
 from _figures_text import and_list, every, find, rows, source, spaced, span, target, wrap
 
@@ -190,6 +191,7 @@ SCRIPT_ROWS: dict[str, Cell] = {
     "compare_interpreters": _interpreters, "gil_claims": _gil, "bench_stability": _stability,
     "bench_network": _network, "bench_disk": _disk, "bench_servers": _servers,
     "bench_overhead": _overhead, "bench_cluster": _cluster, "compare_tls": _tls,
+    "compare_databases": databases_row,
 }  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from _figures_benches import cluster, disk_bench, servers
+from _figures_databases import databases
 from _figures_render import Figures, Template, fmt
 from _figures_scripts import SCRIPT_ROWS, httpx_pool, scripts_table
 from _figures_text import (
@@ -340,6 +341,6 @@ TEMPLATES: dict[str, Template] = {
     "sample": sample, "sample-hops": sample_hops, "tls": tls, "stability-io": stability_io,
     "stability-gil": stability_gil, "gil-claims": gil_claims, "interpreters": interpreters,
     "cluster": cluster, "disk-bench": disk_bench, "servers": servers, "scripts": scripts_table,
-    "httpx-pool": httpx_pool, "fast-loop": fast_loop,
+    "httpx-pool": httpx_pool, "fast-loop": fast_loop, "databases": databases,
 }  # fmt: skip
 __all__ = ["SCRIPT_ROWS", "TEMPLATES"]

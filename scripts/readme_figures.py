@@ -49,7 +49,7 @@ FIGURES = ROOT / "docs" / "readme_figures.json"
 SCRIPTS = (
     "compare_asyncio_uvloop", "compare_threads_asyncio", "compare_libraries", "compare_file_apis",
     "compare_interpreters", "gil_claims", "bench_stability", "bench_network", "bench_disk",
-    "bench_servers", "bench_overhead", "bench_cluster", "compare_tls",
+    "bench_servers", "bench_overhead", "bench_cluster", "compare_tls", "compare_databases",
 )  # fmt: skip
 SOURCES = ("sample", *SCRIPTS, "suite", "fast_loop")
 README = ROOT / "README.md"

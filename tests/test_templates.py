@@ -20,7 +20,10 @@ from workbench.templates import template_names, template_path
 # Every test here starts real processes (servers, workers, the CLI): the full suite only.
 pytestmark = pytest.mark.slow
 
-NETWORK = [n for n in template_names() if "MODEL = " in template_path(n).read_text()]
+# The database templates take a postgresql:// URL: tests/test_db.py runs them against PostgreSQL.
+DATABASE = [n for n in template_names() if "postgresql://" in template_path(n).read_text()]
+NETWORK = [n for n in template_names()
+           if "MODEL = " in template_path(n).read_text() and n not in DATABASE]  # fmt: skip
 
 cli = partial(run_cli, timeout=120)  # sweeps and templates run servers: 120 s
 
@@ -179,7 +182,7 @@ def test_client_file_of_the_wrong_shape_is_a_clear_error(
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-FILES = [n for n in template_names() if n not in NETWORK]
+FILES = [n for n in template_names() if n not in NETWORK and n not in DATABASE]
 
 
 @pytest.mark.parametrize("name", FILES)

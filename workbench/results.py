@@ -88,9 +88,12 @@ class Row(TypedDict):
     # separated, with each host's own figures in per_host).
     host: NotRequired[str]
     per_host: NotRequired[list[dict[str, Any]]]
-    # Network cells with injected latency: Little's law.
+    # Network cells with injected latency, db cells with --db-latency: Little's law.
     bound_ops_per_s: NotRequired[float]
     bound_share: NotRequired[float]
+    # Db cells: a connection per user or a shared pool, and the delay proxy's each-way delay.
+    connections: NotRequired[str]
+    db_latency_ms: NotRequired[float]
     # Disk cells.
     file_size: NotRequired[int]
     cache: NotRequired[str | None]

@@ -106,11 +106,11 @@ def run_server(
                 tempfile.TemporaryDirectory(prefix="workbench-ca-")
             )
         cmd = server_command(kind, **options)
-        yield stack.enter_context(_owned_server(kind, cmd, env, cpus, ready_timeout))
+        yield stack.enter_context(owned_server(kind, cmd, env, cpus, ready_timeout))
 
 
 @contextmanager
-def _owned_server(
+def owned_server(
     kind: str, cmd: list[str], env: dict[str, str], cpus: set[int] | None, ready_timeout: float
 ) -> Iterator[ServerHandle]:
     with owned_process(cmd, env=env, cpus=cpus, stdin=subprocess.DEVNULL) as proc:

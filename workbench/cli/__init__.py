@@ -16,7 +16,13 @@ from typing import NoReturn
 
 from workbench import __version__
 from workbench.cli import commands as c
-from workbench.cli.options import add_cluster_args, add_disk_args, add_io_args, add_output_args
+from workbench.cli.options import (
+    add_cluster_args,
+    add_db_args,
+    add_disk_args,
+    add_io_args,
+    add_output_args,
+)  # fmt: skip
 from workbench.errors import RunFailed, UsageError
 from workbench.report.console import reader_gone
 from workbench.workloads import SERVER_KINDS
@@ -37,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     io = sub.add_parser("io", help="every model, network and disk, one table")
     add_io_args(io)
     add_disk_args(io, standalone=False)
+    add_db_args(io)
     net = sub.add_parser("net", help="the network cells only (same options as io)")
     add_io_args(net)
     add_disk_args(net, standalone=False)

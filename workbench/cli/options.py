@@ -153,12 +153,31 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quiet", action="store_true", help="no progress display")
 
 
+def add_db_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("db cells (io --only db; pip install '.[db]')")
+    g.add_argument("--db-workloads", default="pg-select,redis-get",
+                   help="db workloads: pg-select, pg-insert, redis-get, redis-set")  # fmt: skip
+    g.add_argument("--pg-url", default=None, metavar="URL",
+                   help="your own PostgreSQL (postgresql://user:password@host:port/db) instead of "
+                   "one the run starts; loopback unless --allow-remote")  # fmt: skip
+    g.add_argument("--redis-url", default=None, metavar="URL",
+                   help="your own Redis (redis://[:password@]host:port/db) instead of one the run "
+                   "starts; loopback unless --allow-remote")  # fmt: skip
+    g.add_argument("--db-latency", default="0", metavar="DURATION",
+                   help="a proxy in front of each database delays each direction by this much "
+                   "(1ms: a round trip gains 2 ms)")  # fmt: skip
+    g.add_argument("--pool-size", default="20",
+                   help="connections per process of the *-pool clients (default 20)")  # fmt: skip
+
+
 def add_disk_args(p: argparse.ArgumentParser, standalone: bool) -> None:
     g = p.add_argument_group("disk cells")
     if not standalone:
         g.add_argument(
-            "--only", choices=("both", "net", "disk"), default="both", help="which cells to run"
-        )
+            "--only", choices=("both", "net", "disk", "db", "all"), default="both",
+            help="which cells to run: both (net and disk, the default), net, disk, db (real "
+            "PostgreSQL and Redis, needs pip install '.[db]'), or all three",
+        )  # fmt: skip
         g.add_argument("--disk-workloads", default="file-read", help="disk workloads (file-*)")
         g.add_argument("--disk-clients", default="8", help="disk concurrency (default 8)")
     pools = "8,32" if standalone else "8"
@@ -199,10 +218,12 @@ def io_settings(a: argparse.Namespace) -> IoSettings:
         disk_clients = a.clients
     else:
         workloads = []
-        if a.command == "net" or a.only in ("both", "net"):
+        if a.command == "net" or a.only in ("both", "net", "all"):
             workloads += name_list(a.workloads, WORKLOAD_NAMES, "workload")
-        if a.command == "io" and a.only in ("both", "disk"):
+        if a.command == "io" and a.only in ("both", "disk", "all"):
             workloads += name_list(a.disk_workloads, disk_names, "disk workload")
+        if a.command == "io" and a.only in ("db", "all"):
+            workloads += name_list(a.db_workloads, workloads_of("db"), "db workload")
         disk_clients = getattr(a, "disk_clients", "8")
     sizes = a.file_sizes.split(",")
     return IoSettings(
@@ -243,4 +264,16 @@ def io_settings(a: argparse.Namespace) -> IoSettings:
         client_files=[os.path.abspath(p) for p in a.client_file],
         rate=None if a.rate is None else parse_rate(a.rate),
         pythons=list(a.python),
+        **_db_settings(a),
     )
+
+
+def _db_settings(a: argparse.Namespace) -> dict[str, object]:
+    if not hasattr(a, "pool_size"):
+        return {}
+    return {
+        "pg_url": a.pg_url,
+        "redis_url": a.redis_url,
+        "db_latency": parse_duration(a.db_latency, "--db-latency"),
+        "pool_size": parse_count(a.pool_size, "--pool-size"),
+    }

@@ -24,6 +24,29 @@ class ClientEntry:
     unavailable: str | None = None
 
 
+def _db_entries() -> tuple[ClientEntry, ...]:
+    """The database drivers, each twice: one connection per user, and a shared pool (`-pool`,
+    of `--pool-size` connections per process), the two ways they are used."""
+    pg, rd = "workbench.clients.db_postgres:", "workbench.clients.db_redis:"
+    drivers = (
+        ("asyncpg", {"asyncio": pg + "AsyncpgClient"}, "postgres", "asyncpg", "asyncpg"),
+        ("psycopg", {"blocking": pg + "PsycopgClient", "asyncio": pg + "PsycopgAsyncClient"},
+         "postgres", "psycopg", "psycopg 3: Connection / AsyncConnection"),
+        ("redis", {"blocking": rd + "RedisClient", "asyncio": rd + "RedisAsyncClient"},
+         "redis", "redis", "redis-py: redis.Redis / redis.asyncio.Redis"),
+    )  # fmt: skip
+    out = []
+    for name, impls, protocol, package, what in drivers:
+        missing = f"{pg}{package.replace('-', '_')}_missing"
+        out.append(ClientEntry(name, impls, (protocol,), package, f"{what}, a connection per user",
+                               unavailable=missing))  # fmt: skip
+        pooled = "psycopg_pool" if name == "psycopg" else package
+        out.append(ClientEntry(f"{name}-pool", impls, (protocol,), pooled,
+                               f"{what}, users share a pool of --pool-size per process",
+                               unavailable=f"{pg}{pooled}_missing"))  # fmt: skip
+    return tuple(out)
+
+
 _RAW = "workbench.clients.raw_"
 _FILES = "workbench.clients.files_"
 FILE_PREFIX = "file:"  # client names for users' client files: file:/path/to/client.py
@@ -141,6 +164,7 @@ CLIENTS: dict[str, ClientEntry] = {
             "a ring the event loop drives itself (eventfd, linked open/read/close): no thread hop",
             unavailable="workbench.clients.uring_ring:unavailable",
         ),
+        *_db_entries(),
     )
 }
 CLIENT_NAMES = tuple(CLIENTS)

@@ -9,23 +9,21 @@ its own fields to the row. The runner only asks; a third kind is one new class a
 from __future__ import annotations
 
 import contextlib
-import os
-from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from servers.lifetime import raise_nofile_limit
 from workbench import fileset
 from workbench.cell_spec import CellSpec
-from workbench.clients import CLIENTS, FILE_PREFIX, fits
+from workbench.clients import FILE_PREFIX
 from workbench.errors import UsageError
 from workbench.harness.cell import Cell, CellRun
+from workbench.harness.cell_kind_base import CellKind, Pinning, Prepared, models_and_libs
+from workbench.harness.db_cells import DbCells
 from workbench.harness.servers import servers_for
 from workbench.harness.settings import IoSettings
 from workbench.harness.trust import littles_law_bound
-from workbench.models import model_class, runs
 from workbench.results import Row
 from workbench.server_process import ServerHandle
 from workbench.units import size_label
@@ -55,87 +53,6 @@ DEFAULT_DISK_CELLS = (
 )
 
 
-@dataclass(frozen=True)
-class Pinning:
-    """Server on the last CPU, clients on the rest: they never compete for a core."""
-
-    server_cpus: set[int] | None
-    client_cpus: set[int] | None
-
-    @classmethod
-    def plan(cls, pin: bool) -> Pinning:
-        available = sorted(os.sched_getaffinity(0))
-        if not pin or len(available) < 2:
-            return cls(None, None)
-        return cls({available[-1]}, set(available[:-1]))
-
-
-class Prepared(ABC):
-    """What a kind started for one run, owned by the run's exit stack."""
-
-    metadata: dict[str, Any]
-
-    @abstractmethod
-    def cell_spec(
-        self, cell: Cell, common: dict[str, Any]
-    ) -> contextlib.AbstractContextManager[tuple[CellSpec, ServerHandle | None]]:
-        """The spec of one run of `cell` (and the server to watch), for as long as it runs."""
-
-
-class CellKind(ABC):
-    name: ClassVar[str]
-    metadata_key: ClassVar[str]  # where its run-wide facts go in the document's metadata
-
-    def validate(self, settings: IoSettings) -> None:
-        """Check the settings this kind reads (only when the run has cells of this kind)."""
-
-    @abstractmethod
-    def plan(self, settings: IoSettings, workload: str) -> list[Cell]:
-        """The cells of `workload` the settings ask for."""
-
-    @abstractmethod
-    def client_cpus(self, pinning: Pinning) -> set[int] | None:
-        """CPUs the cell's worker is pinned to (None: all)."""
-
-    def trust_cpus(self, pinning: Pinning) -> int:
-        """How many CPUs the client can use, for the client-bound flag."""
-        return len(self.client_cpus(pinning) or os.sched_getaffinity(0))
-
-    @abstractmethod
-    def prepare(
-        self,
-        settings: IoSettings,
-        cells: list[Cell],
-        pinning: Pinning,
-        stack: contextlib.ExitStack,
-        running: dict[str, ServerHandle] | None,
-    ) -> Prepared:
-        """Start what the cells need for the whole run; `stack` owns it."""
-
-    @abstractmethod
-    def complete_row(self, row: Row, cell: Cell, run: CellRun, settings: IoSettings) -> None:
-        """Add this kind's own fields to a row."""
-
-
-def _models_and_libs(settings: IoSettings, workload: str, defaults: tuple[tuple[str, str], ...],
-                     every: bool) -> Iterator[tuple[str, str]]:  # fmt: skip
-    """(model, client) pairs that fit `workload`, model by model: --libs if given, else every
-    client (with `every`), else the model's pairs in `defaults`."""
-    for model in settings.models:
-        family = model_class(model).family
-        if not runs(model, workload):
-            continue
-        if settings.libs is not None:
-            libs = list(settings.libs)
-        elif every:
-            libs = list(CLIENTS)
-        else:
-            libs = [lib for m, lib in defaults if m == model]
-        for lib in libs:
-            if fits(lib, family, workload):
-                yield model, lib
-
-
 class NetworkCells(CellKind):
     name = "network"
     metadata_key = "servers"
@@ -163,7 +80,7 @@ class NetworkCells(CellKind):
     def plan(self, settings: IoSettings, workload: str) -> list[Cell]:
         # Without --libs: raw on every model, each followed by its default library cells.
         defaults = tuple((m, "raw") for m in settings.models) + DEFAULT_LIBRARY_CELLS
-        pairs = _models_and_libs(settings, workload, defaults, every=False)
+        pairs = models_and_libs(settings, workload, defaults, every=False)
         cells = [Cell(model, lib, workload) for model, lib in pairs]
         if protocol_of(workload).server == "http":
             from workbench.harness.client_files import client_file_model
@@ -246,7 +163,7 @@ class DiskCells(CellKind):
         cells: list[Cell] = []
         caches: list[str | None] = [None] if workload == "file-write" else list(settings.cache)
         pairs = list(
-            _models_and_libs(settings, workload, DEFAULT_DISK_CELLS, settings.every_disk_cell)
+            models_and_libs(settings, workload, DEFAULT_DISK_CELLS, settings.every_disk_cell)
         )
         for size in settings.file_sizes:
             for cache in caches:
@@ -337,7 +254,7 @@ class _FileSets(Prepared):
                 fileset.remove_scratch(scratch)
 
 
-KINDS: dict[str, CellKind] = {kind.name: kind for kind in (NetworkCells(), DiskCells())}
+KINDS: dict[str, CellKind] = {kind.name: kind for kind in (NetworkCells(), DiskCells(), DbCells())}
 
 
 def kind_of(workload: str) -> CellKind:

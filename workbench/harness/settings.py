@@ -54,6 +54,13 @@ class IoSettings:
     fsync: bool = False
     write_budget: int = 2 << 30
     every_disk_cell: bool = False  # False: plan.DEFAULT_DISK_CELLS; True: every file API that fits
+    # Db cells (workloads pg-*, redis-*).
+    pg_url: str | None = None  # the user's PostgreSQL (None: the run starts its own)
+    redis_url: str | None = None  # the user's Redis (None: the run starts its own)
+    db_latency: float = 0.0  # each direction, through a delay proxy (0: none)
+    pool_size: int = 20  # connections per process for the *-pool clients
+    db_keys: int = 10_000  # rows / keys seeded and read
+    value_size: int = 64  # characters of each seeded value
 
 
 def validate_common(settings: IoSettings) -> None:

@@ -16,7 +16,8 @@ NOISY_CI = 0.10  # one run: half-width of the rate's 95% interval, as a share of
 RATE_KEPT = 0.95  # open loop: share of --rate a row must achieve
 
 FLAG_HELP = {
-    "server-bound": "the mock server used >= 90% of its core: the row measures the server",
+    "server-bound": "the server (the mock server, or the database with its delay proxy) used >= "
+    "90% of its core: the row measures the server",
     "client-bound": "the client used >= 90% of the CPU it can use: it is CPU-bound",
     "few-samples": f"fewer than {FEW_SAMPLES} operations: tail percentiles are not meaningful",
     "errors": "operations failed; see errors_by_kind",

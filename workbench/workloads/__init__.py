@@ -21,7 +21,7 @@ from workbench.workloads.base import Exchange, Target, Workload, WorkloadError
 class ProtocolEntry:
     server: str | None  # the mock server module under `servers/` (None: no server)
     scheme: str  # of a target URL
-    cells: str  # "network" or "disk": the kind of cell that runs it
+    cells: str  # "network", "disk" or "db": the kind of cell that runs it
     tls: bool = False  # its server serves TLS, with a certificate from a throw-away CA
 
 
@@ -30,6 +30,9 @@ PROTOCOLS: dict[str, ProtocolEntry] = {
     "https": ProtocolEntry(server="http", scheme="https", cells="network", tls=True),
     "echo": ProtocolEntry(server="echo", scheme="tcp", cells="network"),
     "file": ProtocolEntry(server=None, scheme="file", cells="disk"),
+    # Real servers, not mocks: the db cells start PostgreSQL and Redis themselves.
+    "postgres": ProtocolEntry(server=None, scheme="postgresql", cells="db"),
+    "redis": ProtocolEntry(server=None, scheme="redis", cells="db"),
 }
 SERVER_KINDS = tuple(dict.fromkeys(p.server for p in PROTOCOLS.values() if p.server is not None))
 
@@ -49,6 +52,10 @@ WORKLOADS: dict[str, WorkloadEntry] = {
     "file-read": WorkloadEntry("workbench.workloads.files:FileWorkload", "file"),
     "file-read-chunked": WorkloadEntry("workbench.workloads.files:FileWorkload", "file"),
     "file-write": WorkloadEntry("workbench.workloads.files:FileWorkload", "file"),
+    "pg-select": WorkloadEntry("workbench.workloads.db:PgSelect", "postgres"),
+    "pg-insert": WorkloadEntry("workbench.workloads.db:PgInsert", "postgres"),
+    "redis-get": WorkloadEntry("workbench.workloads.db:RedisGet", "redis"),
+    "redis-set": WorkloadEntry("workbench.workloads.db:RedisSet", "redis"),
 }
 WORKLOAD_NAMES = tuple(WORKLOADS)
 WORKLOAD_PROTOCOLS = {name: entry.protocol for name, entry in WORKLOADS.items()}
@@ -69,7 +76,7 @@ def protocol_of(name: str) -> ProtocolEntry:
 
 
 def workloads_of(cells: str) -> list[str]:
-    """The workloads that one kind of cell runs ("network" or "disk")."""
+    """The workloads that one kind of cell runs ("network", "disk" or "db")."""
     return [name for name in WORKLOAD_NAMES if protocol_of(name).cells == cells]
 
 
@@ -84,6 +91,7 @@ class WorkloadSettings:
     message_size: int = 64
     framing: str = "length"
     files: dict[str, Any] | None = None  # FileOptions, for the disk workloads
+    db: dict[str, Any] | None = None  # DbOptions, for the database workloads
     share: float = 1.0  # this process's share of a cell's budgets (a fan-out splits them)
 
     def as_dict(self) -> dict[str, Any]:

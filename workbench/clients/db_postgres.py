@@ -1,0 +1,262 @@
+"""PostgreSQL drivers as clients: asyncpg (asyncio family: asyncio and uvloop), psycopg 3 async
+(asyncio family) and sync (blocking family: sync, threads, processes, gevent). Each asks what the
+workload says and hands the answer to the workload's `check`.
+
+A user holds one connection of its own, or, with `--pool-size N`, borrows one for each operation
+from a pool of N per process that all its users share (asyncpg's `create_pool`, psycopg_pool's
+`ConnectionPool` / `AsyncConnectionPool`), as each library is meant to be used. pg-insert runs
+BEGIN, INSERT ... RETURNING and COMMIT as an explicit transaction on every driver; a SELECT runs
+outside any transaction (psycopg's connections are in autocommit, as asyncpg's are).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+from workbench.clients.base import (
+    AsyncClient,
+    AsyncConnection,
+    BlockingClient,
+    BlockingConnection,
+    ClientContext,
+)  # fmt: skip
+from workbench.workloads.db import DbWorkload, PgInsert, PgSelect
+
+
+def _missing(module: str, package: str) -> str | None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        return f"{package} is not installed: pip install '.[db]'"
+    return None
+
+
+def asyncpg_missing() -> str | None:
+    return _missing("asyncpg", "asyncpg")
+
+
+def psycopg_missing() -> str | None:
+    return _missing("psycopg", "psycopg")
+
+
+def psycopg_pool_missing() -> str | None:
+    return psycopg_missing() or _missing("psycopg_pool", "psycopg_pool")
+
+
+def redis_missing() -> str | None:
+    return _missing("redis", "redis")
+
+
+def _psycopg_sql(sql: str) -> str:
+    """The workload's $n placeholders as psycopg's %s."""
+    for n in range(9, 0, -1):
+        sql = sql.replace(f"${n}", "%s")
+    return sql
+
+
+class _Users:
+    """Hands each new user its own index: the keys it asks for start at a place of their own."""
+
+    def __init__(self) -> None:
+        self._next = itertools.count()
+
+    def keys(self, workload: DbWorkload) -> Iterator[int]:
+        return workload.keys(next(self._next))
+
+
+# --- asyncpg ----------------------------------------------------------------------------------
+
+
+class AsyncpgClient(AsyncClient):
+    def __init__(self, ctx: ClientContext) -> None:
+        super().__init__(ctx)
+        assert isinstance(ctx.workload, DbWorkload)
+        self.workload: DbWorkload = ctx.workload
+        self.pool: Any = None
+        self.users = _Users()
+
+    async def start(self) -> None:
+        import asyncpg
+
+        size = self.workload.options.pool_size
+        if size:
+            self.pool = await asyncpg.create_pool(
+                self.workload.dsn(), min_size=size, max_size=size, timeout=self.ctx.timeout
+            )
+
+    def connection(self) -> AsyncConnection:
+        return AsyncpgConnection(self)
+
+    async def aclose(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+
+class AsyncpgConnection(AsyncConnection):
+    def __init__(self, client: AsyncpgClient) -> None:
+        self.client = client
+        self.keys = client.users.keys(client.workload)
+        self.conn: Any = None
+
+    async def op(self) -> int:
+        async with asyncio.timeout(self.client.ctx.timeout):
+            if self.client.pool is not None:
+                async with self.client.pool.acquire() as conn:
+                    return await self._run(conn)
+            if self.conn is None:
+                import asyncpg
+
+                self.conn = await asyncpg.connect(self.client.workload.dsn())
+            return await self._run(self.conn)
+
+    async def _run(self, conn: Any) -> int:
+        w, key = self.client.workload, next(self.keys)
+        if isinstance(w, PgSelect):
+            rows = await conn.fetch(w.sql, w.param(key))
+            return w.check(key, [tuple(r) for r in rows])
+        assert isinstance(w, PgInsert)
+        async with conn.transaction():
+            rows = await conn.fetch(w.sql, key, w.value(key))
+        return w.check([tuple(r) for r in rows])
+
+    async def reset(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.terminate()  # after a timeout or an error its state is unknown: no goodbye
+
+
+# --- psycopg, async ---------------------------------------------------------------------------
+
+
+class PsycopgAsyncClient(AsyncClient):
+    def __init__(self, ctx: ClientContext) -> None:
+        super().__init__(ctx)
+        assert isinstance(ctx.workload, DbWorkload)
+        self.workload: DbWorkload = ctx.workload
+        self.pool: Any = None
+        self.users = _Users()
+
+    async def start(self) -> None:
+        size = self.workload.options.pool_size
+        if size:
+            from psycopg_pool import AsyncConnectionPool
+
+            self.pool = AsyncConnectionPool(self.workload.dsn(), min_size=size, max_size=size,
+                                            timeout=self.ctx.timeout, open=False,
+                                            kwargs={"autocommit": True})  # fmt: skip
+            await self.pool.open(wait=True, timeout=self.ctx.timeout)
+
+    def connection(self) -> AsyncConnection:
+        return PsycopgAsyncConnection(self)
+
+    async def aclose(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+
+class PsycopgAsyncConnection(AsyncConnection):
+    def __init__(self, client: PsycopgAsyncClient) -> None:
+        self.client = client
+        self.keys = client.users.keys(client.workload)
+        self.conn: Any = None
+
+    async def op(self) -> int:
+        async with asyncio.timeout(self.client.ctx.timeout):
+            if self.client.pool is not None:
+                async with self.client.pool.connection() as conn:
+                    return await self._run(conn)
+            if self.conn is None:
+                import psycopg
+
+                self.conn = await psycopg.AsyncConnection.connect(
+                    self.client.workload.dsn(), autocommit=True
+                )
+            return await self._run(self.conn)
+
+    async def _run(self, conn: Any) -> int:
+        w, key = self.client.workload, next(self.keys)
+        if isinstance(w, PgSelect):
+            cur = await conn.execute(_psycopg_sql(w.sql), (w.param(key),), prepare=True)
+            rows = await cur.fetchall()
+            return w.check(key, [tuple(r) for r in rows])
+        assert isinstance(w, PgInsert)
+        async with conn.transaction():
+            cur = await conn.execute(_psycopg_sql(w.sql), (key, w.value(key)), prepare=True)
+            rows = await cur.fetchall()
+        return w.check([tuple(r) for r in rows])
+
+    async def reset(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            await conn.close()
+
+
+# --- psycopg, blocking ------------------------------------------------------------------------
+
+
+class PsycopgClient(BlockingClient):
+    def __init__(self, ctx: ClientContext) -> None:
+        super().__init__(ctx)
+        assert isinstance(ctx.workload, DbWorkload)
+        self.workload: DbWorkload = ctx.workload
+        self.users = _Users()
+        self.pool: Any = None
+        size = self.workload.options.pool_size
+        if size:
+            from psycopg_pool import ConnectionPool
+
+            self.pool = ConnectionPool(self.workload.dsn(), min_size=size, max_size=size,
+                                       timeout=ctx.timeout, kwargs=_sync_options(ctx),
+                                       open=True)  # fmt: skip
+            self.pool.wait(timeout=ctx.timeout)
+
+    def connection(self) -> BlockingConnection:
+        return PsycopgConnection(self)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+
+def _sync_options(ctx: ClientContext) -> dict[str, Any]:
+    """A blocking driver cannot be interrupted mid-wait by the harness: the server ends a query
+    that outlasts --timeout, and the connection attempt gives up at it."""
+    ms = max(1, int(ctx.timeout * 1000))
+    return {"connect_timeout": max(1, round(ctx.timeout)), "autocommit": True,
+            "options": f"-c statement_timeout={ms}"}  # fmt: skip
+
+
+class PsycopgConnection(BlockingConnection):
+    def __init__(self, client: PsycopgClient) -> None:
+        self.client = client
+        self.keys = client.users.keys(client.workload)
+        self.conn: Any = None
+
+    def op(self) -> int:
+        if self.client.pool is not None:
+            with self.client.pool.connection() as conn:
+                return self._run(conn)
+        if self.conn is None:
+            import psycopg
+
+            self.conn = psycopg.connect(self.client.workload.dsn(),
+                                        **_sync_options(self.client.ctx))  # fmt: skip
+        return self._run(self.conn)
+
+    def _run(self, conn: Any) -> int:
+        w, key = self.client.workload, next(self.keys)
+        if isinstance(w, PgSelect):
+            rows = conn.execute(_psycopg_sql(w.sql), (w.param(key),), prepare=True).fetchall()
+            return w.check(key, [tuple(r) for r in rows])
+        assert isinstance(w, PgInsert)
+        with conn.transaction():
+            rows = conn.execute(_psycopg_sql(w.sql), (key, w.value(key)), prepare=True).fetchall()
+        return w.check([tuple(r) for r in rows])
+
+    def reset(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.close()

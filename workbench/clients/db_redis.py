@@ -1,0 +1,141 @@
+"""redis-py as a client: `redis.Redis` on the blocking family (sync, threads, processes, gevent)
+and `redis.asyncio.Redis` on the asyncio family (asyncio, uvloop). A user holds a client with one
+connection of its own (`single_connection_client`), or, with `--pool-size N`, all the users of a
+process share one client over a blocking pool of N connections, as redis-py is meant to be shared.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from workbench.clients.base import (
+    AsyncClient,
+    AsyncConnection,
+    BlockingClient,
+    BlockingConnection,
+    ClientContext,
+)  # fmt: skip
+from workbench.workloads.db import DbWorkload, RedisGet, RedisSet
+
+
+def _kwargs(workload: DbWorkload, timeout: float) -> dict[str, Any]:
+    o, t = workload.options, workload.target
+    return {"host": t.connect_host, "port": t.port, "db": int(o.database or 0),
+            "username": o.user, "password": o.password, "socket_timeout": timeout,
+            "socket_connect_timeout": timeout}  # fmt: skip
+
+
+def _answer(workload: DbWorkload, key: int, value: object) -> int:
+    if isinstance(workload, RedisGet):
+        assert value is None or isinstance(value, bytes)
+        return workload.check(key, value)
+    assert isinstance(workload, RedisSet)
+    return workload.check(value)
+
+
+class RedisClient(BlockingClient):
+    def __init__(self, ctx: ClientContext) -> None:
+        super().__init__(ctx)
+        import redis
+
+        assert isinstance(ctx.workload, DbWorkload)
+        self.workload: DbWorkload = ctx.workload
+        self.users = itertools.count()
+        self.shared: Any = None
+        size = self.workload.options.pool_size
+        if size:
+            kwargs = _kwargs(self.workload, ctx.timeout)
+            pool = redis.BlockingConnectionPool(max_connections=size, timeout=ctx.timeout,
+                                                **kwargs)  # fmt: skip
+            self.shared = redis.Redis(connection_pool=pool)
+
+    def connection(self) -> BlockingConnection:
+        return RedisConnection(self)
+
+    def close(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
+            self.shared.connection_pool.disconnect()
+
+
+class RedisConnection(BlockingConnection):
+    def __init__(self, client: RedisClient) -> None:
+        self.client = client
+        self.keys = client.workload.keys(next(client.users))
+        self.own: Any = None
+
+    def op(self) -> int:
+        c = self.client
+        r = c.shared
+        if r is None:
+            if self.own is None:
+                import redis
+
+                self.own = redis.Redis(single_connection_client=True,
+                                       **_kwargs(c.workload, c.ctx.timeout))  # fmt: skip
+            r = self.own
+        w, key = c.workload, next(self.keys)
+        value = r.get(w.key(key)) if isinstance(w, RedisGet) else r.set(w.key(key), w.value(key))
+        return _answer(w, key, value)
+
+    def reset(self) -> None:
+        own, self.own = self.own, None
+        if own is not None:
+            own.close()
+
+
+class RedisAsyncClient(AsyncClient):
+    def __init__(self, ctx: ClientContext) -> None:
+        super().__init__(ctx)
+        assert isinstance(ctx.workload, DbWorkload)
+        self.workload: DbWorkload = ctx.workload
+        self.users = itertools.count()
+        self.shared: Any = None
+
+    async def start(self) -> None:
+        import redis.asyncio as aredis
+
+        size = self.workload.options.pool_size
+        if size:
+            kwargs = _kwargs(self.workload, self.ctx.timeout)
+            pool = aredis.BlockingConnectionPool(max_connections=size, timeout=self.ctx.timeout,
+                                                 **kwargs)  # fmt: skip
+            self.shared = aredis.Redis(connection_pool=pool)
+
+    def connection(self) -> AsyncConnection:
+        return RedisAsyncConnection(self)
+
+    async def aclose(self) -> None:
+        if self.shared is not None:
+            await self.shared.aclose()
+            await self.shared.connection_pool.disconnect()
+
+
+class RedisAsyncConnection(AsyncConnection):
+    def __init__(self, client: RedisAsyncClient) -> None:
+        self.client = client
+        self.keys = client.workload.keys(next(client.users))
+        self.own: Any = None
+
+    async def op(self) -> int:
+        c = self.client
+        r = c.shared
+        if r is None:
+            if self.own is None:
+                import redis.asyncio as aredis
+
+                self.own = aredis.Redis(single_connection_client=True,
+                                        **_kwargs(c.workload, c.ctx.timeout))  # fmt: skip
+            r = self.own
+        w, key = c.workload, next(self.keys)
+        if isinstance(w, RedisGet):
+            value = await r.get(w.key(key))
+        else:
+            value = await r.set(w.key(key), w.value(key))
+        return _answer(w, key, value)
+
+    async def reset(self) -> None:
+        own, self.own = self.own, None
+        if own is not None:
+            await own.aclose()
