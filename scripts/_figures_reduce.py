@@ -265,7 +265,7 @@ def databases_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
         if not loops or not threads:
             continue
         loop, thread = max(loops, key=_rate), max(threads, key=_rate)
-        verdict = decide(loop, thread).verdict  # type: ignore[arg-type]
+        verdict = decide(loop, thread).verdict
         versus[f"{key[0]} · {key[1]}"] = {
             "loop": row_label(loop), "threads": row_label(thread),
             "ratio": _ratio(loop["ops_per_s"], thread["ops_per_s"]),

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -127,7 +127,7 @@ def test_bad_db_settings_are_refused(change: dict[str, object], message: str) ->
 
 
 @pytest.fixture(scope="module")
-def databases() -> Iterator[None]:
+def databases() -> None:
     from workbench import db_servers
 
     for find in (db_servers.postgres_bin, db_servers.redis_bin):
@@ -135,10 +135,9 @@ def databases() -> Iterator[None]:
             find()
         except UsageError as exc:
             skip_unless_ci(str(exc))
-    return
 
 
-def _io(tmp_path: Path, *args: str, timeout: float = 240) -> tuple[int, str, dict[str, object]]:
+def _io(tmp_path: Path, *args: str, timeout: float = 240) -> tuple[int, str, dict[str, Any]]:
     out = tmp_path / "run.json"
     proc = run_cli("io", "--only", "db", "--duration", "0.3", "--warmup", "0.2", "--repeat", "1",
                    "--json", str(out), *args, timeout=timeout)  # fmt: skip

@@ -110,7 +110,9 @@ def test_rows_not_to_trust_are_named_with_the_reason(run: ResultDoc) -> None:
     assert not _about(run, "Do not trust")
     _row(run, "threads", "urllib3")["flags"].append("server-bound")
     (text,) = _about(run, "Do not trust")
-    assert text.startswith("Do not trust threads · urllib3 as measured: server-bound, the mock")
+    assert text.startswith(
+        "Do not trust threads · urllib3 as measured: server-bound, the server (the mock"
+    )
 
 
 def test_littles_law_shares_follow_the_rows(run: ResultDoc) -> None:

@@ -12,7 +12,8 @@ from workbench.cli import main
 from workbench.clients import CLIENTS, fits, load_client
 from workbench.errors import MissingDependency, UsageError
 from workbench.harness.cell import Cell, CellRun
-from workbench.harness.cell_kinds import KINDS, DiskCells, NetworkCells, Pinning, kind_of
+from workbench.harness.cell_kind_base import Pinning
+from workbench.harness.cell_kinds import KINDS, DiskCells, NetworkCells, kind_of
 from workbench.harness.plan import plan_cells, validate
 from workbench.harness.rows import summarise
 from workbench.harness.settings import IoSettings
@@ -45,7 +46,8 @@ def test_every_workload_builds_from_its_registry_entry() -> None:
 def test_protocols_name_their_servers_and_cell_kinds_once() -> None:
     assert SERVER_KINDS == ("http", "echo")
     assert {p.cells for p in PROTOCOLS.values()} == set(KINDS)
-    assert set(workloads_of("network")) | set(workloads_of("disk")) == set(WORKLOAD_NAMES)
+    kinds = ("network", "disk", "db")
+    assert set().union(*(workloads_of(k) for k in kinds)) == set(WORKLOAD_NAMES)
     assert isinstance(kind_of("echo"), NetworkCells)
     assert isinstance(kind_of("file-write"), DiskCells)
     assert protocol_of("http-upload").server == "http"

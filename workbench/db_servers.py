@@ -46,8 +46,10 @@ READY_TIMEOUT_S = 30.0
 
 @dataclass
 class DbServerHandle(ServerHandle):
-    """A real server: its CPU is its whole process tree's (PostgreSQL forks a backend per
-    connection), plus any helper on the server side (the delay proxy)."""
+    """A real server. Its CPU is its core's busy time when it has cores of its own (pinned): a
+    PostgreSQL backend per connection exits the moment its user hangs up, which is the instant a
+    window closes, and counting a tree of exiting processes then either loses their time or
+    adds their teardown. Unpinned, it is its process tree's, and any helper's (the delay proxy)."""
 
     helpers: list[psutil.Process] = field(default_factory=list, repr=False)
     binary: str = ""
@@ -55,6 +57,8 @@ class DbServerHandle(ServerHandle):
     password: str | None = field(default=None, repr=False)
 
     def cpu_seconds(self) -> float:
+        if self.cpus:
+            return cores_busy_seconds(self.cpus)
         total = 0.0
         for proc in [self.process, *self.helpers]:
             with contextlib.suppress(psutil.NoSuchProcess):
@@ -63,14 +67,30 @@ class DbServerHandle(ServerHandle):
 
 
 def _tree_cpu(root: psutil.Process) -> float:
-    """CPU seconds of `root` and every live descendant, each with the children it has reaped: an
-    exited backend's time is in its reaper's `children_*` fields, a live one's in its own."""
+    """CPU seconds of `root` and its live descendants, each with the children it has reaped."""
     total = 0.0
-    for proc in [root, *root.children(recursive=True)]:
+    for proc in [
+        *root.children(recursive=True),
+        root,
+    ]:  # the reaper last: what it reaped meanwhile counts
         with contextlib.suppress(psutil.NoSuchProcess):
             t = proc.cpu_times()
             total += t.user + t.system + t.children_user + t.children_system
     return total
+
+
+def cores_busy_seconds(cpus: set[int]) -> float:
+    """Seconds the CPUs `cpus` have spent busy (user, nice, system, irq, softirq; not idle, iowait
+    or time stolen by a hypervisor), from /proc/stat."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    with open("/proc/stat") as stat:
+        for line in stat:
+            name, *fields = line.split()
+            if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
+                v = [int(x) for x in fields]
+                total += v[0] + v[1] + v[2] + v[5] + v[6]
+    return total / tick
 
 
 def _wheel_dir(module: str, *parts: str) -> Path | None:

@@ -44,6 +44,8 @@ OPTIONAL = {
     "uvloop": "uvloop", "trio": "trio", "anyio": "anyio", "aiohttp": "aiohttp",
     "httpx": "httpx", "urllib3": "urllib3", "aiofiles": "aiofiles", "h11": "h11",
     "requests": "requests", "gevent": "gevent", "liburing": "liburing",
+    "asyncpg": "asyncpg", "psycopg": "psycopg[binary]", "psycopg_pool": "psycopg-pool",
+    "redis": "redis",
 }  # fmt: skip
 MODULES = {**CORE, **OPTIONAL}
 # Packages with no usable wheel, built from source only (liburing: see

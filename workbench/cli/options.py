@@ -264,16 +264,8 @@ def io_settings(a: argparse.Namespace) -> IoSettings:
         client_files=[os.path.abspath(p) for p in a.client_file],
         rate=None if a.rate is None else parse_rate(a.rate),
         pythons=list(a.python),
-        **_db_settings(a),
+        pg_url=getattr(a, "pg_url", None),
+        redis_url=getattr(a, "redis_url", None),
+        db_latency=parse_duration(getattr(a, "db_latency", "0"), "--db-latency"),
+        pool_size=parse_count(getattr(a, "pool_size", "20"), "--pool-size"),
     )
-
-
-def _db_settings(a: argparse.Namespace) -> dict[str, object]:
-    if not hasattr(a, "pool_size"):
-        return {}
-    return {
-        "pg_url": a.pg_url,
-        "redis_url": a.redis_url,
-        "db_latency": parse_duration(a.db_latency, "--db-latency"),
-        "pool_size": parse_count(a.pool_size, "--pool-size"),
-    }

@@ -26,14 +26,6 @@ def _kwargs(workload: DbWorkload, timeout: float) -> dict[str, Any]:
             "socket_connect_timeout": timeout}  # fmt: skip
 
 
-def _answer(workload: DbWorkload, key: int, value: object) -> int:
-    if isinstance(workload, RedisGet):
-        assert value is None or isinstance(value, bytes)
-        return workload.check(key, value)
-    assert isinstance(workload, RedisSet)
-    return workload.check(value)
-
-
 class RedisClient(BlockingClient):
     def __init__(self, ctx: ClientContext) -> None:
         super().__init__(ctx)
@@ -46,7 +38,8 @@ class RedisClient(BlockingClient):
         size = self.workload.options.pool_size
         if size:
             kwargs = _kwargs(self.workload, ctx.timeout)
-            pool = redis.BlockingConnectionPool(max_connections=size, timeout=ctx.timeout,
+            pool = redis.BlockingConnectionPool(  # type: ignore[no-untyped-call]
+                max_connections=size, timeout=ctx.timeout,
                                                 **kwargs)  # fmt: skip
             self.shared = redis.Redis(connection_pool=pool)
 
@@ -76,8 +69,10 @@ class RedisConnection(BlockingConnection):
                                        **_kwargs(c.workload, c.ctx.timeout))  # fmt: skip
             r = self.own
         w, key = c.workload, next(self.keys)
-        value = r.get(w.key(key)) if isinstance(w, RedisGet) else r.set(w.key(key), w.value(key))
-        return _answer(w, key, value)
+        if isinstance(w, RedisGet):
+            return w.check(key, r.get(w.key(key)))
+        assert isinstance(w, RedisSet)
+        return w.check(r.set(w.key(key), w.value(key)))
 
     def reset(self) -> None:
         own, self.own = self.own, None
@@ -130,10 +125,9 @@ class RedisAsyncConnection(AsyncConnection):
             r = self.own
         w, key = c.workload, next(self.keys)
         if isinstance(w, RedisGet):
-            value = await r.get(w.key(key))
-        else:
-            value = await r.set(w.key(key), w.value(key))
-        return _answer(w, key, value)
+            return w.check(key, await r.get(w.key(key)))
+        assert isinstance(w, RedisSet)
+        return w.check(await r.set(w.key(key), w.value(key)))
 
     async def reset(self) -> None:
         own, self.own = self.own, None

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from workbench.errors import UsageError
 from workbench.harness.cell import Cell
-from workbench.harness.cell_kinds import CellKind, kind_of
+from workbench.harness.cell_kind_base import CellKind
+from workbench.harness.cell_kinds import kind_of
 from workbench.harness.settings import IoSettings, validate_common
 
 

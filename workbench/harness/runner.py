@@ -20,7 +20,8 @@ from typing import Any
 from workbench import __version__
 from workbench.errors import RunFailed, UsageError
 from workbench.harness.cell import Cell, CellRun, Observer, StartAgreement, run_cell
-from workbench.harness.cell_kinds import Pinning, Prepared, kind_of
+from workbench.harness.cell_kind_base import Pinning, Prepared
+from workbench.harness.cell_kinds import kind_of
 from workbench.harness.plan import kinds_in, plan_cells, validate
 from workbench.harness.rows import summarise
 from workbench.harness.settings import IoSettings, warm_limit
