@@ -272,12 +272,23 @@ def test_the_db_servers_leave_nothing_behind_on_ctrl_c(databases: None, tmp_path
     )  # fmt: skip
     deadline = time.monotonic() + 60
     family: list[psutil.Process] = []
-    while time.monotonic() < deadline:  # until both servers and a worker run
-        family = psutil.Process(proc.pid).children(recursive=True)
-        names = " ".join(" ".join(p.cmdline()) for p in family if p.is_running())
-        if "postgres" in names and "redis-server" in names and "workbench.harness" in names:
-            break
-        time.sleep(0.2)
+
+    def command(p: psutil.Process) -> str:
+        try:
+            return " ".join(p.cmdline())
+        except psutil.Error:  # gone, or a zombie, while listed
+            return ""
+
+    try:
+        while time.monotonic() < deadline:  # until both servers and a worker run
+            family = psutil.Process(proc.pid).children(recursive=True)
+            names = " ".join(command(p) for p in family)
+            if "postgres" in names and "redis-server" in names and "workbench.harness" in names:
+                break
+            time.sleep(0.2)
+    except BaseException:
+        proc.kill()
+        raise
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err[-2000:]

@@ -46,51 +46,59 @@ READY_TIMEOUT_S = 30.0
 
 @dataclass
 class DbServerHandle(ServerHandle):
-    """A real server. Its CPU is its core's busy time when it has cores of its own (pinned): a
-    PostgreSQL backend per connection exits the moment its user hangs up, which is the instant a
-    window closes, and counting a tree of exiting processes then either loses their time or
-    adds their teardown. Unpinned, it is its process tree's, and any helper's (the delay proxy)."""
+    """A real server: its CPU is its whole process tree's (PostgreSQL forks a backend per
+    connection), plus any helper on the server side (the delay proxy)."""
 
     helpers: list[psutil.Process] = field(default_factory=list, repr=False)
+    # Read 50 ms before each window edge: the users hang up at the window's end, and their
+    # backends exit with them.
+    cpu_lead_s: float = 0.05
     binary: str = ""
     version: str = ""
     password: str | None = field(default=None, repr=False)
 
     def cpu_seconds(self) -> float:
-        if self.cpus:
-            return cores_busy_seconds(self.cpus)
         total = 0.0
         for proc in [self.process, *self.helpers]:
             with contextlib.suppress(psutil.NoSuchProcess):
-                total += _tree_cpu(proc)
+                total += tree_cpu(proc)
         return total
 
 
-def _tree_cpu(root: psutil.Process) -> float:
-    """CPU seconds of `root` and its live descendants, each with the children it has reaped."""
+def tree_cpu(root: psutil.Process, attempts: int = 20) -> float:
+    """CPU seconds of `root` and every descendant, live or gone.
+
+    A live process's time is read from /proc/PID/schedstat, in nanoseconds: the user and system
+    times of /proc/PID/stat count whole clock ticks (10 ms here), and a hundred backends that each
+    ran a few milliseconds would read as nothing. A reaped one's time is in `root`'s `children_*`
+    (ticks, but one sum). Backends exit when their users hang up; `cpu_lead_s` reads them before
+    that, and `root` is read before and after the scan, which is repeated if a reaping happened
+    during it (one reaped after its read would count twice)."""
     total = 0.0
-    for proc in [
-        *root.children(recursive=True),
-        root,
-    ]:  # the reaper last: what it reaped meanwhile counts
-        with contextlib.suppress(psutil.NoSuchProcess):
-            t = proc.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
+    for _ in range(attempts):
+        before = root.cpu_times()
+        live = 0.0
+        for proc in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                live += _runtime(proc)
+        after = root.cpu_times()
+        total = after.children_user + after.children_system + live
+        if (before.children_user, before.children_system) == (
+            after.children_user,
+            after.children_system,
+        ):
+            break
     return total
 
 
-def cores_busy_seconds(cpus: set[int]) -> float:
-    """Seconds the CPUs `cpus` have spent busy (user, nice, system, irq, softirq; not idle, iowait
-    or time stolen by a hypervisor), from /proc/stat."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    with open("/proc/stat") as stat:
-        for line in stat:
-            name, *fields = line.split()
-            if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
-                v = [int(x) for x in fields]
-                total += v[0] + v[1] + v[2] + v[5] + v[6]
-    return total / tick
+def _runtime(proc: psutil.Process) -> float:
+    """A live process's CPU seconds, to the nanosecond where the kernel says so."""
+    try:
+        with open(f"/proc/{proc.pid}/schedstat") as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        t = proc.cpu_times()
+        return t.user + t.system
 
 
 def _wheel_dir(module: str, *parts: str) -> Path | None:

@@ -39,6 +39,9 @@ class ServerHandle:
     process: psutil.Process = field(repr=False)
     final: dict[str, Any] | None = None
     ca_file: str | None = None  # a TLS server's throw-away CA certificate, which clients trust
+    # Its CPU is sampled this much before each window edge, over a span as long as the window: a
+    # server whose processes end with their connections (PostgreSQL) is read while they all live.
+    cpu_lead_s: float = 0.0
 
     def cpu_seconds(self) -> float:
         """User + system CPU seconds the server has used since it started."""

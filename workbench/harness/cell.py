@@ -168,10 +168,13 @@ def run_cell(
         end = start + int(settings.duration * 1e9)
         stop = end + int(settings.grace * 1e9)
         channel.send({"start_ns": start, "end_ns": end, "stop_ns": stop})
-        _sleep_until(start, observer, "warm-up", now, check)
+        lead = int(server.cpu_lead_s * 1e9) if server is not None else 0
+        _sleep_until(start - lead, observer, "warm-up", now, check)
         s0 = server.cpu_seconds() if server is not None else None
-        _sleep_until(end, observer, "measuring", start, check)
+        _sleep_until(start, observer, "warm-up", now, check)
+        _sleep_until(end - lead, observer, "measuring", start, check)
         s1 = server.cpu_seconds() if server is not None else None
+        _sleep_until(end, observer, "measuring", start, check)
         observer.phase("collecting", 1.0)
         payload = channel.expect("result", (stop - time.monotonic_ns()) / 1e9 + 30.0)
     server_cpu = s1 - s0 if s0 is not None and s1 is not None else None
