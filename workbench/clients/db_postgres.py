@@ -12,7 +12,9 @@ outside any transaction (psycopg's connections are in autocommit, as asyncpg's a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+from abc import abstractmethod
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,10 +69,14 @@ class _Users:
         return workload.keys(next(self._next))
 
 
-# --- asyncpg ----------------------------------------------------------------------------------
+# --- the async drivers: asyncpg and psycopg's AsyncConnection ------------------------------------
 
 
-class AsyncpgClient(AsyncClient):
+class _AsyncDriver(AsyncClient):
+    """What the two async drivers share: the workload, the keys per user, the optional pool, and
+    one operation's shape (a connection of the user's own, or one borrowed from the pool, all of
+    it inside --timeout). Each driver says how it connects, pools and asks."""
+
     def __init__(self, ctx: ClientContext) -> None:
         super().__init__(ctx)
         assert isinstance(ctx.workload, DbWorkload)
@@ -79,41 +85,73 @@ class AsyncpgClient(AsyncClient):
         self.users = _Users()
 
     async def start(self) -> None:
-        import asyncpg
-
         size = self.workload.options.pool_size
         if size:
-            self.pool = await asyncpg.create_pool(
-                self.workload.dsn(), min_size=size, max_size=size, timeout=self.ctx.timeout
-            )
+            self.pool = await self.open_pool(size)
+
+    @abstractmethod
+    async def open_pool(self, size: int) -> Any: ...
+
+    @abstractmethod
+    async def connect(self) -> Any: ...
+
+    @abstractmethod
+    def borrow(self) -> contextlib.AbstractAsyncContextManager[Any]: ...
+
+    @abstractmethod
+    async def run(self, conn: Any, key: int) -> int:
+        """One verified operation of the workload on `conn`."""
+
+    @abstractmethod
+    async def close_conn(self, conn: Any) -> None: ...
 
     def connection(self) -> AsyncConnection:
-        return AsyncpgConnection(self)
+        return _AsyncDriverConnection(self)
 
     async def aclose(self) -> None:
         if self.pool is not None:
             await self.pool.close()
 
 
-class AsyncpgConnection(AsyncConnection):
-    def __init__(self, client: AsyncpgClient) -> None:
+class _AsyncDriverConnection(AsyncConnection):
+    def __init__(self, client: _AsyncDriver) -> None:
         self.client = client
         self.keys = client.users.keys(client.workload)
         self.conn: Any = None
 
     async def op(self) -> int:
-        async with asyncio.timeout(self.client.ctx.timeout):
-            if self.client.pool is not None:
-                async with self.client.pool.acquire() as conn:
-                    return await self._run(conn)
+        c = self.client
+        async with asyncio.timeout(c.ctx.timeout):
+            if c.pool is not None:
+                async with c.borrow() as conn:
+                    return await c.run(conn, next(self.keys))
             if self.conn is None:
-                import asyncpg
+                self.conn = await c.connect()
+            return await c.run(self.conn, next(self.keys))
 
-                self.conn = await asyncpg.connect(self.client.workload.dsn())
-            return await self._run(self.conn)
+    async def reset(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            await self.client.close_conn(conn)
 
-    async def _run(self, conn: Any) -> int:
-        w, key = self.client.workload, next(self.keys)
+
+class AsyncpgClient(_AsyncDriver):
+    async def open_pool(self, size: int) -> Any:
+        import asyncpg
+
+        return await asyncpg.create_pool(self.workload.dsn(), min_size=size, max_size=size,
+                                         timeout=self.ctx.timeout)  # fmt: skip
+
+    async def connect(self) -> Any:
+        import asyncpg
+
+        return await asyncpg.connect(self.workload.dsn())
+
+    def borrow(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self.pool.acquire()  # type: ignore[no-any-return]
+
+    async def run(self, conn: Any, key: int) -> int:
+        w = self.workload
         if isinstance(w, PgSelect):
             rows = await conn.fetch(w.sql, w.param(key))
             return w.check(key, [tuple(r) for r in rows])
@@ -122,76 +160,41 @@ class AsyncpgConnection(AsyncConnection):
             rows = await conn.fetch(w.sql, key, w.value(key))
         return w.check([tuple(r) for r in rows])
 
-    async def reset(self) -> None:
-        conn, self.conn = self.conn, None
-        if conn is not None:
-            conn.terminate()  # after a timeout or an error its state is unknown: no goodbye
+    async def close_conn(self, conn: Any) -> None:
+        conn.terminate()  # after a timeout or an error its state is unknown: no goodbye
 
 
-# --- psycopg, async ---------------------------------------------------------------------------
+class PsycopgAsyncClient(_AsyncDriver):
+    async def open_pool(self, size: int) -> Any:
+        from psycopg_pool import AsyncConnectionPool
 
+        pool = AsyncConnectionPool(self.workload.dsn(), min_size=size, max_size=size,
+                                   timeout=self.ctx.timeout, open=False,
+                                   kwargs={"autocommit": True})  # fmt: skip
+        await pool.open(wait=True, timeout=self.ctx.timeout)
+        return pool
 
-class PsycopgAsyncClient(AsyncClient):
-    def __init__(self, ctx: ClientContext) -> None:
-        super().__init__(ctx)
-        assert isinstance(ctx.workload, DbWorkload)
-        self.workload: DbWorkload = ctx.workload
-        self.pool: Any = None
-        self.users = _Users()
+    async def connect(self) -> Any:
+        import psycopg
 
-    async def start(self) -> None:
-        size = self.workload.options.pool_size
-        if size:
-            from psycopg_pool import AsyncConnectionPool
+        return await psycopg.AsyncConnection.connect(self.workload.dsn(), autocommit=True)
 
-            self.pool = AsyncConnectionPool(self.workload.dsn(), min_size=size, max_size=size,
-                                            timeout=self.ctx.timeout, open=False,
-                                            kwargs={"autocommit": True})  # fmt: skip
-            await self.pool.open(wait=True, timeout=self.ctx.timeout)
+    def borrow(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self.pool.connection()  # type: ignore[no-any-return]
 
-    def connection(self) -> AsyncConnection:
-        return PsycopgAsyncConnection(self)
-
-    async def aclose(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
-
-
-class PsycopgAsyncConnection(AsyncConnection):
-    def __init__(self, client: PsycopgAsyncClient) -> None:
-        self.client = client
-        self.keys = client.users.keys(client.workload)
-        self.conn: Any = None
-
-    async def op(self) -> int:
-        async with asyncio.timeout(self.client.ctx.timeout):
-            if self.client.pool is not None:
-                async with self.client.pool.connection() as conn:
-                    return await self._run(conn)
-            if self.conn is None:
-                import psycopg
-
-                self.conn = await psycopg.AsyncConnection.connect(
-                    self.client.workload.dsn(), autocommit=True
-                )
-            return await self._run(self.conn)
-
-    async def _run(self, conn: Any) -> int:
-        w, key = self.client.workload, next(self.keys)
+    async def run(self, conn: Any, key: int) -> int:
+        w = self.workload
         if isinstance(w, PgSelect):
             cur = await conn.execute(_psycopg_sql(w.sql), (w.param(key),), prepare=True)
-            rows = await cur.fetchall()
-            return w.check(key, [tuple(r) for r in rows])
+            return w.check(key, [tuple(r) for r in await cur.fetchall()])
         assert isinstance(w, PgInsert)
         async with conn.transaction():
             cur = await conn.execute(_psycopg_sql(w.sql), (key, w.value(key)), prepare=True)
             rows = await cur.fetchall()
         return w.check([tuple(r) for r in rows])
 
-    async def reset(self) -> None:
-        conn, self.conn = self.conn, None
-        if conn is not None:
-            await conn.close()
+    async def close_conn(self, conn: Any) -> None:
+        await conn.close()
 
 
 # --- psycopg, blocking ------------------------------------------------------------------------
