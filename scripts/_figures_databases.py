@@ -36,13 +36,12 @@ def databases(f: Figures) -> str:
     bound = [r for r in t.values() if r.get("bound_share") is not None]
     tail = []
     if bound:
-        top = max(bound, key=lambda r: r["bound_share"])
         server = [r for r in bound if "server-bound" in r["flags"]]
         tail.append(
             f"With 1 ms each way the rows reached {span([r['bound_share'] for r in bound], 'share')}"
-            f" of their Little's-law bound N / (round trips x 2 ms), the best "
-            f"`{top['model']} · {top['client']} · {top['workload']}` at "
-            f"{fmt(top['bound_share'], 'share')}; {len(server)} of them were `server-bound`."
+            f" of their Little's-law bound N / (round trips x 2 ms); {len(server)} of "
+            f"{len(bound)} were `server-bound`. The fastest row of each workload, its share, and "
+            f"why it fell short where it did: {_best_of_each(bound)}."
         )
     ratios = [v["ratio"] for v in _versus(f).values() if v["ratio"]]
     if ratios:
@@ -51,6 +50,19 @@ def databases(f: Figures) -> str:
             f"{span(ratios, 'x')} the fastest threads row."
         )
     return "\n" + head + "\n\n" + "\n".join(lines) + "\n\n" + wrap(" ".join(tail)) + "\n"
+
+
+def _best_of_each(rows: list[Mapping[str, Any]]) -> str:
+    """Per workload, the fastest row's share of its bound and, below 0.9, the flags that say why
+    (or that none does)."""
+    parts = []
+    for workload in dict.fromkeys(r["workload"] for r in rows):
+        top = max((r for r in rows if r["workload"] == workload), key=lambda r: r["ops_per_s"])
+        why = ", ".join(f"`{x}`" for x in top["flags"] if x in ("server-bound", "client-bound"))
+        reason = "" if top["bound_share"] >= 0.9 else f" ({why or 'no flag says why'})"
+        parts.append(f"{workload} `{top['model']} · {top['client']}` "
+                     f"{fmt(top['bound_share'], 'share')}{reason}")  # fmt: skip
+    return "; ".join(parts)
 
 
 def databases_row(f: Figures) -> str:

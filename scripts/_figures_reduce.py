@@ -264,7 +264,7 @@ def databases_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
         threads = [r for r in here if r["model"] == "threads"]
         if not loops or not threads:
             continue
-        loop, thread = max(loops, key=_rate), max(threads, key=_rate)
+        loop, thread = max(loops, key=rate_of), max(threads, key=rate_of)
         verdict = decide(loop, thread).verdict
         versus[f"{key[0]} · {key[1]}"] = {
             "loop": row_label(loop), "threads": row_label(thread),

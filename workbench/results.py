@@ -91,9 +91,11 @@ class Row(TypedDict):
     # Network cells with injected latency, db cells with --db-latency: Little's law.
     bound_ops_per_s: NotRequired[float]
     bound_share: NotRequired[float]
-    # Db cells: a connection per user or a shared pool, and the delay proxy's each-way delay.
+    # Db cells: a connection per user or a shared pool, the delay proxy's each-way delay, and the
+    # round trips an operation takes (its workload's and its client's: asyncpg's pool adds one).
     connections: NotRequired[str]
     db_latency_ms: NotRequired[float]
+    round_trips: NotRequired[int]
     # Disk cells.
     file_size: NotRequired[int]
     cache: NotRequired[str | None]

@@ -29,6 +29,11 @@ from workbench.workloads.db import DbOptions, PgInsert, PgSelect, RedisGet, Redi
 
 FD_MARGIN = 64
 ROUND_TRIPS = {w.name: w.round_trips for w in (PgSelect, PgInsert, RedisGet, RedisSet)}
+# Round trips a client adds to every operation of its own. asyncpg's pool resets each connection
+# it takes back (`SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`, one
+# round trip: MagicStack/asyncpg#780); psycopg_pool's connections are in autocommit, so returning
+# one sends nothing; redis-py's pools send nothing either.
+CLIENT_TRIPS = {"asyncpg-pool": 1}
 # What `io --only db` runs without --models/--libs: each driver on the models it is used with,
 # a connection per user, and a pool where users reach for one (psycopg_pool on threads, asyncpg's
 # pool on uvloop). gevent is in: it is what many sync-driver users run under.
@@ -40,6 +45,11 @@ DEFAULT_DB_CELLS = (
     ("asyncio", "redis"), ("uvloop", "redis"), ("threads", "redis"), ("threads", "redis-pool"),
     ("processes", "redis"), ("gevent", "redis"),
 )  # fmt: skip
+
+
+def round_trips(workload: str, client: str) -> int:
+    """Round trips one operation takes: the workload's, and any its client adds."""
+    return ROUND_TRIPS[workload] + CLIENT_TRIPS.get(client, 0)
 
 
 def pool_size_of(client: str, settings: IoSettings) -> int:
@@ -95,8 +105,9 @@ class DbCells(CellKind):
         pool = pool_size_of(cell.client, settings)
         row["connections"] = f"a pool of {pool} per process" if pool else "one per user"
         row["db_latency_ms"] = round(settings.db_latency * 1000, 3)
+        trips = round_trips(cell.workload, cell.client)
+        row["round_trips"] = trips
         if settings.db_latency > 0:
-            trips = ROUND_TRIPS[cell.workload]
             users = row["clients"] if not pool else min(row["clients"], pool * row["processes"])
             bound = users / (trips * 2 * settings.db_latency)
             row["bound_ops_per_s"] = round(bound, 2)
@@ -170,4 +181,4 @@ def _shown_target(target: Target) -> str:
     return f"{target.scheme}://{target.host}:{target.port}/"
 
 
-__all__ = ["DEFAULT_DB_CELLS", "DbCells", "pool_size_of", "protocol_of"]
+__all__ = ["DEFAULT_DB_CELLS", "DbCells", "pool_size_of", "protocol_of", "round_trips"]

@@ -159,19 +159,31 @@ def distrust(rows: Sequence[Row]) -> list[str]:
     ]
 
 
+def _share(row: Row, multi: bool, own_bound: bool) -> str:
+    own = f" of {format_rate(float(row.get('bound_ops_per_s') or 0))}" if own_bound else ""
+    return f"{_label(row, multi)} {times(float(row.get('bound_share') or 0))}{own}"
+
+
 def littles_law(rows: Sequence[Row], latency_s: float) -> list[str]:
-    """With injected latency d and N clients no closed loop passes N/d: each row's share."""
+    """With injected latency d and N clients no closed loop passes N/d: each row's share.
+
+    A db row's bound is its own, N / (round trips x 2D) through the delay proxy: a pool holds
+    fewer connections than there are users, and asyncpg's pool adds a round trip."""
     out = []
     multi = len(pythons_in(list(rows))) > 1
     for where, members in _groups([r for r in rows if r.get("bound_share") is not None]).items():
         shares = sorted(members, key=lambda r: -float(r.get("bound_share") or 0))
-        bound = float(shares[0].get("bound_ops_per_s") or 0)
-        listed = ", ".join(f"{_label(r, multi)} {times(float(r.get('bound_share') or 0))}"
-                           for r in shares)  # fmt: skip
-        out.append(
-            f"{where}, {latency_s * 1000:g} ms injected: Little's law allows N/d = "
-            f"{format_rate(bound)} ops/s; share reached: {listed}."
-        )
+        bounds = {float(r.get("bound_ops_per_s") or 0) for r in shares}
+        each = len(bounds) > 1
+        listed = ", ".join(_share(r, multi, each) for r in shares)
+        db_ms = shares[0].get("db_latency_ms")
+        if db_ms is not None:
+            cause = (f"{db_ms:g} ms each way through the delay proxy: Little's law allows "
+                     "N / (round trips x 2D)")  # fmt: skip
+        else:
+            cause = f"{latency_s * 1000:g} ms injected: Little's law allows N/d"
+        allowed = "" if each else f" = {format_rate(bounds.pop())} ops/s"
+        out.append(f"{where}, {cause}{allowed}; share reached: {listed}.")
     return out
 
 

@@ -5,6 +5,7 @@ a rank and ≈ only from intervals between rounds, never from one window's stead
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -209,7 +210,9 @@ def _title(doc: ResultDoc) -> str:
     parent = md["parent"]
     pin = md.get("pinning")
     cluster = md.get("cluster")
-    where = ", ".join(v["url"] for v in md["servers"].values())
+    where = ", ".join(
+        v["url"] for v in [*md["servers"].values(), *md.get("databases", {}).values()]
+    )
     if cluster and not s.get("url"):
         where = "each host's own mock server"
     pythons = pythons_in(doc["results"])
@@ -217,7 +220,7 @@ def _title(doc: ResultDoc) -> str:
         f"Python {', '.join(pythons)}" if pythons else f"Python {parent['python']}",
         f"{s['clients']} clients",
         f"{s['duration']:g}s window after {s['warmup']:g}s warm-up",
-        f"server latency {s['latency'] * 1000:g} ms" if s["latency"] else "no injected latency",
+        _latency(s),
         f"work per request {s['work']}" if s.get("work") else "no work per request",
         f"target {where}",
     ]
@@ -260,11 +263,19 @@ def notes(doc: ResultDoc) -> list[str]:
     seen = sorted({f for r in rows for f in r["flags"]})
     for flag in seen:
         out.append(f"{flag}: {ALL_FLAG_HELP.get(flag, '')}")
-    bound = next((r.get("bound_ops_per_s") for r in rows if r.get("bound_ops_per_s")), None)
-    if bound:
+    bounded = [r for r in rows if r.get("bound_ops_per_s")]
+    if any(r.get("db_latency_ms") is None for r in bounded):
+        bound = next(r["bound_ops_per_s"] for r in bounded if r.get("db_latency_ms") is None)
         out.append(
             f"of N/d: share of the Little's-law bound N/d = {format_rate(bound)} ops/s "
             "(N clients, d injected latency); 1.00 means the model adds no delay of its own"
+        )
+    if any(r.get("db_latency_ms") is not None for r in bounded):
+        out.append(
+            "of N/d (db rows): share of the row's own Little's-law bound N / (k x 2D): N users "
+            "holding a connection (a pool holds at most its size per process), k round trips an "
+            "operation takes (asyncpg's pool adds one, its reset), D the delay proxy's delay each "
+            "way; 1.00 means the model adds no delay of its own"
         )
     disk = doc["metadata"].get("disk")
     if disk:
@@ -337,3 +348,11 @@ def print_io(doc: ResultDoc, console: Console) -> None:
         console.print("\nFindings", style="bold", highlight=False)
         for line in found:
             console.print(f"  - {line}", highlight=False, markup=False)
+
+
+def _latency(settings: Mapping[str, Any]) -> str:
+    if settings["latency"]:
+        return f"server latency {settings['latency'] * 1000:g} ms"
+    if settings.get("db_latency"):
+        return f"db round trip +{settings['db_latency'] * 2000:g} ms (delay proxy)"
+    return "no injected latency"
