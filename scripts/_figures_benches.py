@@ -3,8 +3,7 @@ cost, the mock server's capacity, and the disk benchmark against fio."""
 
 from __future__ import annotations
 
-from _figures_render import Figures, fmt
-from _figures_text import and_list, plural, source, spaced, span, target, wrap
+from scripts._figures_text import Figures, and_list, fmt, plural, source, spaced, span, target, wrap
 
 
 def cluster(f: Figures) -> str:
@@ -13,7 +12,7 @@ def cluster(f: Figures) -> str:
     return (
         "\n"
         + wrap(
-            "What the dispatch costs: `python scripts/bench_cluster.py` ran the same "
+            "What the dispatch costs: `python -m scripts.bench_cluster` ran the same "
             f"{s['cells']} cells here and through a local cluster of one worker (so both run one "
             f"cell at a time), {plural(s['rounds'], 'round')} alternating: "
             f"{fmt(wall['local']['median'], 's')} here against "
@@ -54,7 +53,7 @@ def disk_bench(f: Figures) -> str:
     c = s["setup"]["constants"]
     checks = s.get("reference_checks") or {}
     mb = s["mb_per_s"]
-    out = [f"What it measured here (`python scripts/bench_disk.py`: warm cache, {c['USERS']} "
+    out = [f"What it measured here (`python -m scripts.bench_disk`: warm cache, {c['USERS']} "
            "users on one event loop, medians of its rounds). fio psync with "
            f"{s['fio_jobs']} jobs read " + and_list(
                f"{fmt(mb[k]['fio']['median'], 'int')} MB/s on {spaced(k)} files" for k in mb) + ", "

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from _figures_render import Figures, fmt
-from _figures_text import and_list, rows, source, span, wrap
+from scripts._figures_text import Figures, and_list, fmt, rows, source, span, wrap
 
 
 def _versus(f: Figures) -> Mapping[str, Mapping[str, Any]]:
@@ -19,7 +18,7 @@ def databases(f: Figures) -> str:
     st = s["settings"]
     servers = and_list(f"{v}" for v in s["servers"].values() if v)
     head = wrap(
-        f"What `python scripts/compare_databases.py` measured here ({st['clients']} clients, "
+        f"What `python -m scripts.compare_databases` measured here ({st['clients']} clients, "
         f"{st['repeat']} rounds of each cell; {servers}, each pinned to the server's core): per "
         "workload and scenario, the fastest row on an event loop against the fastest on threads, "
         "with the ranking's decision between the two."

@@ -301,7 +301,7 @@ def setup(source: str) -> dict[str, Any]:
                 "flag_help": dict(trust.ALL_FLAG_HELP)}  # fmt: skip
     import importlib
 
-    module = importlib.import_module(source)
+    module = importlib.import_module(f"scripts.{source}")
     constants = {k: v for k, v in vars(module).items()
                  if k.isupper() and isinstance(v, int | float)}  # fmt: skip
     return {"doc": module.__doc__ or "", "constants": constants}

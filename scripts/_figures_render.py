@@ -1,116 +1,128 @@
-"""The README's figure sections, rendered from docs/readme_figures.json.
+"""Figure sections, rendered from the record (docs/figures/*.json) into README.md and docs/.
 
-A figure section is `<!-- figures: NAME -->BODY<!-- /figures -->`; NAME is one of the templates
-in `_figures_sections.TEMPLATES`, and BODY is whatever that template makes of the figures file,
-byte for byte. `scripts/readme_figures.py --render` rewrites every section; the test re-renders
-and requires the README to be unchanged, so no figure in a section can be edited by hand, and a
-claim in a section is true of the data or is not written. Numbers are formatted by one function,
-`fmt`, so a figure is written the same way wherever it appears.
+A figure section is `<!-- figures: NAME -->BODY<!-- /figures -->` on any page; NAME is one of the
+templates in `_figures_sections.TEMPLATES`, and BODY is whatever that template makes of the
+record, byte for byte, followed by one line saying which runs it was rendered from (command,
+commit, time). `python -m scripts.readme_figures --render` rewrites every section; the test
+re-renders and requires every page unchanged, so no figure in a section can be edited by hand,
+and a claim in a section is true of the data or is not written.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from scripts._figures_record import RECORD, ROOT, Record, measured_changes, view
+from scripts._figures_sections import TEMPLATES
+from scripts._figures_text import wrap
+
 SECTION = re.compile(r"<!-- figures: ([\w-]+) -->(.*?)<!-- /figures -->", re.S)
-# What the regeneration does not measure: these may change after it without making its figures
-# stale. Everything else (the package, the servers, the scripts, the tests the suite's figures
-# count, the dependencies) is the measured code.
-NOT_MEASURED = ("README.md", "docs/", ".ci/", "scripts/readme_figures.py", "scripts/_figures_")
-
-Figures = Mapping[str, Any]
-Template = Callable[[Figures], str]
 
 
-def fmt(value: float | None, style: str) -> str:
-    """A figure as the README writes it. Styles: `int` 61,391; `k` 56.4k; `x` 2.14x; `share`
-    0.94; `pct` 4.8% of a fraction; `pct0` 5% of a fraction; `pm` ±10% (<1%) of a percentage;
-    `s` seconds (84.6, or 130 from 100 up); `min` minutes from seconds; `ms` and `us` as the
-    tables print them (0.064, 16.7; 3.2, 1,155); `f1`, `f2` fixed decimals."""
-    if value is None:
-        return "-"
-    v = float(value)
-    if style == "int":
-        return f"{round(v):,}"
-    if style == "k":
-        return f"{v / 1000:.1f}k"
-    if style == "x":
-        return f"{v:.2f}x" if v < 10 else f"{v:.1f}x"
-    if style == "share":
-        return f"{v:.2f}"
-    if style == "pct":
-        return f"{v * 100:.1f}%"
-    if style == "pct0":
-        return f"{v * 100:.0f}%"
-    if style == "pm":
-        return "<1%" if v < 1 else f"±{v:.0f}%"
-    if style == "s":
-        return f"{v:.0f} s" if v >= 100 else f"{v:.1f} s"
-    if style == "min":
-        return f"{v / 60:.0f} minutes"
-    if style == "ms":
-        return f"{v:.3f}" if v < 10 else f"{v:.1f}"
-    if style == "us":
-        return f"{v:.1f}" if v < 100 else f"{round(v):,}"
-    if style in ("f1", "f2"):
-        return f"{v:.{style[1]}f}"
-    raise ValueError(f"unknown figure style {style!r}")
+def pages(root: Path = ROOT) -> list[Path]:
+    """The pages that may hold figure sections: the README and every page under docs/."""
+    return [root / "README.md", *sorted((root / "docs").rglob("*.md"))]
 
 
-def sections(readme: str) -> Iterator[re.Match[str]]:
-    return SECTION.finditer(readme)
+def sections(text: str) -> Iterator[re.Match[str]]:
+    return SECTION.finditer(text)
 
 
-def render(readme: str, figures: Figures) -> str:
-    """The README with every figure section's body replaced by its template's rendering."""
-    from _figures_sections import TEMPLATES
+def provenance(record: Record, read: set[str]) -> str:
+    """Which runs a section was rendered from: one command with its commit and time, or the
+    sources grouped by the commit and time they ran at."""
+    if not read:
+        return ""
+    where = RECORD.relative_to(ROOT)
+    if len(read) == 1:
+        (name,) = read
+        runs = record[name]
+        run = runs[-1]
+        return wrap(
+            f"<sub>Measured by `{run['command']}` at commit `{run['commit'][:12]}` on "
+            f"{run['date']} ({run['seconds']:.0f} s; run {len(runs)} of {len(runs)} kept in "
+            f"`{where}/{name}.json`).</sub>"
+        )
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name in sorted(read):
+        run = record[name][-1]
+        groups.setdefault((run["commit"][:12], run["date"]), []).append(f"`{name}`")
+    said = "; ".join(f"at commit `{c}` on {d} by {', '.join(n)}" for (c, d), n in groups.items())
+    return wrap(f"<sub>Measured {said} (every run kept in `{where}/`).</sub>")
 
-    def body(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in TEMPLATES:
-            raise KeyError(f"no template for the figure section {name!r}")
-        return f"<!-- figures: {name} -->{TEMPLATES[name](figures)}<!-- /figures -->"
 
-    return SECTION.sub(body, readme)
+def rendered(name: str, record: Record) -> str:
+    """One section's body: its template's text, then where it came from."""
+    if name not in TEMPLATES:
+        raise KeyError(f"no template for the figure section {name!r}")
+    seen: set[str] = set()
+    text = TEMPLATES[name](view(record, seen))
+    return f"{text}\n{provenance(record, seen)}\n"
 
 
-def differences(readme: str, figures: Figures) -> list[str]:
+def render(text: str, record: Record) -> str:
+    """The page with every figure section's body replaced by its rendering."""
+    return SECTION.sub(
+        lambda m: f"<!-- figures: {m.group(1)} -->{rendered(m.group(1), record)}<!-- /figures -->",
+        text,
+    )
+
+
+def differences(text: str, record: Record) -> list[str]:
     """Each figure section whose text is not what its template renders, with the first line that
-    differs: 'NAME: README has ... / the data renders ...'."""
-    from _figures_sections import TEMPLATES
-
+    differs: 'NAME: the page has ... / the data renders ...'."""
     out = []
-    for m in sections(readme):
+    for m in sections(text):
         name, written = m.group(1), m.group(2)
         if name not in TEMPLATES:
             out.append(f"{name}: no such figure section")
             continue
-        rendered = TEMPLATES[name](figures)
-        if written != rendered:
-            pairs = zip([*written.splitlines(), ""], [*rendered.splitlines(), ""], strict=False)
+        body = rendered(name, record)
+        if written != body:
+            pairs = zip([*written.splitlines(), ""], [*body.splitlines(), ""], strict=False)
             a, b = next((a, b) for a, b in pairs if a != b)
-            out.append(f"{name}: README has {a.strip()!r} / the data renders {b.strip()!r}")
+            out.append(f"{name}: the page has {a.strip()!r} / the data renders {b.strip()!r}")
     return out
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+def status(record: Record, root: Path = ROOT) -> list[str]:
+    """Per section: the sources it was rendered from and what changed in the measured code since
+    each ran. Informational: the page already says which commit it measured."""
+    lines = []
+    stale: dict[str, list[str]] = {}
+    for page in pages(root):
+        for m in sections(page.read_text()):
+            seen: set[str] = set()
+            TEMPLATES[m.group(1)](view(record, seen))
+            for name in sorted(seen):
+                run = record[name][-1]
+                if name not in stale:
+                    stale[name] = measured_changes(run["commit"], root)
+                changed = stale[name]
+                note = f"{len(changed)} measured files changed since" if changed else "current"
+                lines.append(f"{page.relative_to(root)} {m.group(1)}: {name} at "
+                             f"{run['commit'][:12]} ({run['date']}): {note}")  # fmt: skip
+    return lines
 
 
-def measured_changes(commit: str, root: Path = ROOT) -> list[str]:
-    """Why figures measured at `commit` would not be this checkout's: the commit unknown or not
-    an ancestor of HEAD, or a measured file changed since (committed or not). Empty when they
-    are."""
-    if _git(root, "cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:
-        return [f"the commit {commit} is not in this repository"]
-    if _git(root, "merge-base", "--is-ancestor", commit, "HEAD").returncode != 0:
-        return [f"the commit {commit} is not an ancestor of HEAD"]
-    changed = _git(root, "diff", "--name-only", commit, "--").stdout.split()
-    changed += _git(root, "ls-files", "--others", "--exclude-standard").stdout.split()
-    return [f"{path} changed since {commit[:12]}" for path in changed
-            if not path.startswith(NOT_MEASURED)]  # fmt: skip
+# A measured figure as prose writes one: a number and a unit of rate, time, share or ratio.
+_NUMBER = r"\d[\d,]*(?:\.\d+)?"
+FIGURE = re.compile(
+    rf"(?<![\w.-]){_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\s?"
+    r"(?:ops/s|req/s|requests/s|[KMG]B/s|ms\b|µs\b|us\b|s\b|seconds\b|minutes\b|%|×|x\b)"
+)
+# What may hold such a figure outside a section: a code block or span (commands, options and the
+# settings they take), an HTML comment.
+_EXEMPT = re.compile(r"```.*?```|`[^`\n]*`|<!--.*?-->", re.S)
+
+
+def unrendered_figures(text: str) -> list[str]:
+    """Each measured-looking figure outside the figure sections and code: 'LINE: FIGURE'."""
+    out = []
+    outside = SECTION.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    outside = _EXEMPT.sub(lambda m: "\n" * m.group(0).count("\n"), outside)
+    for n, line in enumerate(outside.splitlines(), 1):
+        out += [f"{n}: {m.group(0)}" for m in FIGURE.finditer(line)]
+    return out

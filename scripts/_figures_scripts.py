@@ -6,10 +6,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from _figures_databases import databases_row
-from _figures_render import Figures, fmt
-from _figures_text import and_list, every, find, rows, source, spaced, span, target, wrap
-
+from scripts._figures_databases import databases_row
+from scripts._figures_text import (
+    Figures,
+    and_list,
+    every,
+    find,
+    fmt,
+    rows,
+    source,
+    spaced,
+    span,
+    target,
+    wrap,
+)
 from workbench.units import size_label
 
 Cell = Callable[[Figures], str]

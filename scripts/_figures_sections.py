@@ -7,16 +7,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from _figures_benches import cluster, disk_bench, servers
-from _figures_databases import databases
-from _figures_render import Figures, Template, fmt
-from _figures_scripts import SCRIPT_ROWS, httpx_pool, scripts_table
-from _figures_text import (
+from scripts._figures_benches import cluster, disk_bench, servers
+from scripts._figures_databases import databases
+from scripts._figures_scripts import SCRIPT_ROWS, httpx_pool, scripts_table
+from scripts._figures_text import (
+    Figures,
     Row,
+    Template,
     and_list,
     every,
     faster,
     find,
+    fmt,
     label,
     plural,
     ranked,
@@ -29,41 +31,38 @@ from _figures_text import (
     wrap,
     wrap_item,
 )  # fmt: skip
-
 from workbench.units import size_label
 
 
-def regeneration(f: Figures) -> str:
-    m, p = f["machine"], f["process"]
-    total = sum(r["seconds"] for r in f["runs"].values())
-    return (
-        "\n"
-        + wrap(
-            "Every measured figure in this README comes from one regeneration, `python "
-            f"scripts/readme_figures.py` ({fmt(total, 'min')} of runs), at commit "
-            f"`{f['commit'][:12]}` on {f['date']}, on a {m['cpu_count']}-core VM ({m['cpu_model']}, "
-            f"Linux {m['kernel']}, Python {p['python']}). A test re-renders every figure section "
-            "from what it recorded (`docs/readme_figures.json`) and fails if one character differs, "
-            "or if the measured code changed after that commit."
-        )
-        + "\n"
-    )
-
-
-def sample_seconds(f: Figures) -> str:
-    return f"{fmt(f['runs']['sample']['seconds'], 's')} on {f['machine']['cpu_count']} cores here"
-
-
 def suite_size(f: Figures) -> str:
-    s = source(f, "suite")
-    cores = f["machine"]["cpu_count"]
+    s, cores = source(f, "suite"), f["runs"]["suite"]["machine"]["cpu_count"]
     failed = f"; {s['failed']} of them failed in that run" if s["failed"] else ""
-    return f"{s['tests']:,} tests in {fmt(s['seconds'], 'min')} on {cores} cores{failed}"
+    return f"\nThe full suite: {s['tests']:,} tests in {fmt(s['seconds'], 'min')} on {cores} cores{failed}.\n"
 
 
 def fast_loop(f: Figures) -> str:
-    s = source(f, "fast_loop")
-    return f"{s['tests']:,} tests\nin {fmt(s['seconds'], 's')} on {f['machine']['cpu_count']} cores"
+    s, cores = source(f, "fast_loop"), f["runs"]["fast_loop"]["machine"]["cpu_count"]
+    return f"\nThe fast loop: {s['tests']:,} tests in {fmt(s['seconds'], 's')} on {cores} cores.\n"
+
+
+def sample_brief(f: Figures) -> str:
+    """The README's sample: the network rows of the sample run, in the columns a reader needs
+    first (docs/results/network.md has the whole table)."""
+    s = source(f, "sample")
+    st, run = s["settings"], f["runs"]["sample"]
+    net = [r for r in rows(f, "sample").values() if not r.get("file_size")]
+    head = ["model", "client", "ops/s", "±", "rank", "× best", "p50 ms", "p99 ms", "CPU µs/op",
+            "flags"]  # fmt: skip
+    body = [[r["model"], r["client"], rate(r), fmt(r["ci_pct"], "pm"), str(r["rank"] or "-"),
+             ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"), fmt(r["p50_ms"], "ms"),
+             fmt(r["p99_ms"], "ms"), fmt(r["cpu_us_per_op"], "f1"), ", ".join(r["flags"])]
+            for r in ranked(net)]  # fmt: skip
+    said = wrap(
+        f"`python -m workbench io --clients {st['clients']}` on a {run['machine']['cpu_count']}-core "
+        f"VM, Python {s['python']}, {plural(st['repeat'], 'round')} of each cell "
+        f"({fmt(run['seconds'], 's')} in all), network rows only:"
+    )
+    return f"\n{said}\n\n```\n{table(head, body, 2, flags=True)}\n```\n"
 
 
 def _net_table(net: list[Row]) -> str:
@@ -180,8 +179,13 @@ def _sample_disk(disk: list[Row]) -> str:
 
 
 def sample_hops(f: Figures) -> str:
-    hops = [r["hop_us"] for r in ranked(rows(f, "sample").values()) if r.get("hop_us")]
-    return f"{and_list(fmt(h, 'int') for h in hops)} µs in the sample above"
+    hops = [f"{fmt(r['hop_us'], 'int')} µs ({r['client']})"
+            for r in ranked(rows(f, "sample").values()) if r.get("hop_us")]  # fmt: skip
+    return (
+        "\n"
+        + wrap(f"One empty hop to a worker thread cost {and_list(hops)} in the sample run.")
+        + "\n"
+    )
 
 
 def tls(f: Figures) -> str:
@@ -190,7 +194,7 @@ def tls(f: Figures) -> str:
     st = s["settings"]
     keep = {k: v for k, v in versus.items() if k.endswith("· https")}
     hand = {k: v for k, v in versus.items() if k.endswith("· https-handshake")}
-    out = [f"What TLS cost here (`python scripts/compare_tls.py`: {st['clients']} connections, "
+    out = [f"What TLS cost here (`python -m scripts.compare_tls`: {st['clients']} connections, "
            f"{plural(st['repeat'], 'round')} of each cell). On keep-alive connections, each row's rate over "
            "TLS as a share of its plain-HTTP rate, and the client CPU per request TLS added: "]  # fmt: skip
     out.append(and_list(
@@ -230,7 +234,7 @@ def stability_io(f: Figures) -> str:
     held = ("no pair was ranked one way in one run and the other way in another" if not contra
             else f"{len(contra)} pairs were ranked both ways ({and_list(contra)})")  # fmt: skip
     out = [
-        f"`python scripts/bench_stability.py` ran {len(cells)} raw cells {len(runs)} times in a "
+        f"`python -m scripts.bench_stability` ran {len(cells)} raw cells {len(runs)} times in a "
         "row, each run as `io` runs by default:\n",
         f"- **Rankings**: {held}, and the runs decided {and_list(str(n) for n in runs)} of the "
         f"{pairs['pairs']} pairs (the rest: `≈`).\n",
@@ -265,7 +269,7 @@ def stability_gil(f: Figures) -> str:
     return (
         "\n"
         + wrap(
-            f"**How still they hold**: `python scripts/bench_stability.py` ran the lab {n} times in a "
+            f"**How still they hold**: `python -m scripts.bench_stability` ran the lab {n} times in a "
             f"row: {said}, and a run took {span(seconds['runs'], 'f1')} s."
         )
         + "\n"
@@ -304,7 +308,7 @@ def interpreters(f: Figures) -> str:
                                  f"{th['users_warm']:,} of {c:,} threads warm ({', '.join(bad)})")  # fmt: skip
             lines.append(f"| {name} | {c:,} | " + " | ".join(cells) + " |")
     uv = [r for r in first["rows"].values() if r["model"] == "uvloop"]
-    text = (f"What `python scripts/compare_interpreters.py` found here under "
+    text = (f"What `python -m scripts.compare_interpreters` found here under "
             f"{and_list(p.split()[0] for p in pythons)} ({and_list(sorted({' '.join(p.split()[1:]) for p in pythons}))}; "
             f"raw client, mock server, {first['settings']['duration']} s windows): threads' rate as "
             "a share of asyncio's, by interpreter and clients.")  # fmt: skip
@@ -337,8 +341,7 @@ def _uvloop_lead(uv: list[Row], table_rows: Mapping[str, Row]) -> str:
 
 
 TEMPLATES: dict[str, Template] = {
-    "regeneration": regeneration, "sample-seconds": sample_seconds, "suite-size": suite_size,
-    "sample": sample, "sample-hops": sample_hops, "tls": tls, "stability-io": stability_io,
+    "sample-brief": sample_brief, "suite-size": suite_size, "sample": sample, "sample-hops": sample_hops, "tls": tls, "stability-io": stability_io,
     "stability-gil": stability_gil, "gil-claims": gil_claims, "interpreters": interpreters,
     "cluster": cluster, "disk-bench": disk_bench, "servers": servers, "scripts": scripts_table,
     "httpx-pool": httpx_pool, "fast-loop": fast_loop, "databases": databases,

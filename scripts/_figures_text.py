@@ -5,15 +5,50 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from _figures_reduce import rate_of
-from _figures_render import Figures, fmt
-
+from scripts._figures_reduce import rate_of
 from workbench.units import size_label
 
 Row = Mapping[str, Any]
+Figures = Mapping[str, Any]
+Template = Callable[[Figures], str]
+
+
+def fmt(value: float | None, style: str) -> str:
+    """A figure as the README writes it. Styles: `int` 61,391; `k` 56.4k; `x` 2.14x; `share`
+    0.94; `pct` 4.8% of a fraction; `pct0` 5% of a fraction; `pm` ±10% (<1%) of a percentage;
+    `s` seconds (84.6, or 130 from 100 up); `min` minutes from seconds; `ms` and `us` as the
+    tables print them (0.064, 16.7; 3.2, 1,155); `f1`, `f2` fixed decimals."""
+    if value is None:
+        return "-"
+    v = float(value)
+    if style == "int":
+        return f"{round(v):,}"
+    if style == "k":
+        return f"{v / 1000:.1f}k"
+    if style == "x":
+        return f"{v:.2f}x" if v < 10 else f"{v:.1f}x"
+    if style == "share":
+        return f"{v:.2f}"
+    if style == "pct":
+        return f"{v * 100:.1f}%"
+    if style == "pct0":
+        return f"{v * 100:.0f}%"
+    if style == "pm":
+        return "<1%" if v < 1 else f"±{v:.0f}%"
+    if style == "s":
+        return f"{v:.0f} s" if v >= 100 else f"{v:.1f} s"
+    if style == "min":
+        return f"{v / 60:.0f} minutes"
+    if style == "ms":
+        return f"{v:.3f}" if v < 10 else f"{v:.1f}"
+    if style == "us":
+        return f"{v:.1f}" if v < 100 else f"{round(v):,}"
+    if style in ("f1", "f2"):
+        return f"{v:.{style[1]}f}"
+    raise ValueError(f"unknown figure style {style!r}")
 
 
 def source(f: Figures, name: str) -> Mapping[str, Any]:

@@ -130,7 +130,7 @@ def tool_version(name: str) -> str | None:
     """`wrk -v`, `fio --version`, `nginx -v`: the first line that names a version."""
     import subprocess
 
-    from _bench import find_tool
+    from scripts._bench import find_tool
 
     path = find_tool(name)
     if path is None:

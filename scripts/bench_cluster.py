@@ -10,20 +10,16 @@ and worker are started once, outside the timing, as a user's cluster would be.
 The overhead is (cluster wall time - local wall time) / cluster wall time, per round; the table
 gives the median and the range. Target: at most 10%.
 
-    python scripts/bench_cluster.py [--rounds 3] [--duration 2] [--quick]
+    python -m scripts.bench_cluster [--rounds 3] [--duration 2] [--quick]
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
-
+from scripts import _script
 from workbench.cluster.dispatch import run_io_on_cluster
 from workbench.cluster.local import local_cluster
 from workbench.errors import RunFailed, UsageError

@@ -24,7 +24,7 @@ one buffer, where the workbench opens, reads and closes every file. Cold reads a
 fio can only invalidate the cache once, at its start, while the workbench evicts before every read.
 `python -m workbench disk --cache cold` measures them.
 
-    python scripts/bench_disk.py [--sizes 16KiB,1MiB] [--rounds 3] [--seconds 2] [--quick]
+    python -m scripts.bench_disk [--sizes 16KiB,1MiB] [--rounds 3] [--seconds 2] [--quick]
 """
 
 from __future__ import annotations
@@ -33,15 +33,11 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
-from _bench import fmt, require_tool
-
+from scripts import _script
+from scripts._bench import fmt, require_tool
 from workbench import fileset
 from workbench.harness.runner import run_io
 from workbench.harness.settings import IoSettings

@@ -8,19 +8,15 @@ Part 2 (Little's law): the server waits --latency (default 20 ms) per response; 
 cannot exceed N/d = 25,000 ops/s. Prints each model's share of that bound (wrk's too).
 Target: the best model >= 0.95 of the bound.
 
-    python scripts/bench_network.py [--clients 100] [--rounds 3] [--seconds 3] [--quick] [--out DIR]
+    python -m scripts.bench_network [--clients 100] [--rounds 3] [--seconds 3] [--quick] [--out DIR]
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
-from _bench import cpus, fmt, median_spread, require_tool, wrk
-
+from scripts import _script
+from scripts._bench import cpus, fmt, median_spread, require_tool, wrk
 from workbench.harness.runner import run_io
 from workbench.harness.settings import IoSettings
 from workbench.models import MODEL_NAMES

@@ -12,7 +12,7 @@ The share is (1) divided by the recorded CPU per real operation. Building the HD
 happens after the window, outside the measured CPU; its cost per operation is printed too.
 Target: recording <= 5% of the client's CPU per operation.
 
-    python scripts/bench_overhead.py [--users 100] [--ops 300] [--rounds 5] [--quick]
+    python -m scripts.bench_overhead [--users 100] [--ops 300] [--rounds 5] [--quick]
 """
 
 from __future__ import annotations
@@ -20,15 +20,11 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
-from _bench import cpus
-
+from scripts import _script
+from scripts._bench import cpus
 from workbench.clients.base import (
     AsyncClient,
     AsyncConnection,

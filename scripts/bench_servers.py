@@ -10,23 +10,20 @@ servers serve one certificate, from a throw-away CA made for the run (`servers.t
 verify it; the workbench's clients do. The TLS ratio is reported, with no target: there the mock
 server runs OpenSSL through Python's ssl module, nginx calls it from C.
 
-    python scripts/bench_servers.py [--seconds 5] [--runs 3] [--quick]
+    python -m scripts.bench_servers [--seconds 5] [--runs 3] [--quick]
 """
 
 from __future__ import annotations
 
 import contextlib
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
-from _bench import cpus, fmt, median_spread, require_tool, wrk
-
+from scripts import _script
+from scripts._bench import cpus, fmt, median_spread, require_tool, wrk
 from servers.tls import TlsFiles, make_ca
 from workbench.children import owned_process
 from workbench.report.plots import plot_bars

@@ -9,7 +9,7 @@ run's rate (goal: at least 90% of them). Across the runs: every ordered claim "A
 and whether another run claimed the opposite (goal: never), and the share of pairs each run
 decided.
 
-    python scripts/bench_stability.py [--gil-runs 10] [--io-runs 5] [--clients 500] [--quick]
+    python -m scripts.bench_stability [--gil-runs 10] [--io-runs 5] [--clients 500] [--quick]
 """
 
 from __future__ import annotations
@@ -19,13 +19,11 @@ import statistics
 import sys
 from collections import Counter, defaultdict
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
 from rich.console import Console
 
+from scripts import _script
 from workbench.errors import UsageError
 from workbench.gil.claims import CLAIM_NUMBERS
 from workbench.gil.lab import run_lab

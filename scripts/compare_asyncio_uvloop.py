@@ -6,18 +6,14 @@ The same cells on both loops, each in a fresh worker, rounds interleaved, in two
 Prints every row, then uvloop against asyncio per library (throughput and CPU per request), and
 writes a bar chart of the throughput with the spread of the rounds.
 
-    python scripts/compare_asyncio_uvloop.py [--repeat 3] [--libs raw,aiohttp,httpx] [--quick]
+    python -m scripts.compare_asyncio_uvloop [--repeat 3] [--libs raw,aiohttp,httpx] [--quick]
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
-
+from scripts import _script
 from workbench.harness.settings import IoSettings
 from workbench.report.plots import plot_bars
 

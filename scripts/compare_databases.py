@@ -10,18 +10,14 @@ two scenarios:
 Prints every row, then, per workload and scenario, the best async row against the best row on
 threads (its claim, asyncpg's README's 5x among them, is about this), and writes a bar chart.
 
-    python scripts/compare_databases.py [--repeat 3] [--clients 100] [--quick]
+    python -m scripts.compare_databases [--repeat 3] [--clients 100] [--quick]
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
-
+from scripts import _script
 from workbench.harness.settings import IoSettings
 from workbench.models import model_class
 from workbench.ranking import FASTER, decide

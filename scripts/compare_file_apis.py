@@ -9,18 +9,14 @@ with fincore).
 Prints every row, then each cell's MB/s against the best thread pool of its size, and writes a
 bar chart.
 
-    python scripts/compare_file_apis.py [--sizes 16KiB,1MiB] [--cache warm] [--repeat 3] [--quick]
+    python -m scripts.compare_file_apis [--sizes 16KiB,1MiB] [--cache warm] [--repeat 3] [--quick]
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
-
+from scripts import _script
 from workbench.harness.settings import IoSettings
 from workbench.report.plots import plot_bars
 from workbench.results import Row

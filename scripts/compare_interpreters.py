@@ -10,20 +10,18 @@ Default interpreters: this one, and the newest of each other Python version foun
 uv: see `workbench pythons`); one without the workers' packages gets its environment prepared
 first (a minute or so each, once).
 
-    python scripts/compare_interpreters.py [--python 3.13 --python 3.14t ...] [--quick]
+    python -m scripts.compare_interpreters [--python 3.13 --python 3.14t ...] [--quick]
 """
 
 from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
 from rich.console import Console
 
+from scripts import _script
 from workbench.gil.claims import CLAIM_NUMBERS
 from workbench.gil.lab import run_lab
 from workbench.harness.settings import IoSettings

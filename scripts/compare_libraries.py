@@ -7,18 +7,14 @@ latency: each row is CPU-bound on its core, so CPU per request is the library's 
 slow to get 500 connections going get up to 15 s (rows that still are not warm say so).
 Prints every row, then each library against raw on its model, and writes a bar chart.
 
-    python scripts/compare_libraries.py [--clients 500] [--latency 0] [--quick]
+    python -m scripts.compare_libraries [--clients 500] [--latency 0] [--quick]
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
-
+from scripts import _script
 from workbench.harness.settings import IoSettings
 from workbench.report.plots import plot_bars
 

@@ -6,18 +6,14 @@ waits 20 ms per response, so that N clients can reach at most N/d requests per s
 law). Each count is a fresh run, each model a fresh worker. Prints throughput as a share of N/d
 and p99 latency per count, and writes throughput and p99 plots against clients (N/d dashed).
 
-    python scripts/compare_threads_asyncio.py [--clients 1,10,100,500,2000] [--latency 20] [--quick]
+    python -m scripts.compare_threads_asyncio [--clients 1,10,100,500,2000] [--latency 20] [--quick]
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
-
+from scripts import _script
 from workbench.harness.settings import IoSettings
 from workbench.report.plots import plot_sweep
 from workbench.units import parse_count

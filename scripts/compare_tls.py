@@ -10,19 +10,15 @@ request, and writes a bar chart. The reference: one plain loop of 300 handshakes
 library's ssl against the same kind of server, in this process, timed by its own CPU: what a
 handshake costs with no model around it.
 
-    python scripts/compare_tls.py [--clients 50] [--repeat 3] [--quick]
+    python -m scripts.compare_tls [--clients 50] [--repeat 3] [--quick]
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
-
+from scripts import _script
 from workbench.harness.settings import IoSettings
 from workbench.report.plots import plot_bars
 

@@ -6,18 +6,16 @@ inconclusive). Give --python more than once to put interpreters side by side (a 
 build, an older version); they need only the standard library. Prints the verdicts with their
 evidence and writes one figure with a panel per claim.
 
-    python scripts/gil_claims.py [--python /usr/bin/python3.13t] [--only 1,4] [--quick]
+    python -m scripts.gil_claims [--python /usr/bin/python3.13t] [--only 1,4] [--quick]
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
 from rich.console import Console
 
+from scripts import _script
 from workbench.gil.claims import CLAIM_NUMBERS
 from workbench.gil.lab import run_lab
 from workbench.interpreters import find

@@ -1,62 +1,55 @@
-"""Regenerate every figure the README quotes, from one run on this machine, and render them.
+"""Measure the figures the README and docs/ quote, keep every run, and render the pages.
 
-Runs, one after another and each in its own processes: the README's sample
-(`python -m workbench io --clients 500`), every script's default run, the full test suite and the
-fast loop, timing each. Then it reduces each run's JSON to the figures a reader is told
-(`_figures_reduce.py`), writes them with the commit, the date and the machine to
-docs/readme_figures.json (`--figures`), and renders every figure section of the README from that
-file (`_figures_sections.py`): a section is `<!-- figures: NAME -->` ... `<!-- /figures -->`, and
-its text is exactly what its template makes of the figures. tests/test_readme_figures.py renders
-them again and requires the README to be unchanged, and requires every run to be of one commit,
-an ancestor of HEAD, with the measured code unchanged since.
+A source is one command whose output figures come from: the README's sample
+(`python -m workbench io --clients 500`), each script's default run, the test suite and the fast
+loop. Running a source appends one run to its record, docs/figures/SOURCE.json (its command,
+commit, time, machine and the figures reduced from its output; `_figures_reduce.py`), and the
+pages are then rendered again: a section changes only if it reads that source. The sample also
+photographs its own HTML report with headless Chromium (docs/report.png), so the picture and the
+figures are of one run.
 
-    python scripts/readme_figures.py            # everything: about an hour on 2 cores
-    python scripts/readme_figures.py --render   # run nothing: render the README from the file
-    python scripts/readme_figures.py --check    # run nothing: list the sections that differ
+    python -m scripts.readme_figures --only sample,gil_claims   # rerun two sources
+    python -m scripts.readme_figures            # every source: about an hour on 2 cores
+    python -m scripts.readme_figures --status   # run nothing: what each section measured, and
+                                                # which measured code changed since
+    python -m scripts.readme_figures --render   # run nothing: render every page from the record
+    python -m scripts.readme_figures --check    # run nothing: list the sections that differ
 
-A full regeneration starts only from a clean checkout (commit first), so that its figures belong
-to one commit. `--only` reruns some sources and keeps the others' figures (the test then fails on
-the mixed commits: it is for trying, not for the README); `--from DIR` reduces an earlier
-invocation's runs again. Runs that miss a benchmark target still count (their exit code is
-recorded). The suite's run is told it is part of a regeneration (WORKBENCH_REGENERATING=1), since
-the README cannot match figures that are still being made.
+A run into the record starts only from a clean checkout (commit first), so that its figures
+belong to one commit; a `--quick` run is a smoke test and goes only to a `--record` elsewhere.
+The suite's run is told it is part of a regeneration (WORKBENCH_REGENERATING=1): the pages
+cannot match figures that are still being made.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _script
-from _figures_reduce import reduce, setup, suite_figures
-from _figures_render import differences, measured_changes, render
-
+from scripts import _script
+from scripts._figures_record import RECORD, ROOT, append, commit_of, load, measured_changes
+from scripts._figures_reduce import reduce, setup, suite_figures
+from scripts._figures_render import differences, pages, render, status
 from workbench.children import kill_group
 from workbench.errors import UsageError
-from workbench.report.results_file import write_atomic, write_json
+from workbench.report.results_file import write_atomic
 
-ROOT = Path(__file__).resolve().parent.parent
-FIGURES = ROOT / "docs" / "readme_figures.json"
-# The scripts whose default runs the README reports, in the order they run.
+# The scripts whose default runs the pages report, in the order they run.
 SCRIPTS = (
     "compare_asyncio_uvloop", "compare_threads_asyncio", "compare_libraries", "compare_file_apis",
     "compare_interpreters", "gil_claims", "bench_stability", "bench_network", "bench_disk",
     "bench_servers", "bench_overhead", "bench_cluster", "compare_tls", "compare_databases",
 )  # fmt: skip
 SOURCES = ("sample", *SCRIPTS, "suite", "fast_loop")
-README = ROOT / "README.md"
+PICTURE = ROOT / "docs" / "report.png"
 REGENERATING = "WORKBENCH_REGENERATING"
-
-
-# --- running -------------------------------------------------------------------------------------
 
 
 def command(source: str, out: Path, quick: bool) -> list[str]:
@@ -69,7 +62,7 @@ def command(source: str, out: Path, quick: bool) -> list[str]:
         return [py, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     if source == "fast_loop":
         return [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow"]
-    return [py, str(ROOT / "scripts" / f"{source}.py"), "--out", str(out / source)] + (
+    return [py, "-m", f"scripts.{source}", "--out", str(out / source)] + (
         ["--quick"] if quick else []
     )
 
@@ -101,128 +94,116 @@ def run_one(cmd: Sequence[str], log: Path) -> tuple[int, float]:
     return code, round(time.perf_counter() - start, 1)
 
 
-# --- the script --------------------------------------------------------------------------------
+def photograph(run_json: Path, png: Path) -> None:
+    """The run's HTML report, as headless Chromium shows it at 1280 pixels wide."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        raise UsageError("the sample's picture needs Chromium: apt-get install chromium")
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "report.html"
+        subprocess.run([sys.executable, "-m", "workbench", "report", str(run_json), "--html",
+                        str(page)], check=True, capture_output=True, cwd=ROOT)  # fmt: skip
+        shot = Path(tmp) / "shot.png"
+        subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-first-run", f"--user-data-dir={tmp}/profile", "--window-size=1280,1960",
+             f"--screenshot={shot}", page.as_uri()],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        write_atomic(png, shot.read_bytes())
 
 
-def git_commit() -> str:
-    """HEAD, marked `+changes` when the measured code differs from it (the README and the figures
-    file may: they are what a regeneration rewrites)."""
-    out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                         check=False)  # fmt: skip
-    if out.returncode != 0:
-        return "unknown"
-    return out.stdout.strip() + ("+changes" if measured_changes("HEAD") else "")
+def measure(source: str, out: Path, quick: bool, record: Path) -> tuple[int, float, int]:
+    """Run one source and append its run to the record: (exit code, seconds, runs now kept)."""
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    commit = commit_of()
+    cmd = command(source, out, quick)
+    code, seconds = run_one(cmd, out / f"{source}.log")
+    if source in ("suite", "fast_loop"):
+        figures = suite_figures(out / f"{source}.log", seconds)
+    elif code not in (0, 1):  # 1 is a missed target: its figures stand, and say so
+        raise UsageError(f"{source} exited {code}; see {out / f'{source}.log'}")
+    else:
+        figures = {**reduce(source, out), "setup": setup(source)}
+    from workbench.metadata import machine, process_metadata
+
+    shown = ["python" if c == sys.executable else c for c in cmd]
+    shown = [c.replace(str(out), "OUT").replace(str(ROOT) + "/", "") for c in shown]
+    run = {
+        "command": " ".join(shown), "exit_code": code, "seconds": seconds, "date": date,
+        "commit": commit, "quick": quick, "machine": machine(), "process": process_metadata(),
+        "tools": {t: _script.tool_version(t) for t in ("wrk", "fio", "nginx")}, "figures": figures,
+    }  # fmt: skip
+    if source == "sample" and record == RECORD:
+        photograph(out / "sample.json", PICTURE)
+    return code, seconds, append(source, run, record)
 
 
 def main() -> int:
     p = _script.parser(__doc__ or "")
     p.add_argument("--only", default=None, help=f"comma-separated sources of {', '.join(SOURCES)}")
     p.add_argument("--no-suite", action="store_true", help="leave out the test suite's timings")
-    p.add_argument("--figures", default=str(FIGURES), help="the figures file (default %(default)s)")
-    p.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
-                   help="run nothing: reduce the runs left in DIR")  # fmt: skip
-    p.add_argument(
-        "--render",
-        action="store_true",
-        help="run nothing: render the README's figure sections from the figures file",
-    )
-    p.add_argument(
-        "--check",
-        action="store_true",
-        help="run nothing: list the figure sections the figures file renders otherwise",
-    )
+    p.add_argument("--record", default=str(RECORD), help="the record (default %(default)s)")
+    for flag, said in (
+        ("--render", "render every page's figure sections from the record"),
+        ("--check", "list the figure sections the record renders otherwise"),
+        ("--status", "list what each section measured and what changed since"),
+    ):
+        p.add_argument(flag, action="store_true", help=f"run nothing: {said}")  # fmt: skip
     a = p.parse_args()
-    if a.render or a.check:
-        return render_readme(Path(a.figures), write=a.render)
+    record = Path(a.record).resolve()
+    if a.render or a.check or a.status:
+        return show(record, a.render, a.status)
     sources = list(SOURCES) if a.only is None else [s.strip() for s in a.only.split(",")]
     unknown = sorted(set(sources) - set(SOURCES))
     if unknown:
         raise UsageError(f"unknown source {', '.join(unknown)} (known: {', '.join(SOURCES)})")
     if a.no_suite or a.quick:  # a quick run is itself run by the suite: never the suite again
         sources = [s for s in sources if s not in ("suite", "fast_loop")]
-    if not (a.quick or a.from_dir):
+    if record == RECORD:
+        if a.quick:
+            raise UsageError("a --quick run is a smoke test, not a result: give it --record DIR")
         dirty = measured_changes("HEAD")
         if dirty:
             raise UsageError(f"commit first, so the figures belong to one commit: {dirty[0]}")
-    out = Path(a.from_dir) if a.from_dir else _script.out_dir(a, "readme-figures")
-    # What each run took and returned, kept beside its output as soon as it is known.
-    ledger = out / "runs.json"
-    done: dict[str, Any] = json.loads(ledger.read_text()) if a.from_dir else {}
-    if a.from_dir:
-        sources = [s for s in sources if s in done]
-        if not sources:
-            raise UsageError(f"{ledger} records none of the sources asked for")
-    path = Path(a.figures)
-    # A partial regeneration (--only, or --from a run of some sources) keeps the others' figures.
-    keep = path.exists() and (a.only or a.from_dir)
-    old = json.loads(path.read_text()) if keep else {"sources": {}, "runs": {}}
-    from workbench.metadata import machine, process_metadata
-
-    doc: dict[str, Any] = {
-        "kind": "readme-figures", "commit": git_commit(),
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "quick": a.quick, "machine": machine(), "process": process_metadata(),
-        "tools": {t: _script.tool_version(t) for t in ("wrk", "fio", "nginx")},
-        "sources": dict(old.get("sources", {})), "runs": dict(old.get("runs", {})),
-    }  # fmt: skip
-    if a.from_dir:  # the figures are that run's: so are its date and commit
-        doc["date"], doc["commit"] = done[sources[0]]["date"], done[sources[0]]["commit"]
+    out = _script.out_dir(a, "readme-figures")
     rows = []
     for source in sources:
-        if a.from_dir:
-            doc["runs"][source] = run = done[source]
-            code, seconds = run["exit_code"], run["seconds"]
-        else:
-            print(f"{source} ...", file=sys.stderr, flush=True)
-            cmd = command(source, out, a.quick)
-            code, seconds = run_one(cmd, out / f"{source}.log")
-            shown = ["python" if c == sys.executable else c for c in cmd]
-            shown = [c.replace(str(out), "OUT").replace(str(ROOT) + "/", "") for c in shown]
-            doc["runs"][source] = done[source] = {
-                "command": " ".join(shown), "exit_code": code, "seconds": seconds,
-                "date": doc["date"], "commit": doc["commit"],
-            }  # fmt: skip
-            write_json(ledger, done)
-        if source in ("suite", "fast_loop"):
-            figures = suite_figures(out / f"{source}.log", seconds)
-        elif code not in (0, 1):  # 1 is a missed target: its figures stand, and say so
-            raise UsageError(f"{source} exited {code}; see {out / f'{source}.log'}")
-        else:
-            figures = reduce(source, out)
-        figures["seconds_run"] = seconds
-        if source not in ("suite", "fast_loop"):
-            figures["setup"] = setup(source)
-        doc["sources"][source] = figures
-        rows.append([source, f"{seconds:.0f}", str(code)])
-    _script.table("the runs behind the README's figures", ["source", "seconds", "exit"], rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json(path, doc)
-    print(f"written: {path} (raw runs under {out})")
-    if path == FIGURES and not a.quick and set(doc["sources"]) == set(SOURCES):
-        return render_readme(path, write=True)
-    return 0
+        print(f"{source} ...", file=sys.stderr, flush=True)
+        code, seconds, kept = measure(source, out, a.quick, record)
+        rows.append([source, f"{seconds:.0f}", str(code), str(kept)])
+    _script.table("the runs behind the figures", ["source", "seconds", "exit", "runs kept"], rows)
+    print(f"recorded in {record} (raw runs under {out})")
+    return show(record, write=True, status_only=False) if record == RECORD else 0
 
 
-def render_readme(figures_path: Path, write: bool) -> int:
-    """Render the README's figure sections from the figures file (`write`), or list the ones
-    that differ from it (exit 1 if any)."""
-    if not figures_path.exists():
-        raise UsageError(f"no figures file at {figures_path}: run a regeneration first")
-    figures = json.loads(figures_path.read_text())
-    text = README.read_text()
-    if not write:
-        found = differences(text, figures)
-        for line in found:
+def show(record: Path, write: bool, status_only: bool) -> int:
+    """Render every page from the record (`write`), list what each section measured
+    (`status_only`), or list the sections that differ from the record (exit 1 if any)."""
+    runs = load(record)
+    if not runs:
+        raise UsageError(f"no figures recorded under {record}: run a regeneration first")
+    if status_only:
+        for line in status(runs):
             print(line)
-        return 1 if found else 0
-    try:
-        rendered = render(text, figures)
-    except KeyError as e:
-        raise UsageError(str(e.args[0])) from None
-    if rendered != text:
-        write_atomic(README, rendered)
-    print(f"rendered: {README} from {figures_path}")
-    return 0
+        return 0
+    found = []
+    for page in pages():
+        text = page.read_text()
+        try:
+            if write:
+                new = render(text, runs)
+                if new != text:
+                    write_atomic(page, new)
+                    print(f"rendered: {page.relative_to(ROOT)}")
+            else:
+                found += [f"{page.relative_to(ROOT)} {d}" for d in differences(text, runs)]
+        except KeyError as e:
+            raise UsageError(f"{page.relative_to(ROOT)}: {e.args[0]}") from None
+    for line in found:
+        print(line)
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

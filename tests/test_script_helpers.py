@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-import _script
-
+from scripts import _script
 from workbench.errors import UsageError
 from workbench.testing import make_doc, make_row
 

@@ -33,7 +33,7 @@ TOOLS = {
 
 def script(name: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / f"{name}.py"), *args],
+        [sys.executable, "-m", f"scripts.{name}", *args],
         capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT,
     )  # fmt: skip
 
@@ -100,7 +100,7 @@ def test_a_stopped_script_keeps_what_it_measured(tmp_path: Path) -> None:
 
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "compare_libraries.py"), "--quick",
+        [sys.executable, "-m", "scripts.compare_libraries", "--quick",
          "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip

@@ -287,9 +287,8 @@ def run_delay_proxy(host: str, port: int, delay: float,
                     cpus: set[int] | None) -> Iterator[ServerHandle]:  # fmt: skip
     """`servers.delay_proxy` in front of host:port, delaying each direction by `delay` s.
 
-    On asyncio's loop, not uvloop: libuv's timers count whole milliseconds, and a 1 ms delay is
-    then either about 0 or about 2 ms. Measured with wrk -c100 through a 1 ms proxy in front of
-    the mock server: uvloop 23,904 req/s at p50 4.25 ms, asyncio 36,834 at p50 2.52 ms."""
+    On asyncio's loop, not uvloop: libuv's timers count whole milliseconds, so a delay of about a
+    millisecond came out as either nothing or twice itself (wrk through the proxy, by hand)."""
     cmd = [sys.executable, "-m", "servers.delay_proxy", "--upstream", f"{host}:{port}",
            "--latency", repr(delay), "--loop", "asyncio", "--die-with-parent"]  # fmt: skip
     with owned_server("delay proxy", cmd, dict(os.environ), cpus, 15.0) as handle:

@@ -33,8 +33,9 @@ def write_json(path: str | os.PathLike[str], doc: Mapping[str, Any]) -> Path:
     return write_atomic(path, json.dumps(doc, indent=1) + "\n")
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """`text` to `path` atomically, with the permissions a plain open() would have given it."""
+def write_atomic(path: str | os.PathLike[str], text: str | bytes) -> Path:
+    """`text` (or bytes) to `path` atomically, with the permissions a plain open() would have
+    given it."""
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
@@ -44,7 +45,7 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
