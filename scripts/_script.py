@@ -15,7 +15,8 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-from workbench.errors import RunFailed, UsageError
+from workbench.children import sigterm_as_interrupt
+from workbench.errors import RunFailed, UsageError, interrupted
 from workbench.harness.runner import run_io
 from workbench.harness.settings import IoSettings
 from workbench.report.console import reader_gone, stdout_console
@@ -151,18 +152,21 @@ def main(fn: Callable[[], int]) -> NoReturn:
     """Run a script's main: its exit code, or one line for bad input, a failure or Ctrl-C."""
     name = Path(sys.argv[0]).name
     try:
-        code = fn()
+        with sigterm_as_interrupt():
+            code = fn()
     except UsageError as exc:
         print(f"{name}: error: {exc}", file=sys.stderr)
         code = 2
     except (Stopped, RunFailed, KeyboardInterrupt) as exc:
         if isinstance(exc, Stopped):
-            code = exc.exit_code
+            code, reason = exc.exit_code, str(exc)
+        elif isinstance(exc, RunFailed):
+            code, reason = 1, str(exc)
         else:
-            code = 1 if isinstance(exc, RunFailed) else 130
-        reason = str(exc) or "interrupted (Ctrl-C)"
+            stopped = interrupted(exc)
+            code, reason = stopped["exit_code"], stopped["reason"]
         path = write_partial(reason)
-        verb = "interrupted" if code == 130 else "failed"
+        verb = "failed" if code == 1 else "interrupted"
         note = f"; what was measured is in {path}, marked partial" if path else ""
         print(f"{name}: {verb}: {reason}{note}", file=sys.stderr)
     except BrokenPipeError:

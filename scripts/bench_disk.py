@@ -154,7 +154,7 @@ def main() -> int:
         fs = fileset.generate(root, max(16, set_bytes // size), (size,))
         settings = IoSettings(
             models=models, workloads=["file-read"], duration=a.seconds, warmup=0.5,
-            file_sizes=[size], file_set_bytes=set_bytes, every_disk_cell=True, pool_sizes=[8, 32],
+            file_sizes=[size], file_set_bytes=set_bytes, disk_cells="every", pool_sizes=[8, 32],
             disk_clients=USERS,
         )  # fmt: skip
         ref: list[float] = []

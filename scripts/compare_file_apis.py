@@ -34,7 +34,7 @@ def main() -> int:
     a = p.parse_args()
     out = _script.out_dir(a, "file-apis")
     settings = IoSettings(
-        models=a.models.split(","), workloads=["file-read"], every_disk_cell=True,
+        models=a.models.split(","), workloads=["file-read"], disk_cells="every",
         file_sizes=[parse_size(s, "--sizes") for s in a.sizes.split(",")],
         cache=a.cache.split(","), duration=1.5, warmup=0.5, repeat=a.repeat,
     )  # fmt: skip

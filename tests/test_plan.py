@@ -85,7 +85,7 @@ def test_disk_plan_crosses_sizes_caches_and_pool_sizes() -> None:
     assert len(writes) == 4 * 2
     assert {c.cache for c in writes} == {None}
     assert {c.clients for c in reads if c.model == "threads"} == {8, 32}
-    every = plan_cells(IoSettings(workloads=["file-read"], every_disk_cell=True, models=["trio"]))
+    every = plan_cells(IoSettings(workloads=["file-read"], disk_cells="every", models=["trio"]))
     assert {c.client for c in every} == {n for n in CLIENTS if fits(n, "trio", "file-read")}
 
 

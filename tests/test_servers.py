@@ -8,12 +8,14 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from servers.payload import body_bytes
+from tests.helpers import run_cli
 from workbench.errors import UsageError
 from workbench.server_process import ServerHandle, run_server
 
@@ -345,3 +347,23 @@ def test_tls_server_on_its_own_makes_and_removes_its_ca_and_checks_its_options()
     )  # fmt: skip
     assert refused.returncode == 2
     assert "need --tls" in refused.stderr
+
+
+def test_a_certificate_that_does_not_verify_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    """`io --url https://...` against a private CA, without --ca-file: one line naming the
+    certificate and the flag, exit 2, before any worker starts; with the CA it runs."""
+    with run_server("http", tls=True) as server:
+        url = f"https://127.0.0.1:{server.port}/"
+        proc = run_cli("io", "--url", url, "--workloads", "https", "--models", "asyncio",
+                       "--quiet")  # fmt: skip
+        assert proc.returncode == 2, proc.stderr
+        (line,) = proc.stderr.strip().splitlines()
+        assert "certificate" in line
+        assert "--ca-file" in line
+        ok = run_cli("io", "--url", url, "--workloads", "https", "--models", "asyncio", "--libs",
+                     "raw", "--ca-file", str(server.ca_file), "--repeat", "1", "--duration",
+                     "0.2", "--quiet", "--json", str(tmp_path / "r.json"))  # fmt: skip
+        assert ok.returncode == 0, ok.stderr
+        (row,) = json.loads((tmp_path / "r.json").read_text())["results"]
+        assert row["errors"] == 0
+        assert row["ops"] > 0

@@ -3,6 +3,8 @@ library raises them, the workloads' answer checks, and per-request work."""
 
 from __future__ import annotations
 
+import errno
+import ssl
 import time
 
 import pytest
@@ -89,6 +91,13 @@ def _wrapped_refusal() -> ClientConnectorError:
         return outer
 
 
+def _wrapped_certificate_failure() -> Exception:
+    """As trio and httpx raise it: their own error, the verification failure as its cause."""
+    outer = RuntimeError("handshake failed")
+    outer.__cause__ = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    return outer
+
+
 @pytest.mark.parametrize(
     ("exc", "kind"),
     [
@@ -101,7 +110,10 @@ def _wrapped_refusal() -> ClientConnectorError:
         (WorkloadError("short-body", "x"), "short-body"),
         (ServerDisconnectedError(), "eof"),
         (_wrapped_refusal(), "refused"),
-        (OSError(), "oserror"),
+        (OSError(), "os-oserror"),
+        (OSError(errno.EMFILE, "Too many open files"), "os-EMFILE"),
+        (_wrapped_certificate_failure(), "tls-verify"),
+        (ssl.SSLError(1, "wrong version number"), "tls"),
         (_AiohttpLikeError(), "other"),
     ],
 )

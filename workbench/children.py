@@ -100,3 +100,26 @@ class LineReader:
                     self.buf += chunk
         line, _, self.buf = self.buf.partition(b"\n")
         return line + b"\n"
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises `Terminated` (a KeyboardInterrupt) in the main thread, so `timeout`,
+    systemd and CI end a run the way Ctrl-C does: every owner kills its children, what was
+    measured is written and marked partial. Only the first SIGTERM raises: the cleanup it starts
+    is not itself interrupted (a second one changes nothing; SIGKILL still ends everything)."""
+    from workbench.errors import Terminated
+
+    fired = False
+
+    def terminate(signum: int, frame: object) -> None:
+        nonlocal fired
+        if not fired:
+            fired = True
+            raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.results import Stopped
+
 
 class UsageError(Exception):
     """Bad input from the user: unknown names, bad numbers, unusable targets or directories."""
@@ -17,3 +22,15 @@ class MissingDependency(UsageError):
 
 class RunFailed(Exception):
     """A measurement could not be completed (a worker or server died): exit code 1."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what `timeout`, systemd and CI send), raised where Ctrl-C would be, so a run ends
+    the same way: partial results kept and marked, every child gone; exit code 143."""
+
+
+def interrupted(exc: KeyboardInterrupt) -> Stopped:
+    """How a stopped run records what stopped it."""
+    if isinstance(exc, Terminated):
+        return {"reason": "terminated (SIGTERM)", "exit_code": 143}
+    return {"reason": "interrupted (Ctrl-C)", "exit_code": 130}

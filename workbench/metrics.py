@@ -4,9 +4,12 @@ histogram, CPU, context switches and peak RSS. Processes merge losslessly (HDR h
 from __future__ import annotations
 
 import bisect
+import errno
 import resource
+import ssl
 from array import array
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,11 +42,27 @@ class ClientRecorder:
         self.errors: Counter[str] = Counter()
 
 
+def _chain(exc: BaseException, depth: int = 0) -> Iterator[BaseException]:
+    """The exception and what it wraps: libraries re-raise the cause of a failure as their own
+    (aiohttp, httpx and trio from __cause__, urllib3's MaxRetryError as `reason`)."""
+    yield exc
+    if depth < 4:
+        for inner in (exc.__cause__, exc.__context__, getattr(exc, "reason", None)):
+            if isinstance(inner, BaseException) and inner is not exc:
+                yield from _chain(inner, depth + 1)
+
+
 def error_kind(exc: BaseException) -> str:
-    """A short, stable name for what went wrong, whichever library raised it."""
+    """A short, stable name for what went wrong, whichever library raised it: its cause, never a
+    bare `oserror` (an OSError with no better name is named by its errno, `os-EMFILE`)."""
     kind = getattr(exc, "kind", None)
     if isinstance(kind, str):
         return kind
+    chain = list(_chain(exc))
+    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain) or any(
+        "certificate" in type(e).__name__.lower() for e in chain
+    ):
+        return "tls-verify"
     if isinstance(exc, TimeoutError):
         return "timeout"
     if isinstance(exc, ConnectionRefusedError):
@@ -69,8 +88,11 @@ def error_kind(exc: BaseException) -> str:
         return "reset"
     if "protocol" in names or "payload" in names:
         return "protocol"
+    if any(isinstance(e, ssl.SSLError) for e in chain):
+        return "tls"
     if isinstance(exc, OSError):
-        return "oserror"
+        code = errno.errorcode.get(exc.errno or 0)
+        return f"os-{code}" if code else f"os-{type(exc).__name__.lower()}"
     return "other"
 
 

@@ -3,7 +3,8 @@ compare, report, template, files, serve, list, pythons and cluster (`workbench -
 each does).
 
 Bad input is one line on stderr and exit code 2, never a traceback; a run that cannot complete
-is exit code 1; Ctrl-C is exit code 130 with every child process gone; a reader of stdout that
+is exit code 1; Ctrl-C is exit code 130 and SIGTERM 143, each with every child process gone and
+what was measured kept (marked partial); a reader of stdout that
 leaves early (`| head`) ends the command quietly with 141.
 """
 
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from workbench import __version__
+from workbench.children import sigterm_as_interrupt
 from workbench.cli import commands as c
 from workbench.cli.options import (
     add_cluster_args,
@@ -22,8 +24,9 @@ from workbench.cli.options import (
     add_disk_args,
     add_io_args,
     add_output_args,
+    add_wide_arg,
 )  # fmt: skip
-from workbench.errors import RunFailed, UsageError
+from workbench.errors import RunFailed, UsageError, interrupted
 from workbench.report.console import reader_gone
 from workbench.workloads import SERVER_KINDS
 
@@ -48,12 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_io_args(net)
     add_disk_args(net, standalone=False)
     net.set_defaults(only="net")
-    disk = sub.add_parser("disk", help="every file API on every model, one table")
+    disk = sub.add_parser("disk", help="every file API, read and written, one table")
     add_io_args(disk)
     add_disk_args(disk, standalone=True)
-    disk.set_defaults(
-        workloads="file-read,file-read-chunked,file-write", clients="8", duration="2", warmup="0.5"
-    )
+    # None: the quick default or --full's, whichever was asked for (options.DISK_RUNS).
+    disk.set_defaults(workloads=None, clients="8", duration=None, warmup=None)
     gil = sub.add_parser("gil", help="the classic GIL claims, measured here, with verdicts")
     gil.add_argument("--only", default=None, help="claims to run, e.g. 4 or 1,3 (default all)")
     gil.add_argument(
@@ -76,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="show a saved run, or write it as one HTML file")
     rep.add_argument("run", help="a JSON file written with --json")
     rep.add_argument("--html", default=None, metavar="PATH", help="write a self-contained page")
+    add_wide_arg(rep)
     rep.add_argument(
         "--plots", default=None, metavar="DIR",
         help="write the latency spectrum and the cost charts (PNG and SVG) into DIR",
@@ -146,15 +149,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = COMMANDS.get(a.command)
         if command is None:
             raise UsageError(f"unknown command {a.command!r}")
-        return command(a)
+        with sigterm_as_interrupt():
+            return command(a)
     except UsageError as exc:
         print(f"workbench: error: {exc}", file=sys.stderr)
         return 2
     except RunFailed as exc:
         print(f"workbench: run failed: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("workbench: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        stopped = interrupted(exc)
+        print(f"workbench: {stopped['reason']}", file=sys.stderr)
+        return stopped["exit_code"]
     except BrokenPipeError:
         return reader_gone()

@@ -36,6 +36,8 @@ def cmd_io(a: argparse.Namespace) -> int:
                 raise UsageError(str(exc)) from None
     spread = spread_of(a)
     err = Console(stderr=True)
+    if getattr(a, "full", False):
+        err.print(_expected(settings), highlight=False)
     with progress_on(err, a.quiet) as observer:
         if a.cluster is not None:
             from workbench.cluster.dispatch import run_io_on_cluster
@@ -46,10 +48,26 @@ def cmd_io(a: argparse.Namespace) -> int:
     if a.json:
         path = write_json(a.json, doc)
         err.print(f"results written to {path}", highlight=False)
-    out = stdout_console(200)
+    out = stdout_console(200 if a.wide else 120)
     if doc["results"]:
-        print_io(doc, out)
+        print_io(doc, out, a.wide)
     return _stopped(doc)
+
+
+# What one round of a cell costs beyond its warm-up and window: a fresh worker's start, its
+# imports and its users' ramp (measured from the default `disk` run on 2 cores).
+ROUND_OVERHEAD_S = 0.8
+
+
+def _expected(settings: Any) -> str:
+    """The long run's size and expected time, said before it starts."""
+    from workbench.harness.plan import plan_cells
+
+    cells = len(plan_cells(settings))
+    each = settings.warmup + settings.duration + ROUND_OVERHEAD_S
+    minutes = cells * settings.repeat * each / 60
+    return (f"the full matrix: {cells} cells, {settings.repeat} rounds each, about "
+            f"{minutes:.0f} minutes expected (Ctrl-C keeps what was measured)")  # fmt: skip
 
 
 def _stopped(doc: Mapping[str, Any]) -> int:
@@ -106,7 +124,7 @@ def cmd_report(a: argparse.Namespace) -> int:
         wrote = True
     if wrote:
         return 0
-    out = stdout_console(200)
+    out = stdout_console(200 if a.wide else 120)
     if doc.get("kind") == "gil":
         from workbench.report.gil_table import print_gil
 
@@ -114,7 +132,7 @@ def cmd_report(a: argparse.Namespace) -> int:
     elif doc["results"]:
         from workbench.report.table import print_io
 
-        print_io(cast(ResultDoc, doc), out)
+        print_io(cast(ResultDoc, doc), out, a.wide)
     return 0
 
 

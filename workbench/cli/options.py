@@ -49,7 +49,10 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
         "for every model plus each library on its usual model",
     )
     g.add_argument(
-        "--workloads", default="http", help=f"comma list of: {', '.join(WORKLOAD_NAMES)}"
+        "--workloads",
+        default=None,
+        help=f"comma list of: {', '.join(WORKLOAD_NAMES)} (default http; a disk or db workload "
+        "here stands in for --disk-workloads or --db-workloads)",
     )
     g.add_argument(
         "--procs", default=None,
@@ -120,6 +123,7 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     add_cluster_args(p, spread=True)
     add_output_args(p)
+    add_wide_arg(p)
 
 
 def add_cluster_args(p: argparse.ArgumentParser, spread: bool) -> None:
@@ -153,6 +157,12 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quiet", action="store_true", help="no progress display")
 
 
+def add_wide_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--wide", action="store_true",
+                   help="every column (p99, p99.9, files/s, faults, RSS, ...); the default table "
+                   "fits 120 columns and the JSON always has them all")  # fmt: skip
+
+
 def add_db_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("db cells (io --only db; pip install '.[db]')")
     g.add_argument("--db-workloads", default="pg-select,redis-get",
@@ -180,8 +190,15 @@ def add_disk_args(p: argparse.ArgumentParser, standalone: bool) -> None:
         )  # fmt: skip
         g.add_argument("--disk-workloads", default="file-read", help="disk workloads (file-*)")
         g.add_argument("--disk-clients", default="8", help="disk concurrency (default 8)")
-    pools = "8,32" if standalone else "8"
-    g.add_argument("--pool-sizes", default=pools, help=f"threads on disk cells (default {pools})")
+    if standalone:
+        g.add_argument(
+            "--full", action="store_true",
+            help="the full matrix: every file API on every model it fits, reads and writes, pools "
+            "of 8 and 32, longer windows (many minutes; the expected time is printed first)",
+        )  # fmt: skip
+        g.add_argument("--pool-sizes", default=None, help="threads on disk cells (default 8)")
+    else:
+        g.add_argument("--pool-sizes", default="8", help="threads on disk cells (default 8)")
     g.add_argument("--dir", default=None, help="where file sets live (default ~/.cache/...)")
     sizes = "16KiB,1MiB" if standalone else "1MiB"
     g.add_argument("--file-sizes", default=sizes, help=f"file sizes (default {sizes})")
@@ -207,23 +224,55 @@ def _env(items: list[str]) -> dict[str, str]:
     return env
 
 
+# What `disk` runs by default (each file API once, reading: about a minute and a half on 2 cores)
+# and with --full; an option given on the command line wins over either.
+DISK_RUNS = {
+    False: {"workloads": "file-read", "pool_sizes": "8", "duration": "0.75", "warmup": "0.3"},
+    True: {"workloads": "file-read,file-read-chunked,file-write", "pool_sizes": "8,32",
+           "duration": "2", "warmup": "0.5"},
+}  # fmt: skip
+
+
+def _run_workloads(a: argparse.Namespace) -> list[str]:
+    """The workloads of an io, net or sweep run. `--workloads` may name any kind: each name counts
+    for its own kind of cell (a disk or db workload in it stands in for `--disk-workloads` or
+    `--db-workloads`), and a kind that `--only` leaves out may not be named at all."""
+    from workbench.workloads import WORKLOAD_NAMES, workloads_of
+
+    only = "net" if a.command != "io" else a.only
+    runs = {"network": only in ("both", "net", "all"), "disk": only in ("both", "disk", "all"),
+            "db": only in ("db", "all")}  # fmt: skip
+    given = name_list(a.workloads, WORKLOAD_NAMES, "workload") if a.workloads else []
+    fallback = {"network": "http", "disk": getattr(a, "disk_workloads", ""),
+                "db": getattr(a, "db_workloads", "")}  # fmt: skip
+    out: list[str] = []
+    for kind, on in runs.items():
+        names = workloads_of(kind)
+        named = [w for w in given if w in names]
+        if named and not on:
+            raise UsageError(
+                f"--workloads {','.join(named)}: {kind} workloads, which --only {only} does not "
+                f"run (--only {'net' if kind == 'network' else kind} or all does)"
+            )
+        if on:
+            out += named or name_list(fallback[kind], names, f"{kind} workload")
+    return out
+
+
 def io_settings(a: argparse.Namespace) -> IoSettings:
     from workbench.clients import CLIENT_NAMES
     from workbench.models import DEFAULT_MODELS, MODEL_NAMES
-    from workbench.workloads import WORKLOAD_NAMES, workloads_of
+    from workbench.workloads import workloads_of
 
     disk_names = workloads_of("disk")
     if a.command == "disk":
+        for key, value in DISK_RUNS[a.full].items():
+            if getattr(a, key) is None:
+                setattr(a, key, value)
         workloads = name_list(a.workloads, disk_names, "disk workload")
         disk_clients = a.clients
     else:
-        workloads = []
-        if a.command == "net" or a.only in ("both", "net", "all"):
-            workloads += name_list(a.workloads, WORKLOAD_NAMES, "workload")
-        if a.command == "io" and a.only in ("both", "disk", "all"):
-            workloads += name_list(a.disk_workloads, disk_names, "disk workload")
-        if a.command == "io" and a.only in ("db", "all"):
-            workloads += name_list(a.db_workloads, workloads_of("db"), "db workload")
+        workloads = _run_workloads(a)
         disk_clients = getattr(a, "disk_clients", "8")
     sizes = a.file_sizes.split(",")
     return IoSettings(
@@ -241,7 +290,7 @@ def io_settings(a: argparse.Namespace) -> IoSettings:
         chunk=parse_size(a.chunk_size, "--chunk-size"),
         fsync=a.fsync,
         write_budget=parse_size(a.write_budget, "--write-budget"),
-        every_disk_cell=a.command == "disk",
+        disk_cells=("every" if a.full else "each-api") if a.command == "disk" else "io",
         duration=parse_duration(a.duration, "--duration"),
         warmup=parse_duration(a.warmup, "--warmup"),
         warm_limit=None if a.warm_limit is None else parse_duration(a.warm_limit, "--warm-limit"),

@@ -40,7 +40,7 @@ from workbench.cluster.merge import (
     skewed_hosts,
     split_load,
 )
-from workbench.errors import RunFailed, UsageError
+from workbench.errors import RunFailed, UsageError, interrupted
 from workbench.gil.lab import Experiments
 from workbench.harness.cell import READY_TIMEOUT_S, Cell, CellRun, Observer
 from workbench.harness.cell_kinds import kind_of
@@ -200,8 +200,8 @@ class _Dispatch:
 
                 for future in as_completed(list(futures), loop=self.client.loop):
                     self.collect(futures[future], [future])
-        except KeyboardInterrupt:
-            stopped = {"reason": "interrupted (Ctrl-C)", "exit_code": 130}
+        except KeyboardInterrupt as exc:
+            stopped = interrupted(exc)
             self.stop()
         except RunFailed as exc:
             stopped = {"reason": str(exc), "exit_code": 1}

@@ -14,11 +14,11 @@ from typing import Any
 
 from workbench import __version__
 from workbench.children import LineReader, owned_process, read_stderr
-from workbench.errors import RunFailed, UsageError
+from workbench.errors import RunFailed, UsageError, interrupted
 from workbench.gil.claims import CLAIM_NUMBERS, judge
 from workbench.interpreters import check_python, package_path
 from workbench.metadata import machine
-from workbench.results import SCHEMA_VERSION
+from workbench.results import SCHEMA_VERSION, Stopped
 
 EXPERIMENT_TIMEOUT_S = 120.0
 
@@ -87,7 +87,7 @@ def run_lab(
     t0 = time.monotonic()
     verdicts: dict[tuple[str, int], dict[str, Any]] = {}
     info_of = dict(zip(pythons, interpreters, strict=True))
-    stopped: dict[str, Any] | None = None
+    stopped: Stopped | None = None
     pairs = [(python, n) for python in pythons for n in numbers]
     t = time.monotonic()
     try:
@@ -106,8 +106,8 @@ def run_lab(
                 info = info_of[python]
                 info.setdefault("gil_enabled", doc["interpreter"]["gil_enabled"])
                 info.setdefault("details", doc["interpreter"])
-    except KeyboardInterrupt:
-        stopped = {"reason": "interrupted (Ctrl-C)", "exit_code": 130}
+    except KeyboardInterrupt as exc:
+        stopped = interrupted(exc)
     except RunFailed as exc:
         stopped = {"reason": str(exc), "exit_code": 1}
     runs = [

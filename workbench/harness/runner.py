@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from workbench import __version__
-from workbench.errors import RunFailed, UsageError
+from workbench.errors import RunFailed, UsageError, interrupted
 from workbench.harness.cell import Cell, CellRun, Observer, StartAgreement, run_cell
 from workbench.harness.cell_kind_base import Pinning, Prepared
 from workbench.harness.cell_kinds import kind_of
@@ -149,8 +149,8 @@ def run_io(
                             runs[cell].append(run_cell(spec, settings, server, cpus, observer))
                     if round_ == settings.repeat - 1:
                         observer.done(cell, row(cell))
-    except KeyboardInterrupt:
-        stopped = {"reason": "interrupted (Ctrl-C)", "exit_code": 130}
+    except KeyboardInterrupt as exc:
+        stopped = interrupted(exc)
     except RunFailed as exc:
         stopped = {"reason": str(exc), "exit_code": 1}
     return document(plan, [row(c) for c in cells if runs[c]], stopped, {

@@ -53,7 +53,10 @@ class IoSettings:
     chunk: int = 64 * 1024
     fsync: bool = False
     write_budget: int = 2 << 30
-    every_disk_cell: bool = False  # False: plan.DEFAULT_DISK_CELLS; True: every file API that fits
+    # Which (model, file API) pairs the disk cells run: "io" the io command's few
+    # (DEFAULT_DISK_CELLS), "each-api" every file API once on the model it is usually used with
+    # (EACH_FILE_API), "every" every file API on every model it fits (disk --full).
+    disk_cells: str = "io"
     # Db cells (workloads pg-*, redis-*).
     pg_url: str | None = None  # the user's PostgreSQL (None: the run starts its own)
     redis_url: str | None = None  # the user's Redis (None: the run starts its own)

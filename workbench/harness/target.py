@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import urllib.parse
 from dataclasses import replace
 
@@ -55,8 +56,33 @@ def check_target(target: Target, allow_remote: bool, connect_timeout: float = 3.
     reason = "no address"
     for address in addresses:
         try:
-            with socket.create_connection((address.split("%")[0], target.port), connect_timeout):
+            with socket.create_connection(
+                (address.split("%")[0], target.port), connect_timeout
+            ) as s:
+                if target.scheme == "https":
+                    check_certificate(s, target, connect_timeout)
                 return replace(target, address=address)
+        except ssl.SSLError as exc:
+            raise UsageError(f"{target.host}:{target.port}: TLS failed: {exc}") from None
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
-    raise UsageError(f"cannot connect to {target.host}:{target.port}: {reason}")
+    raise UsageError(
+        f"cannot connect to {target.host}:{target.port}: {reason} (is the server up? --url says "
+        "where the load goes)"
+    )
+
+
+def check_certificate(sock: socket.socket, target: Target, timeout: float) -> None:
+    """One TLS handshake as the workers will make it (the same CA, the same name checked), so a
+    certificate that does not verify is one line naming the fix, not a run of failed requests."""
+    context = ssl.create_default_context(cafile=target.ca_file)
+    sock.settimeout(timeout)
+    try:
+        with context.wrap_socket(sock, server_hostname=target.host):
+            pass
+    except ssl.SSLCertVerificationError as exc:
+        trusted = f"the CA in {target.ca_file}" if target.ca_file else "the system's trusted CAs"
+        raise UsageError(
+            f"the certificate of {target.host}:{target.port} did not verify against {trusted} "
+            f"({exc.verify_message}): pass the CA that signed it with --ca-file PATH"
+        ) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from types import TracebackType
 
@@ -66,26 +67,47 @@ class RichObserver(Observer):
         )
 
 
-class NotesObserver(Observer):
-    """No live display (stderr is a pipe or a log), but the slow steps that are not cells still
-    say what they are doing."""
+class LinesObserver(Observer):
+    """No live display (stderr is a pipe or a log file): plain progress lines, at most one every
+    `every_s` seconds (and the last), so a log shows the run moving without drowning in it; the
+    slow steps that are not cells say what they are doing."""
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
+    def __init__(self, console: Console, every_s: float = 5.0) -> None:
+        self.console, self.every_s = console, every_s
+        self.total = self.finished = 0
+        self.started = self.said = time.monotonic()
 
     def note(self, text: str) -> None:
-        self.console.print(text, highlight=False)
+        self.console.print(text, highlight=False, soft_wrap=True)  # one line each, for a log
+
+    def start(self, total: int) -> None:
+        self.total, self.started = total, time.monotonic()
+
+    def cell(self, index: int, cell: Cell, round_: int) -> None:
+        self._say(f"round {round_ + 1}, cell {index + 1} of {self.total}: {cell.label}")
+
+    def done(self, cell: Cell, row: Row) -> None:
+        self.finished += 1
+        rate = format_rate(row["ops_per_s"])
+        last = self.finished == self.total
+        self._say(f"{self.finished} of {self.total} cells done: {cell.label}, {rate} ops/s", last)
+
+    def _say(self, what: str, last: bool = False) -> None:
+        now = time.monotonic()
+        if last or now - self.said >= self.every_s:
+            self.said = now
+            self.note(f"[{now - self.started:.0f} s] {what}")
 
 
 @contextlib.contextmanager
 def progress_on(console: Console, quiet: bool = False) -> Iterator[Observer | None]:
-    """A live display on `console` when it is a terminal and not `quiet`; else only the notes of
-    slow steps (a pipe or a log file gets only those and the final table), or none if `quiet`."""
+    """A live display on `console` when it is a terminal and not `quiet`; else plain progress
+    lines (a pipe or a log file), or none if `quiet`."""
     if quiet:
         yield None
         return
     if not console.is_terminal:
-        yield NotesObserver(console)
+        yield LinesObserver(console)
         return
     with RichObserver(console) as observer:
         yield observer

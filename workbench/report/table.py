@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -23,12 +24,46 @@ def _ms(value: float | None) -> str:
     return f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
 
+# Columns only `--wide` shows, so that the default tables fit a 120-column terminal; the JSON
+# always has every figure. A column of text that says the same on every row moves to the title.
+WIDE_ONLY = frozenset({"files/s", "p99.9 ms", "faults/op", "RSS MB", "spread"})
+# A disk row's p99 is one slow read among thousands: its p50 and CPU per GB tell more.
+WIDE_ONLY_DISK = WIDE_ONLY | {"p99 ms"}
+UNIFORM_TO_TITLE = ("workload", "cache")
+
+
+def _table(title: str) -> Table:
+    # One space between columns and no vertical rules: a rule per column costs what a column does.
+    return Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+                 pad_edge=False, padding=0)  # fmt: skip
+
+
+def narrowed(table: Table, wide: bool, wide_only: frozenset[str] = WIDE_ONLY) -> Table:
+    """The table without its `wide_only` columns, and with its uniform text columns said once in
+    the title, unless `wide`."""
+    if wide:
+        return table
+    kept = []
+    for c in table.columns:
+        name, values = str(c.header), {str(v) for v in c.cells}
+        if name in wide_only:
+            continue
+        if name in UNIFORM_TO_TITLE and len(values) == 1:
+            table.title = f"{table.title} · {values.pop()}"
+            continue
+        kept.append(c)
+    table.columns = kept
+    for c in kept:  # everything but the flags keeps its width; the flags wrap if they must
+        c.no_wrap = str(c.header) != "flags"
+    return table
+
+
 def disk_table(doc: ResultDoc) -> Table:
     """Disk rows, fastest first within each (workload, file size, cache) group."""
     rows = [r for r in doc["results"] if is_disk(r)]
     info = doc["metadata"].get("disk") or {}
     title = f"disk · files on {info.get('filesystem', '?')} under {info.get('root', '?')}"
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = _table(title)
     pythons = pythons_in(rows)
     multi = len(pythons) > 1
     hosts = any(r.get("host") for r in rows)
@@ -83,7 +118,7 @@ def io_table(doc: ResultDoc) -> Table:
     pythons = pythons_in(rows)
     multi = len(pythons) > 1
     hosts = any(r.get("host") for r in rows)
-    table = Table(title=_title(doc), title_justify="left", header_style="bold")
+    table = _table(_title(doc))
     table.add_column("model")
     table.add_column("client")
     if hosts:
@@ -334,11 +369,12 @@ def cluster_notes(doc: ResultDoc) -> list[str]:
     return out
 
 
-def print_io(doc: ResultDoc, console: Console) -> None:
+def print_io(doc: ResultDoc, console: Console, wide: bool = False) -> None:
+    """The tables (their `WIDE_ONLY` columns with `wide`), the notes and the findings."""
     if any(not is_disk(r) for r in doc["results"]):
-        console.print(io_table(doc))
+        console.print(narrowed(io_table(doc), wide))
     if any(is_disk(r) for r in doc["results"]):
-        console.print(disk_table(doc))
+        console.print(narrowed(disk_table(doc), wide, WIDE_ONLY_DISK))
     for line in notes(doc):
         console.print(f"  {line}", highlight=False, markup=False)  # text, not markup
     from workbench.report.findings import findings
