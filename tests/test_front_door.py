@@ -5,6 +5,8 @@ progress lines, and options that do not apply to what is run are refused or hono
 from __future__ import annotations
 
 import io
+import re
+from collections import Counter
 
 import pytest
 from rich.console import Console
@@ -12,9 +14,12 @@ from rich.console import Console
 from workbench.cli import build_parser, main
 from workbench.cli.commands import _expected
 from workbench.cli.options import io_settings
-from workbench.harness.cell import Cell
+from workbench.errors import UsageError
+from workbench.harness.cell import Cell, CellRun
 from workbench.harness.plan import plan_cells
+from workbench.harness.runner import refuse_misconfigured
 from workbench.harness.settings import IoSettings
+from workbench.metrics import Recording, error_kind
 from workbench.report.progress import LinesObserver, progress_on
 from workbench.report.table import print_io
 from workbench.results import ResultDoc
@@ -128,3 +133,31 @@ def test_an_option_for_cells_not_run_is_one_line(capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err.strip()
     assert "--only net or all does" in err
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("errors", "ops", "stops"),
+    [({"tls-verify": 40}, 0, "--ca-file"), ({"refused": 9}, 0, "--url"),
+     ({"auth": 3}, 0, "--pg-url"), ({"tls-verify": 40}, 5, None), ({"reset": 40}, 0, None),
+     ({"refused": 4, "timeout": 1}, 0, None)],
+)  # fmt: skip
+def test_a_first_cell_that_only_failed_for_its_setup_stops_the_run(
+    errors: dict[str, int], ops: int, stops: str | None
+) -> None:
+    """Every operation of the first cell failed with one configuration error: one line naming
+    what fixes it. A model that did badly (some operations, or other errors) is measured."""
+    recording = Recording(ops=ops, errors=Counter(errors))
+    run = CellRun(recording, None, 1.0, {}, None)
+    if stops is None:
+        refuse_misconfigured(run)
+        return
+    with pytest.raises(UsageError, match=re.escape(stops)):
+        refuse_misconfigured(run)
+
+
+def test_authentication_failures_are_named_whichever_driver_raised() -> None:
+    class InvalidPasswordError(Exception):  # asyncpg's name
+        pass
+
+    assert error_kind(InvalidPasswordError("x")) == "auth"
+    assert error_kind(RuntimeError('password authentication failed for user "me"')) == "auth"

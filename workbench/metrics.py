@@ -63,6 +63,9 @@ def error_kind(exc: BaseException) -> str:
         "certificate" in type(e).__name__.lower() for e in chain
     ):
         return "tls-verify"
+    wrapped = " ".join(type(e).__name__ for e in chain).lower()
+    if "authentication" in wrapped or "password" in wrapped or "authentication failed" in str(exc):
+        return "auth"
     if isinstance(exc, TimeoutError):
         return "timeout"
     if isinstance(exc, ConnectionRefusedError):

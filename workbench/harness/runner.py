@@ -106,6 +106,28 @@ def document(
     }
 
 
+# Errors that mean the run was set up wrong, not that a model did badly: with every operation of
+# the first cell failing so, the run stops with what fixes it instead of measuring failures.
+CONFIG_ERRORS = {
+    "tls-verify": "the server's certificate did not verify: pass the CA that signed it with "
+    "--ca-file PATH",
+    "refused": "every connection was refused: is the server up at the address given (--url, "
+    "--pg-url, --redis-url)?",
+    "auth": "the server refused the credentials: check the user and password in --pg-url or "
+    "--redis-url",
+}
+
+
+def refuse_misconfigured(run: CellRun) -> None:
+    """Stop (UsageError) if the first cell's round made no operation and failed only with one
+    configuration error."""
+    errors = run.recording.errors
+    if run.recording.ops == 0 and len(errors) == 1:
+        (kind,) = errors
+        if kind in CONFIG_ERRORS:
+            raise UsageError(f"{CONFIG_ERRORS[kind]} ({errors[kind]:,} operations failed: {kind})")
+
+
 def run_io(
     settings: IoSettings,
     observer: Observer | None = None,
@@ -147,6 +169,8 @@ def run_io(
                         with prepared[kind.name].cell_spec(cell, common) as (spec, server):
                             cpus = kind.client_cpus(pinning)
                             runs[cell].append(run_cell(spec, settings, server, cpus, observer))
+                        if index == 1:
+                            refuse_misconfigured(runs[cell][0])
                     if round_ == settings.repeat - 1:
                         observer.done(cell, row(cell))
     except KeyboardInterrupt as exc:

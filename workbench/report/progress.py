@@ -84,7 +84,9 @@ class LinesObserver(Observer):
         self.total, self.started = total, time.monotonic()
 
     def cell(self, index: int, cell: Cell, round_: int) -> None:
-        self._say(f"round {round_ + 1}, cell {index + 1} of {self.total}: {cell.label}")
+        # `index` counts cells over every round so far, from 1.
+        where = (index - 1) % max(self.total, 1) + 1
+        self._say(f"round {round_ + 1}, cell {where} of {self.total}: {cell.label}")
 
     def done(self, cell: Cell, row: Row) -> None:
         self.finished += 1
