@@ -25,7 +25,8 @@ from scripts import _script
 from workbench.gil.claims import CLAIM_NUMBERS
 from workbench.gil.lab import run_lab
 from workbench.harness.settings import IoSettings
-from workbench.interpreters import discover, find, supported, version_tuple
+from workbench.interpreter_discovery import discover, find
+from workbench.interpreters import supported, version_tuple
 from workbench.report.gil_table import print_gil
 from workbench.report.plots import plot_bars
 from workbench.results import ResultDoc, Row

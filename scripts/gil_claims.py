@@ -18,7 +18,7 @@ from rich.console import Console
 from scripts import _script
 from workbench.gil.claims import CLAIM_NUMBERS
 from workbench.gil.lab import run_lab
-from workbench.interpreters import find
+from workbench.interpreter_discovery import find
 from workbench.report.gil_plot import plot_gil
 from workbench.report.gil_table import print_gil
 from workbench.units import parse_count

@@ -105,7 +105,7 @@ def test_a_spread_cell_splits_its_clients_and_rate_between_the_hosts() -> None:
 
 
 def test_a_cluster_raises_its_own_flags_and_keeps_what_was_measured() -> None:
-    from workbench.cluster.dispatch import Job, Received, cluster_rows
+    from workbench.cluster.cluster_rows import Job, Received, cluster_rows
     from workbench.harness.cell import Observer
     from workbench.harness.runner import plan_run
     from workbench.harness.settings import IoSettings

@@ -15,15 +15,9 @@ from workbench.errors import UsageError
 from workbench.harness.cell import Cell
 from workbench.harness.runner import needs, with_interpreters
 from workbench.harness.trust import flags_for
-from workbench.interpreters import (
-    check_env,
-    env_variants,
-    gil_reenabled,
-    label_of,
-    matches_spec,
-    python_label,
-    resolve,
-)
+from workbench.interpreter_discovery import matches_spec
+from workbench.interpreter_variants import check_env, env_variants, resolve
+from workbench.interpreters import gil_reenabled, label_of, python_label
 from workbench.report.compare import compare_docs
 from workbench.report.table import io_table, notes, print_io
 from workbench.results import cell_key, pythons_in

@@ -16,6 +16,7 @@ import trio
 
 from tests.helpers import skip_io_uring, skip_unless_ci
 from workbench.clients import unavailable
+from workbench.clients import uring_ops as uo
 from workbench.clients import uring_ring as ur
 from workbench.errors import UsageError
 from workbench.harness.runner import on_this_machine
@@ -24,7 +25,7 @@ from workbench.harness.settings import IoSettings
 ECANCELED = -errno.ECANCELED
 
 
-def kinds(steps: list[ur.Step]) -> list[str]:
+def kinds(steps: list[uo.Step]) -> list[str]:
     return [what for what, _, _ in steps]
 
 
@@ -32,13 +33,13 @@ def kinds(steps: list[ur.Step]) -> list[str]:
 
 
 def test_whole_file_read_is_one_round_when_the_first_read_is_short() -> None:
-    op = ur.ReadFile("/f", None)
+    op = uo.ReadFile("/f", None)
     steps = op.steps()
     assert kinds(steps) == ["open", "read", "close"]
     buf, offset = steps[1][1]
-    assert (len(buf), offset) == (ur.FIRST_READ, 0)
-    assert steps[0][2] == ur.IOSQE_IO_LINK
-    assert steps[1][2] == ur.IOSQE_IO_HARDLINK
+    assert (len(buf), offset) == (uo.FIRST_READ, 0)
+    assert steps[0][2] == uo.IOSQE_IO_LINK
+    assert steps[1][2] == uo.IOSQE_IO_HARDLINK
     buf[:5] = b"hello"
     del steps, buf  # the ring drops its views of the buffer before the results come in
     assert op.finish([0, 5, 0]) is True
@@ -46,48 +47,48 @@ def test_whole_file_read_is_one_round_when_the_first_read_is_short() -> None:
 
 
 def test_a_full_read_is_followed_by_a_larger_one_from_where_it_stopped() -> None:
-    op = ur.ReadFile("/f", None)
+    op = uo.ReadFile("/f", None)
     first = op.steps()
-    first[1][1][0][:] = b"a" * ur.FIRST_READ
+    first[1][1][0][:] = b"a" * uo.FIRST_READ
     del first
-    assert op.finish([0, ur.FIRST_READ, 0]) is False  # full: the file may go on
+    assert op.finish([0, uo.FIRST_READ, 0]) is False  # full: the file may go on
     second = op.steps()
     buf, offset = second[1][1]
-    assert (len(buf), offset) == (ur.GROWTH * ur.FIRST_READ, ur.FIRST_READ)
+    assert (len(buf), offset) == (uo.GROWTH * uo.FIRST_READ, uo.FIRST_READ)
     buf[:3] = b"end"
     del second, buf
     assert op.finish([0, 3, 0]) is True
-    assert op.result == b"a" * ur.FIRST_READ + b"end"
+    assert op.result == b"a" * uo.FIRST_READ + b"end"
 
 
 def test_chunked_reads_are_linked_and_a_short_one_cancels_the_rest() -> None:
-    op = ur.ReadFile("/f", 4)
+    op = uo.ReadFile("/f", 4)
     op.steps()[1][1][0][:] = b"abcd"
     assert op.finish([0, 4, 0]) is False  # round 1: one full chunk
     steps = op.steps()  # round 2: GROWTH chunks, from offset 4
-    assert kinds(steps) == ["open", *["read"] * ur.GROWTH, "close"]
-    assert [s[1][1] for s in steps[1:-1]] == [4 + 4 * i for i in range(ur.GROWTH)]
-    flags = [ur.IOSQE_IO_LINK] * ur.GROWTH + [ur.IOSQE_IO_HARDLINK, 0]
+    assert kinds(steps) == ["open", *["read"] * uo.GROWTH, "close"]
+    assert [s[1][1] for s in steps[1:-1]] == [4 + 4 * i for i in range(uo.GROWTH)]
+    flags = [uo.IOSQE_IO_LINK] * uo.GROWTH + [uo.IOSQE_IO_HARDLINK, 0]
     assert [s[2] for s in steps] == flags
     steps[1][1][0][:2] = b"ef"
     del steps
-    assert op.finish([0, 2, *[ECANCELED] * ur.GROWTH]) is True
+    assert op.finish([0, 2, *[ECANCELED] * uo.GROWTH]) is True
     assert op.result == b"abcdef"
 
 
 def test_a_failed_step_is_the_ops_error() -> None:
-    op = ur.ReadFile("/missing", None)
+    op = uo.ReadFile("/missing", None)
     op.steps()
     assert op.finish([-errno.ENOENT, ECANCELED, ECANCELED]) is True
-    assert isinstance(op.error, ur.OpError)
+    assert isinstance(op.error, uo.OpError)
     assert op.error.errno == errno.ENOENT
     assert "open" in str(op.error)
-    w = ur.WriteFile("/f", b"xyz", fsync=True)
+    w = uo.WriteFile("/f", b"xyz", fsync=True)
     assert kinds(w.steps()) == ["open", "write", "fsync", "close"]
     assert w.finish([0, 3, -errno.EIO, 0]) is True
-    assert isinstance(w.error, ur.OpError)
+    assert isinstance(w.error, uo.OpError)
     assert "fsync" in str(w.error)
-    short = ur.WriteFile("/f", b"xyz", fsync=False)
+    short = uo.WriteFile("/f", b"xyz", fsync=False)
     short.steps()
     short.finish([0, 2, 0])
     assert short.error is not None
@@ -109,7 +110,7 @@ def ring() -> Iterator[ur.Ring]:
 
 @pytest.fixture
 def files(tmp_path: Path) -> list[Path]:
-    sizes = [0, 1, 4096, ur.FIRST_READ, ur.FIRST_READ + 1, 300_001]
+    sizes = [0, 1, 4096, uo.FIRST_READ, uo.FIRST_READ + 1, 300_001]
     out = []
     for i, size in enumerate(sizes):
         p = tmp_path / f"f{i}"
@@ -118,8 +119,8 @@ def files(tmp_path: Path) -> list[Path]:
     return out
 
 
-def run_by_hand(ring: ur.Ring, ops: Sequence[ur.FileOp]) -> None:
-    done: list[ur.FileOp] = []
+def run_by_hand(ring: ur.Ring, ops: Sequence[uo.FileOp]) -> None:
+    done: list[uo.FileOp] = []
     for op in ops:
         op.on_done = done.append
         ring.start(op)
@@ -134,7 +135,7 @@ def run_by_hand(ring: ur.Ring, ops: Sequence[ur.FileOp]) -> None:
 def test_ring_reads_files_of_every_size(
     ring: ur.Ring, files: list[Path], chunk: int | None
 ) -> None:
-    ops = [ur.ReadFile(str(p), chunk) for p in files]
+    ops = [uo.ReadFile(str(p), chunk) for p in files]
     run_by_hand(ring, ops)
     for p, op in zip(files, ops, strict=True):
         assert op.error is None
@@ -145,12 +146,12 @@ def test_ring_reads_files_of_every_size(
 
 def test_ring_writes_and_reports_failures(ring: ur.Ring, tmp_path: Path) -> None:
     target = tmp_path / "new"
-    ops: list[ur.FileOp] = [ur.WriteFile(str(target), b"x" * 10_000, fsync=True)]
+    ops: list[uo.FileOp] = [uo.WriteFile(str(target), b"x" * 10_000, fsync=True)]
     run_by_hand(ring, ops)
     assert ops[0].error is None
     assert target.read_bytes() == b"x" * 10_000
-    again = ur.WriteFile(str(target), b"y", fsync=False)  # create-new: it exists now
-    missing = ur.ReadFile(str(tmp_path / "nope"), None)
+    again = uo.WriteFile(str(target), b"y", fsync=False)  # create-new: it exists now
+    missing = uo.ReadFile(str(tmp_path / "nope"), None)
     run_by_hand(ring, [again, missing])
     assert isinstance(again.error, OSError)
     assert again.error.errno == errno.EEXIST
@@ -161,7 +162,7 @@ def test_ring_writes_and_reports_failures(ring: ur.Ring, tmp_path: Path) -> None
 
 
 def test_more_operations_than_slots_wait_for_one(ring: ur.Ring, files: list[Path]) -> None:
-    ops = [ur.ReadFile(str(files[2]), None) for _ in range(ur.SLOTS + 50)]
+    ops = [uo.ReadFile(str(files[2]), None) for _ in range(ur.SLOTS + 50)]
     run_by_hand(ring, ops)
     assert all(op.result == files[2].read_bytes() for op in ops)
     assert len(ring._free) == ur.SLOTS
@@ -179,11 +180,11 @@ def test_asyncio_and_uvloop_drive_the_ring(files: list[Path]) -> None:
         await driver.start()
         try:
             # Concurrent users, and one cancelled while its read is in the kernel.
-            slow = asyncio.ensure_future(driver.perform(ur.ReadFile(str(files[-1]), 1024)))
+            slow = asyncio.ensure_future(driver.perform(uo.ReadFile(str(files[-1]), 1024)))
             await asyncio.sleep(0)
             slow.cancel()
             got = await asyncio.gather(
-                *(driver.perform(ur.ReadFile(str(p), None)) for p in files * 4)
+                *(driver.perform(uo.ReadFile(str(p), None)) for p in files * 4)
             )
             with pytest.raises(asyncio.CancelledError):
                 await slow
@@ -213,12 +214,12 @@ def test_trio_drives_the_ring(files: list[Path], tmp_path: Path) -> None:
                 for i, p in enumerate(files * 4):
 
                     async def read(i: int = i, p: Path = p) -> None:
-                        results[i] = await driver.perform(ur.ReadFile(str(p), 4096))
+                        results[i] = await driver.perform(uo.ReadFile(str(p), 4096))
 
                     nursery.start_soon(read)
             with trio.move_on_after(0):  # cancelled before it could complete
-                await driver.perform(ur.ReadFile(str(files[-1]), None))
-            await driver.perform(ur.WriteFile(str(tmp_path / "w"), b"z" * 5000, fsync=False))
+                await driver.perform(uo.ReadFile(str(files[-1]), None))
+            await driver.perform(uo.WriteFile(str(tmp_path / "w"), b"z" * 5000, fsync=False))
         finally:
             driver.close()
 
@@ -316,17 +317,17 @@ def test_a_busy_kernel_is_retried_and_a_failed_ring_fails_its_operations(
     ring: ur.Ring, files: list[Path]
 ) -> None:
     ring._lu = _Refusing(ring._lu, [errno.EBUSY])
-    later = ur.ReadFile(str(files[2]), None)
+    later = uo.ReadFile(str(files[2]), None)
     run_by_hand(ring, [later])  # "later": kept queued, submitted by the next pump
     assert later.result == files[2].read_bytes()
     ring._lu = _Refusing(ring._lu, [errno.EIO])
-    failed: list[ur.FileOp] = []
-    op = ur.ReadFile(str(files[2]), None)
+    failed: list[uo.FileOp] = []
+    op = uo.ReadFile(str(files[2]), None)
     op.on_done = failed.append
     ring.start(op)
     ring.pump()  # no exception out of the pump: the loop that runs it carries on
     assert failed == [op]
-    assert isinstance(op.error, ur.OpError)
+    assert isinstance(op.error, uo.OpError)
     assert "the ring failed" in str(op.error)
-    with pytest.raises(ur.OpError, match="the ring failed"):
-        ring.start(ur.ReadFile(str(files[2]), None))
+    with pytest.raises(uo.OpError, match="the ring failed"):
+        ring.start(uo.ReadFile(str(files[2]), None))

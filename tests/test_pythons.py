@@ -16,7 +16,8 @@ import pytest
 
 from tests.helpers import run_cli
 from workbench.errors import UsageError
-from workbench.interpreters import SOURCE_ONLY, find, probe
+from workbench.interpreter_discovery import find
+from workbench.interpreters import SOURCE_ONLY, probe
 
 pytestmark = pytest.mark.slow
 

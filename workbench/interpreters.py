@@ -1,15 +1,11 @@
-"""The interpreters that run measurements: this one, or others named with `--python` as a path or
-a version (`3.13`, `3.14t`). One module, so every command finds, checks, prepares and labels them
-the same way.
+"""What an interpreter that runs measurements is, and how it is probed and labelled: this one, or
+others named with `--python`. Its neighbours find them (`interpreter_discovery`), prepare their
+environments (`interpreter_envs`) and cross them with `--env` for a run (`interpreter_variants`),
+each on top of this module, so every command checks and labels them the same way.
 
-- **Discovery** looks where Python users keep interpreters: PATH (`python3.X`, `python3.Xt`),
-  pyenv's versions, uv's managed installs, and any path given.
-- **Probing** runs a few lines under the interpreter: its version and build, whether it is
-  free-threaded, whether the GIL is on at start and after importing each dependency (an extension
-  without free-threading support turns it back on), and which dependencies import.
-- **Preparing** makes a virtual environment for an interpreter under the workbench's cache, with
-  every package the workers need that has a wheel for that build; what could not be installed is
-  listed, and the models and clients that need it are skipped with that reason.
+**Probing** runs a few lines under the interpreter: its version and build, whether it is
+free-threaded, whether the GIL is on at start and after importing each dependency (an extension
+without free-threading support turns it back on), and which dependencies import.
 
 A worker or probe under another interpreter imports this checkout through PYTHONPATH, so the
 workbench itself is never installed there; only its dependencies are.
@@ -17,17 +13,14 @@ workbench itself is never installed there; only its dependencies are.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import itertools
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -245,319 +238,10 @@ def check_python(python: str) -> dict[str, Any]:
     return {k: info[k] for k in ("version", "free_threaded_build", "executable")}
 
 
-# --- discovery -----------------------------------------------------------------------------------
-
-
-def candidates(extra: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
-    """(path, where it was found) for every interpreter worth probing, this one first."""
-    yield sys.executable, "this workbench"
-    for path in extra:
-        yield path, "given"
-    names = ["python3"] + [f"python3.{m}{t}" for m in range(8, 21) for t in ("", "t")]
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
-        if not folder or "/shims" in folder:  # pyenv's shims: listed from pyenv itself
-            continue
-        for name in names:
-            path = os.path.join(folder, name)
-            if os.path.isfile(path) and os.access(path, os.X_OK):
-                yield path, "PATH"
-    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-    for version in sorted(pyenv.glob("*"), key=lambda p: version_tuple(p.name)):
-        for exe in ("python3", "python"):
-            if (version / "bin" / exe).exists():
-                yield str(version / "bin" / exe), "pyenv"
-                break
-    uv = Path(
-        os.environ.get("UV_PYTHON_INSTALL_DIR")
-        or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-        / "uv"
-        / "python"
-    )
-    for install in sorted(uv.glob("*")):
-        found = sorted(install.glob("bin/python3*"), key=lambda p: len(p.name))
-        if found:
-            yield str(found[0]), "uv"
-
-
-@dataclass
-class Found:
-    path: str
-    where: str
-    info: dict[str, Any]
-    prepared: dict[str, Any] | None = None  # its environment's manifest, if one was made
-
-
-def discover(extra: Iterable[str] = (), modules: Sequence[str] = ()) -> list[Found]:
-    """Every interpreter found, once each (by the interpreter it really is), probed; `modules`
-    are imported by the probe (none: a quick look at version and build)."""
-    seen: set[str] = set()
-    out = []
-    for path, where in candidates(extra):
-        try:
-            info = probe(path, modules)
-        except UsageError:
-            if where == "given":
-                raise
-            continue
-        # One interpreter with its own packages: a venv shares its base's binary, not its packages.
-        key = f"{os.path.realpath(info.get('executable') or path)}|{info.get('prefix')}"
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(Found(path, where, info, read_manifest(path)))
-    return out
-
-
-_SPEC = re.compile(r"^(?:python)?(\d+)\.(\d+)(?:\.(\d+))?(t?)$")
-
-
-def is_version_spec(text: str) -> bool:
-    return bool(_SPEC.match(text))
-
-
-def matches_spec(spec: str, info: Mapping[str, Any]) -> bool:
-    """`3.13` is any 3.13.x GIL build, `3.14t` any free-threaded 3.14.x, `3.12.1` that one."""
-    m = _SPEC.match(spec)
-    if m is None:
-        return False
-    want = tuple(int(g) for g in m.groups()[:3] if g is not None)
-    have = version_tuple(str(info.get("version", "")))
-    return have[: len(want)] == want and bool(m.group(4)) == bool(info.get("free_threaded_build"))
-
-
-def find(spec: str) -> str:
-    """The interpreter a `--python` value names: a path (or a name on PATH), or a version
-    matched against the interpreters discovery finds (the newest patch release wins)."""
-    if not is_version_spec(spec):
-        path = spec if os.sep in spec else shutil.which(spec)
-        if path is None or not os.path.exists(path):
-            raise UsageError(
-                f"--python {spec}: no such interpreter (a path, or a version like 3.13)"
-            )
-        return path
-    everything = discover()
-    found = [f for f in everything if matches_spec(spec, f.info)]
-    if not found:
-        known = ", ".join(sorted({tag_of(f.info) for f in everything if supported(f.info)}))
-        raise UsageError(
-            f"--python {spec}: no such interpreter found on PATH, in pyenv or uv "
-            f"(found: {known or 'none'}); give a path instead"
-        )
-    return max(found, key=lambda f: version_tuple(f.info["version"])).path
-
-
 def tag_of(info: Mapping[str, Any]) -> str:
     return str(info["version"]) + ("t" if info.get("free_threaded_build") else "")
-
-
-# --- prepared environments -----------------------------------------------------------------------
 
 
 def cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "workbench" / "pythons"
-
-
-def env_dir(python: str) -> Path:
-    real = os.path.realpath(python)
-    digest = hashlib.sha256(real.encode()).hexdigest()[:10]
-    return cache_root() / f"{Path(real).name}-{digest}"
-
-
-def read_manifest(python: str) -> dict[str, Any] | None:
-    path = env_dir(python) / "workbench-env.json"
-    try:
-        manifest: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return manifest if Path(manifest.get("python", "")).exists() else None
-
-
-def requirements() -> dict[str, str]:
-    """The pip requirement of each worker package, as this workbench's metadata pins it."""
-    from importlib.metadata import PackageNotFoundError, requires
-
-    try:
-        reqs = requires("workbench") or []
-    except PackageNotFoundError:
-        reqs = []
-    pinned = {}
-    for req in reqs:
-        if "extra ==" in req:
-            continue
-        name = re.split(r"[<>=!~;\s\[]", req, maxsplit=1)[0].strip().lower()
-        pinned[name] = req.split(";")[0].strip()
-    return {pkg: pinned.get(pkg, pkg) for pkg in MODULES.values()}
-
-
-def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    """Make (or refresh) the environment for `python`: a venv holding every worker package that
-    installs there. The optional ones only from a wheel (a package with no wheel for this build
-    is listed as not installed, with pip's reason, and the models and clients that need it are
-    skipped); the core ones, without which no worker runs, are compiled if they must be.
-    Returns its manifest."""
-    info = probe(python)
-    require_supported(python, info)
-    where = env_dir(python)
-    venv_python = where / "bin" / "python"
-    if not venv_python.exists():
-        note(f"making a virtual environment for Python {tag_of(info)} in {where}")
-        out = subprocess.run([python, "-m", "venv", "--clear", str(where)], capture_output=True,
-                             text=True, timeout=PIP_TIMEOUT_S, check=False)  # fmt: skip
-        if out.returncode != 0:
-            tail = (out.stderr.strip().splitlines() or ["unknown error"])[-1]
-            raise UsageError(f"cannot make a virtual environment for {python}: {tail}")
-    installed, failed = [], {}
-    wanted = _requirements_by_module()
-    for module, requirement in SOURCE_ONLY.items():
-        del wanted[module]
-        failed[module] = (f"{requirement} builds from source (minutes), so it is not installed "
-                          f"unasked: {venv_python} -m pip install '{requirement}'")  # fmt: skip
-    # First all of a kind in one pip run: the usual case, one resolver run instead of a dozen.
-    # Only when that fails does each package get a run of its own, so that one package with no
-    # wheel for this build leaves the others installed, with pip's reason for it.
-    for kind in ("core", "optional"):
-        group = {m: r for m, r in wanted.items() if (m in CORE) == (kind == "core")}
-        note(f"installing {', '.join(group.values())} for Python {tag_of(info)}")
-        if _pip_install(venv_python, kind, list(group.values())) is None:
-            installed += list(group)
-            continue
-        for module, requirement in group.items():
-            note(f"installing {requirement} for Python {tag_of(info)} on its own")
-            reason = _pip_install(venv_python, kind, [requirement])
-            if reason is None:
-                installed.append(module)
-            else:
-                failed[module] = f"{requirement}: {reason}"
-    manifest = {
-        "python": str(venv_python), "base": os.path.realpath(python), "version": info["version"],
-        "free_threaded": info["free_threaded_build"], "installed": installed, "failed": failed,
-        "prepared_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }  # fmt: skip
-    # Written whole or not at all: a run that finds the manifest trusts the environment.
-    tmp = where / ".workbench-env.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, where / "workbench-env.json")
-    return manifest
-
-
-def _pip_install(venv_python: Path, kind: str, requirements: list[str]) -> str | None:
-    """pip install into the environment; None, or why it failed. The optional packages only from
-    wheels; the core ones, without which no worker runs, are compiled if they must be."""
-    binary = "--prefer-binary" if kind == "core" else "--only-binary=:all:"
-    cmd = [str(venv_python), "-m", "pip", "install", "-q", "--disable-pip-version-check", binary,
-           *requirements]  # fmt: skip
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S,
-                             check=False)  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return f"pip took longer than {PIP_TIMEOUT_S:g}s"
-    return None if out.returncode == 0 else _pip_reason(out.stderr)
-
-
-def _requirements_by_module() -> dict[str, str]:
-    reqs = requirements()
-    return {module: reqs[pkg] for module, pkg in MODULES.items()}
-
-
-def _pip_reason(stderr: str) -> str:
-    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
-    for ln in lines:
-        if ln.startswith("ERROR:"):
-            return ln.removeprefix("ERROR:").strip()[:200]
-    return (lines or ["pip failed"])[-1][:200]
-
-
-# --- resolving --python for a run ----------------------------------------------------------------
-
-
-def resolve(
-    specs: Sequence[str],
-    env: Mapping[str, str],
-    note: Callable[[str], None] = lambda _: None,
-) -> list[Interpreter]:
-    """Every (interpreter, environment) variant a run measures: each `--python` (none: this one),
-    crossed with each `--env KEY=A|B` alternative. An interpreter that lacks the workers' own
-    packages gets its environment prepared first (`note` reports it)."""
-    interpreters = [_ready(find(s), note) for s in specs] if specs else [_this()]
-    out: list[Interpreter] = []
-    for interp in interpreters:
-        for variant_env in env_variants(env):
-            variant = replace(interp, env=tuple(sorted(variant_env.items())))
-            check_env(variant)
-            if variant not in out:
-                out.append(variant)
-    return out
-
-
-def env_variants(env: Mapping[str, str]) -> list[dict[str, str]]:
-    """`--env PYTHON_GIL=0|1` is two runs of every cell, one per value."""
-    keys = list(env)
-    choices = [env[k].split("|") for k in keys]
-    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*choices)]
-
-
-def check_env(variant: Interpreter) -> None:
-    gil = dict(variant.env).get("PYTHON_GIL")
-    if gil is None:
-        return
-    if gil not in ("0", "1"):
-        raise UsageError(f"--env PYTHON_GIL={gil}: it takes 0 or 1 (or 0|1 for both)")
-    if not variant.free_threaded:
-        raise UsageError(
-            f"--env PYTHON_GIL={gil} needs a free-threaded build (3.13t, 3.14t); Python "
-            f"{variant.tag} at {variant.base} has a GIL that cannot be switched"
-        )
-
-
-def _this() -> Interpreter:
-    import sysconfig
-
-    from workbench.metadata import gil_enabled
-
-    return Interpreter(
-        base=sys.executable, executable=sys.executable,
-        version=".".join(map(str, sys.version_info[:3])),
-        implementation=sys.implementation.name.replace("cpython", "CPython"),
-        free_threaded=bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
-        gil_at_start=bool(gil_enabled()),
-        missing=tuple(sorted(_missing_here().items())),
-    )  # fmt: skip
-
-
-def _missing_here() -> dict[str, str]:
-    import importlib.util
-
-    return {m: "not installed" for m in MODULES if importlib.util.find_spec(m) is None}
-
-
-def _ready(python: str, note: Callable[[str], None]) -> Interpreter:
-    """`python` as a run will use it: itself if the workers' core packages import there, else its
-    prepared environment (made now if there is none)."""
-    # Not realpath: a venv's python links to its base interpreter, whose packages differ.
-    if os.path.abspath(python) == os.path.abspath(sys.executable):
-        return _this()
-    info = probe(python, list(MODULES))
-    require_supported(f"--python {python}", info)
-    executable, prepared = python, None
-    if any(info["modules"].values()):
-        manifest = read_manifest(python)
-        if manifest is None:
-            note(f"Python {tag_of(info)} lacks the workers' packages: preparing its environment")
-            manifest = prepare(python, note)
-        executable, prepared = manifest["python"], str(env_dir(python))
-        info = {
-            **probe(executable, list(MODULES)),
-            "free_threaded_build": info["free_threaded_build"],
-        }
-        core_missing = [f"{m}: {info['modules'][m]}" for m in CORE if info["modules"].get(m)]
-        if core_missing:
-            raise UsageError(
-                f"--python {python}: the workers cannot run there ({'; '.join(core_missing)})"
-            )
-    return Interpreter(
-        base=os.path.realpath(python), executable=executable, version=info["version"],
-        implementation=info["implementation"], free_threaded=bool(info["free_threaded_build"]),
-        gil_at_start=bool(info["gil_at_start"]),
-        missing=tuple(sorted((m, r) for m, r in info["modules"].items() if r)), prepared=prepared,
-    )  # fmt: skip

@@ -244,12 +244,12 @@ def cmd_gil(a: argparse.Namespace) -> int:
         if show:
             err.print(f"  measuring {text}", highlight=False)
 
-    from workbench.interpreters import find
+    from workbench.interpreter_discovery import find
 
     pythons = [find(p) for p in a.python] if a.python else [sys.executable]
     experiments = None
     if a.cluster is not None:
-        from workbench.cluster.dispatch import experiments_on_cluster
+        from workbench.cluster.gil_experiments import experiments_on_cluster
 
         # Without --python each host runs the claims under the interpreter its worker runs.
         experiments = experiments_on_cluster(a.cluster, own_python=not a.python)
@@ -342,22 +342,24 @@ def cmd_cluster(a: argparse.Namespace) -> int:
 def cmd_pythons(a: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from workbench import interpreters as interp
+    from workbench.interpreter_discovery import discover, find
+    from workbench.interpreter_envs import env_dir, prepare
+    from workbench.interpreters import MODULES
     from workbench.report.pythons_table import print_pythons
 
     if a.action == "prepare":
         if a.target is None:
             raise UsageError("pythons prepare needs the interpreter: a path or a version (3.13)")
         err = Console(stderr=True)
-        python = interp.find(a.target)
-        manifest = interp.prepare(python, lambda text: err.print(f"  {text}", highlight=False))
+        python = find(a.target)
+        manifest = prepare(python, lambda text: err.print(f"  {text}", highlight=False))
         out = stdout_console(160)
-        out.print(f"prepared: {interp.env_dir(python)} (Python {manifest['version']}"
+        out.print(f"prepared: {env_dir(python)} (Python {manifest['version']}"
                   f"{'t' if manifest['free_threaded'] else ''})", highlight=False)  # fmt: skip
         out.print(f"installed: {', '.join(manifest['installed']) or 'nothing'}", highlight=False)
         for module, reason in manifest["failed"].items():
             out.print(f"not installed: {module}: {reason}", highlight=False)
         return 0
-    found = interp.discover(a.python, list(interp.MODULES))
+    found = discover(a.python, list(MODULES))
     print_pythons(found, stdout_console(200))
     return 0

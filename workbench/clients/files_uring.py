@@ -22,14 +22,8 @@ import sniffio
 
 from workbench.clients.base import ClientContext
 from workbench.clients.files_base import AsyncFileClient
-from workbench.clients.uring_ring import (
-    FIRST_READ,
-    FileOp,
-    ReadFile,
-    Ring,
-    WriteFile,
-    unavailable,
-)
+from workbench.clients.uring_ops import FIRST_READ, FileOp, ReadFile, WriteFile
+from workbench.clients.uring_ring import Ring, unavailable
 from workbench.errors import UsageError
 
 

@@ -21,11 +21,12 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from workbench.cluster import tasks
+from workbench.cluster.cluster_rows import Job, Received, cluster_rows
 from workbench.cluster.engine import (
     Host,
     connect,
@@ -35,18 +36,15 @@ from workbench.cluster.engine import (
     shared_machines,
 )
 from workbench.cluster.merge import (
-    concurrent_on_one_machine,
     merge_spread,
-    skewed_hosts,
     split_load,
 )
 from workbench.errors import RunFailed, UsageError, interrupted
-from workbench.gil.lab import Experiments
-from workbench.harness.cell import READY_TIMEOUT_S, Cell, CellRun, Observer
+from workbench.harness.cell import READY_TIMEOUT_S, CellRun, Observer
 from workbench.harness.cell_kinds import kind_of
 from workbench.harness.runner import RunPlan, document, needs, plan_run, row_of
 from workbench.harness.settings import IoSettings, warm_limit
-from workbench.results import ResultDoc, Row, Stopped
+from workbench.results import ResultDoc, Stopped
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -55,24 +53,6 @@ SPREAD_MARGIN_S = 1.0  # from the last host's "warm" to the common start: room f
 POLL_S = 0.05
 STOP_WAIT_S = 20.0  # after Ctrl-C, how long to wait for the hosts to stop their cells
 CLOCK_SAMPLES = 3
-
-
-@dataclass
-class Job:
-    cell: Cell
-    round_: int
-    key: str
-
-
-@dataclass
-class Received:
-    """What came back for one job: each host's run (several for a spread cell)."""
-
-    runs: list[CellRun] = field(default_factory=list)
-    trust_cpus: dict[str, int] = field(default_factory=dict)
-    lost: list[str] = field(default_factory=list)  # hosts lost under this job
-    given_up: bool = False
-    reruns: list[dict[str, Any]] = field(default_factory=list)  # re-run elsewhere after a loss
 
 
 def clock_offsets(client: Client, hosts: list[Host]) -> dict[str, tuple[float, float]]:
@@ -349,111 +329,3 @@ class _Dispatch:
                 "wall_s": round(wall_s, 3),
             },
         })  # fmt: skip
-
-
-def cluster_rows(
-    plan: RunPlan,
-    jobs: list[Job],
-    received: dict[str, Received],
-    machine_of: dict[str, str],
-    spread: int | None,
-) -> tuple[list[Row], list[dict[str, Any]]]:
-    """The rows of what came back (pure), in the plan's order, with the flags only a cluster
-    raises; and the jobs given up after losing their workers."""
-    rows: list[Row] = []
-    lost: list[dict[str, Any]] = []
-    # Runs measured at once by two workers of one machine.
-    flat = [(key, run) for key, got in received.items() for run in got.runs]
-    facts = [(run.host or "?", machine_of.get(run.host or "?", "?"), run.wall_window)
-             for _, run in flat]  # fmt: skip
-    shared_keys = {flat[i][0] for i in concurrent_on_one_machine(facts)}
-    for i, cell in enumerate(plan.cells):
-        keys = [j.key for j in jobs if j.key.startswith(f"c{i}-") and j.key in received]
-        flags = []
-        given_up = [k for k in keys if received[k].given_up]
-        if given_up:
-            flags.append("worker-lost")
-            lost += [{"cell": cell.label, "job": k, "hosts": received[k].lost} for k in given_up]
-        if any(k in shared_keys for k in keys):
-            flags.append("shared-machine")
-        rows += rows_of(plan, cell, [received[k] for k in keys], flags, spread)
-    return rows, lost
-
-
-def rows_of(
-    plan: RunPlan, cell: Cell, got: list[Received], flags: list[str], spread: int | None
-) -> list[Row]:
-    """A spread cell: one row of the merged runs. Otherwise one row per host that ran it (a row
-    never mixes machines)."""
-    out: list[Row] = []
-    if spread is not None:
-        merged = [merge_spread(g.runs) for g in got if g.runs]
-        if not merged:
-            return out
-        cpus = max(sum(g.trust_cpus.values()) for g in got if g.runs)
-        row = row_of(plan, cell, merged, cpus)
-        row["metadata"] = dict(row["metadata"])
-        per_host = row["metadata"].pop("per_host", [])
-        row["per_host"] = per_host
-        row["host"] = ",".join(str(h["host"]) for h in per_host)
-        if skewed_hosts(per_host):
-            row["flags"].append("window-skew")
-        row["flags"] += flags
-        return [row]
-    by_host: dict[str, list[CellRun]] = {}
-    host_cpus: dict[str, int] = {}
-    for g in got:
-        for run in g.runs:
-            by_host.setdefault(run.host or "?", []).append(run)
-        host_cpus.update(g.trust_cpus)
-    for host in sorted(by_host):
-        row = row_of(plan, cell, by_host[host], host_cpus.get(host, 1))
-        row["host"] = host
-        row["flags"] += flags
-        out.append(row)
-    return out
-
-
-# -- the GIL lab --------------------------------------------------------------------------------
-
-
-def experiments_on_cluster(address: str, own_python: bool) -> Experiments:
-    """A way for the GIL lab to run its experiments on the cluster's hosts, all at once (one per
-    host at a time). With `own_python`, each host runs them under its worker's interpreter;
-    otherwise under the paths given, which every host must have."""
-    require_distributed()
-    target = normalise_address(address)
-
-    @contextlib.contextmanager
-    def run(pairs: list[tuple[str, int]]) -> Iterator[Iterator[Any]]:
-        with connect(target) as client:
-            hosts_of(client, target, [], [] if own_python else sorted({p for p, _ in pairs}))
-            run_id = f"workbench-{uuid.uuid4().hex[:12]}"
-            futures = {
-                client.submit(tasks.experiment_task, None if own_python else python, number,
-                              key=f"{run_id}-g{i}", resources={"cell": 1},
-                              pure=False): (python, number)
-                for i, (python, number) in enumerate(pairs)
-            }  # fmt: skip
-
-            def finished() -> Iterator[Any]:
-                from distributed import as_completed
-
-                for future in as_completed(list(futures), loop=client.loop):
-                    python, number = futures[future]
-                    try:
-                        answer = future.result()
-                    except (RunFailed, UsageError):
-                        raise
-                    except Exception as exc:
-                        reason = f"GIL experiment {number} failed on a host: {exc}"
-                        raise RunFailed(reason) from None
-                    yield python, number, answer["doc"], answer["host"]
-
-            try:
-                yield finished()
-            finally:
-                with contextlib.suppress(Exception):
-                    client.cancel(list(futures), force=True)
-
-    return run

@@ -25,7 +25,8 @@ from workbench.harness.cell_kinds import kind_of
 from workbench.harness.plan import kinds_in, plan_cells, validate
 from workbench.harness.rows import summarise
 from workbench.harness.settings import IoSettings, warm_limit
-from workbench.interpreters import Interpreter, child_env, resolve
+from workbench.interpreter_variants import resolve
+from workbench.interpreters import Interpreter, child_env
 from workbench.metadata import interpreter, machine
 from workbench.models import model_class
 from workbench.results import SCHEMA_VERSION, ResultDoc, Row, Stopped

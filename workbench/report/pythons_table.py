@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from workbench.interpreters import CORE, Found, supported, tag_of
+from workbench.interpreter_discovery import Found
+from workbench.interpreters import CORE, supported, tag_of
 
 
 def availability(modules: dict[str, str | None]) -> tuple[list[str], list[str]]:

@@ -1,0 +1,138 @@
+"""Prepared environments: a virtual environment per interpreter under the workbench's cache, with
+every package the workers need that has a wheel for that build. What could not be installed is
+listed with pip's reason, and the models and clients that need it are skipped with that reason.
+The workbench itself is never installed there: workers import this checkout through PYTHONPATH."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import UsageError
+from workbench.interpreters import (
+    CORE,
+    MODULES,
+    PIP_TIMEOUT_S,
+    SOURCE_ONLY,
+    cache_root,
+    probe,
+    require_supported,
+    tag_of,
+)
+
+
+def env_dir(python: str) -> Path:
+    real = os.path.realpath(python)
+    digest = hashlib.sha256(real.encode()).hexdigest()[:10]
+    return cache_root() / f"{Path(real).name}-{digest}"
+
+
+def read_manifest(python: str) -> dict[str, Any] | None:
+    path = env_dir(python) / "workbench-env.json"
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if Path(manifest.get("python", "")).exists() else None
+
+
+def requirements() -> dict[str, str]:
+    """The pip requirement of each worker package, as this workbench's metadata pins it."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        reqs = requires("workbench") or []
+    except PackageNotFoundError:
+        reqs = []
+    pinned = {}
+    for req in reqs:
+        if "extra ==" in req:
+            continue
+        name = re.split(r"[<>=!~;\s\[]", req, maxsplit=1)[0].strip().lower()
+        pinned[name] = req.split(";")[0].strip()
+    return {pkg: pinned.get(pkg, pkg) for pkg in MODULES.values()}
+
+
+def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Make (or refresh) the environment for `python`: a venv holding every worker package that
+    installs there. The optional ones only from a wheel (a package with no wheel for this build
+    is listed as not installed, with pip's reason, and the models and clients that need it are
+    skipped); the core ones, without which no worker runs, are compiled if they must be.
+    Returns its manifest."""
+    info = probe(python)
+    require_supported(python, info)
+    where = env_dir(python)
+    venv_python = where / "bin" / "python"
+    if not venv_python.exists():
+        note(f"making a virtual environment for Python {tag_of(info)} in {where}")
+        out = subprocess.run([python, "-m", "venv", "--clear", str(where)], capture_output=True,
+                             text=True, timeout=PIP_TIMEOUT_S, check=False)  # fmt: skip
+        if out.returncode != 0:
+            tail = (out.stderr.strip().splitlines() or ["unknown error"])[-1]
+            raise UsageError(f"cannot make a virtual environment for {python}: {tail}")
+    installed, failed = [], {}
+    wanted = _requirements_by_module()
+    for module, requirement in SOURCE_ONLY.items():
+        del wanted[module]
+        failed[module] = (f"{requirement} builds from source (minutes), so it is not installed "
+                          f"unasked: {venv_python} -m pip install '{requirement}'")  # fmt: skip
+    # First all of a kind in one pip run: the usual case, one resolver run instead of a dozen.
+    # Only when that fails does each package get a run of its own, so that one package with no
+    # wheel for this build leaves the others installed, with pip's reason for it.
+    for kind in ("core", "optional"):
+        group = {m: r for m, r in wanted.items() if (m in CORE) == (kind == "core")}
+        note(f"installing {', '.join(group.values())} for Python {tag_of(info)}")
+        if _pip_install(venv_python, kind, list(group.values())) is None:
+            installed += list(group)
+            continue
+        for module, requirement in group.items():
+            note(f"installing {requirement} for Python {tag_of(info)} on its own")
+            reason = _pip_install(venv_python, kind, [requirement])
+            if reason is None:
+                installed.append(module)
+            else:
+                failed[module] = f"{requirement}: {reason}"
+    manifest = {
+        "python": str(venv_python), "base": os.path.realpath(python), "version": info["version"],
+        "free_threaded": info["free_threaded_build"], "installed": installed, "failed": failed,
+        "prepared_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }  # fmt: skip
+    # Written whole or not at all: a run that finds the manifest trusts the environment.
+    tmp = where / ".workbench-env.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, where / "workbench-env.json")
+    return manifest
+
+
+def _pip_install(venv_python: Path, kind: str, requirements: list[str]) -> str | None:
+    """pip install into the environment; None, or why it failed. The optional packages only from
+    wheels; the core ones, without which no worker runs, are compiled if they must be."""
+    binary = "--prefer-binary" if kind == "core" else "--only-binary=:all:"
+    cmd = [str(venv_python), "-m", "pip", "install", "-q", "--disable-pip-version-check", binary,
+           *requirements]  # fmt: skip
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S,
+                             check=False)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return f"pip took longer than {PIP_TIMEOUT_S:g}s"
+    return None if out.returncode == 0 else _pip_reason(out.stderr)
+
+
+def _requirements_by_module() -> dict[str, str]:
+    reqs = requirements()
+    return {module: reqs[pkg] for module, pkg in MODULES.items()}
+
+
+def _pip_reason(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+    for ln in lines:
+        if ln.startswith("ERROR:"):
+            return ln.removeprefix("ERROR:").strip()[:200]
+    return (lines or ["pip failed"])[-1][:200]
