@@ -43,8 +43,10 @@ def servers(f: Figures) -> str:
         f"({fmt(tls_['ratio'], 'x')})."
     )
     if tls_["ratio"] < 1:
-        out += (" The TLS server is the slower one, so an `https` row near that rate is likely "
-                "to carry the `server-bound` flag rather than measure the client.")  # fmt: skip
+        out += (
+            " The TLS server is the slower one, so an `https` row near that rate is likely "
+            "to carry the `server-bound` flag rather than measure the client."
+        )
     return "\n" + wrap(out) + "\n"
 
 
@@ -53,22 +55,28 @@ def disk_bench(f: Figures) -> str:
     c = s["setup"]["constants"]
     checks = s.get("reference_checks") or {}
     mb = s["mb_per_s"]
-    out = [f"What it measured here (`python -m scripts.bench_disk`: warm cache, {c['USERS']} "
-           "users on one event loop, medians of its rounds). fio psync with "
-           f"{s['fio_jobs']} jobs read " + and_list(
-               f"{fmt(mb[k]['fio']['median'], 'int')} MB/s on {spaced(k)} files" for k in mb) + ", "
-           + and_list(f"{fmt(v['fio_over_one_reader'], 'x')}" for v in checks.values())
-           + " one plain Python reader on the same files (the set was read, and checked "
-           "resident with `fincore`, before every fio run). On 1 MiB files the best thread pool "
-           f"({s['threads_cell']}) read {fmt(s['threads_vs_fio_1mib'], 'x')} fio "
-           f"({target(s['threads_vs_fio_1mib'], c['TARGET'], 'x')})"
-           + (": fio's jobs are C loops reading into one buffer, where each Python thread "
-              "allocates a new bytes object per file and takes the GIL to open, read and close "
-              "it." if s["threads_vs_fio_1mib"] < c["TARGET"] else ".")]  # fmt: skip
+    out = [
+        f"What it measured here (`python -m scripts.bench_disk`: warm cache, {c['USERS']} "
+        "users on one event loop, medians of its rounds). fio psync with "
+        f"{s['fio_jobs']} jobs read "
+        + and_list(f"{fmt(mb[k]['fio']['median'], 'int')} MB/s on {spaced(k)} files" for k in mb)
+        + ", "
+        + and_list(f"{fmt(v['fio_over_one_reader'], 'x')}" for v in checks.values())
+        + " one plain Python reader on the same files (the set was read, and checked "
+        "resident with `fincore`, before every fio run). On 1 MiB files the best thread pool "
+        f"({s['threads_cell']}) read {fmt(s['threads_vs_fio_1mib'], 'x')} fio "
+        f"({target(s['threads_vs_fio_1mib'], c['TARGET'], 'x')})"
+        + (
+            ": fio's jobs are C loops reading into one buffer, where each Python thread "
+            "allocates a new bytes object per file and takes the GIL to open, read and close "
+            "it."
+            if s["threads_vs_fio_1mib"] < c["TARGET"]
+            else "."
+        )
+    ]
     pays = []
     for k, u in (s.get("io_uring") or {}).items():
-        goal = (f"; {target(u['x_best_hopping'], c['URING_TARGET'], 'x')}" if k == "16KiB"
-                else "")  # fmt: skip
+        goal = f"; {target(u['x_best_hopping'], c['URING_TARGET'], 'x')}" if k == "16KiB" else ""
         out.append(
             f" On {spaced(k)} files io_uring ({u['io_uring']}) read "
             f"{fmt(u['io_uring_mb_per_s'], 'int')} MB/s, {fmt(u['x_best_hopping'], 'x')} the "
@@ -76,7 +84,7 @@ def disk_bench(f: Figures) -> str:
             f"({u['best_hopping']}, {fmt(u['best_hopping_mb_per_s'], 'int')}{goal}), "
             + and_list(f"{fmt(v, 'x')} {k2}" for k2, v in u["x_others"].items())
             + f", and {fmt(u.get('x_fio_io_uring'), 'x')} fio's own io_uring engine."
-        )  # fmt: skip
+        )
         if u["x_best_hopping"] >= 1.05:
             pays.append(k)
     sizes = list(s.get("io_uring") or {})
@@ -84,6 +92,7 @@ def disk_bench(f: Figures) -> str:
     out.append(
         f" io_uring beat every thread-hopping API by 5% or more on {and_list(map(spaced, pays))}"
         + (f" files, not on {and_list(map(spaced, rest))} files." if rest else " files.")
-        if pays else " io_uring beat no thread-hopping API by 5% or more."
-    )  # fmt: skip
+        if pays
+        else " io_uring beat no thread-hopping API by 5% or more."
+    )
     return "\n" + wrap("".join(out)) + "\n"

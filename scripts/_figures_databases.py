@@ -23,8 +23,10 @@ def databases(f: Figures) -> str:
         "workload and scenario, the fastest row on an event loop against the fastest on threads, "
         "with the ranking's decision between the two."
     )
-    lines = ["| workload · scenario | event loop | ops/s | threads | ops/s | ratio | decided |",
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| workload · scenario | event loop | ops/s | threads | ops/s | ratio | decided |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for key, v in _versus(f).items():
         loop, threads = t[v["loop"]], t[v["threads"]]
         lines.append(
@@ -59,14 +61,18 @@ def _best_of_each(rows: list[Mapping[str, Any]]) -> str:
         top = max((r for r in rows if r["workload"] == workload), key=lambda r: r["ops_per_s"])
         why = ", ".join(f"`{x}`" for x in top["flags"] if x in ("server-bound", "client-bound"))
         reason = "" if top["bound_share"] >= 0.9 else f" ({why or 'no flag says why'})"
-        parts.append(f"{workload} `{top['model']} · {top['client']}` "
-                     f"{fmt(top['bound_share'], 'share')}{reason}")  # fmt: skip
+        parts.append(
+            f"{workload} `{top['model']} · {top['client']}` "
+            f"{fmt(top['bound_share'], 'share')}{reason}"
+        )
     return "; ".join(parts)
 
 
 def databases_row(f: Figures) -> str:
     v = _versus(f)
     decided = [k for k, x in v.items() if x["decided"] == "faster"]
-    return (f"the fastest event-loop row over the fastest threads row: "
-            f"{span([x['ratio'] for x in v.values()], 'x')}; decided faster in {len(decided)} "
-            f"of {len(v)} workload · scenario pairs")  # fmt: skip
+    return (
+        f"the fastest event-loop row over the fastest threads row: "
+        f"{span([x['ratio'] for x in v.values()], 'x')}; decided faster in {len(decided)} "
+        f"of {len(v)} workload · scenario pairs"
+    )

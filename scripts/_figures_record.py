@@ -83,9 +83,10 @@ def view(record: Record, seen: set[str]) -> dict[str, Any]:
     newest = {s: runs[-1] for s, runs in record.items() if runs}
     return {
         "sources": Reads({s: r["figures"] for s, r in newest.items()}, seen),
-        "runs": Reads({s: {k: v for k, v in r.items() if k != "figures"}
-                       for s, r in newest.items()}, seen),
-    }  # fmt: skip
+        "runs": Reads(
+            {s: {k: v for k, v in r.items() if k != "figures"} for s, r in newest.items()}, seen
+        ),
+    }
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -102,8 +103,9 @@ def measured_changes(commit: str, root: Path = ROOT) -> list[str]:
         return [f"the commit {sha} is not an ancestor of HEAD"]
     changed = _git(root, "diff", "--name-only", sha, "--").stdout.split()
     changed += _git(root, "ls-files", "--others", "--exclude-standard").stdout.split()
-    return [f"{path} changed since {sha[:12]}" for path in changed
-            if not path.startswith(NOT_MEASURED)]  # fmt: skip
+    return [
+        f"{path} changed since {sha[:12]}" for path in changed if not path.startswith(NOT_MEASURED)
+    ]
 
 
 def commit_of(root: Path = ROOT) -> str:

@@ -36,8 +36,14 @@ def row_label(row: Mapping[str, Any]) -> str:
 
 def group_of(row: Mapping[str, Any]) -> tuple[Any, ...]:
     """Rows that answer the same question: the same workload, size, cache, latency, scenario."""
-    return (row["workload"], row.get("file_size"), row.get("cache"), row.get("scenario"),
-            row["clients_requested"], row.get("work"))  # fmt: skip
+    return (
+        row["workload"],
+        row.get("file_size"),
+        row.get("cache"),
+        row.get("scenario"),
+        row["clients_requested"],
+        row.get("work"),
+    )
 
 
 def compact_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,20 +52,39 @@ def compact_row(row: Mapping[str, Any]) -> dict[str, Any]:
     lat = row["latency_ms"]
     spread = row["repeats"].get("spread")
     out = {
-        "model": row["model"], "client": row["client"], "workload": row["workload"],
-        "clients_requested": row["clients_requested"], "python": row.get("python"),
-        "ops_per_s": row["ops_per_s"], "ci_pct": _half_pct(ci, rate_of(row)),
-        "clients": row["clients"], "users_warm": row["users_warm"], "errors": row["errors"],
-        "p50_ms": lat.get("p50"), "p99_ms": lat.get("p99"), "p999_ms": lat.get("p999"),
+        "model": row["model"],
+        "client": row["client"],
+        "workload": row["workload"],
+        "clients_requested": row["clients_requested"],
+        "python": row.get("python"),
+        "ops_per_s": row["ops_per_s"],
+        "ci_pct": _half_pct(ci, rate_of(row)),
+        "clients": row["clients"],
+        "users_warm": row["users_warm"],
+        "errors": row["errors"],
+        "p50_ms": lat.get("p50"),
+        "p99_ms": lat.get("p99"),
+        "p999_ms": lat.get("p999"),
         "cpu_us_per_op": row.get("cpu_us_per_op"),
         "server_cpu_pct": _r((row.get("server_cpu_util") or 0) * 100, 1),
-        "peak_rss_mb": row.get("peak_rss_mb"), "flags": row.get("flags", []),
+        "peak_rss_mb": row.get("peak_rss_mb"),
+        "flags": row.get("flags", []),
         "repeats": row["repeats"]["ops_per_s"],
         "spread_pct": None if spread is None else _r(spread * 100, 1),
-    }  # fmt: skip
-    for key in ("file_size", "cache", "scenario", "mb_per_s", "files_per_s", "hop_us",
-                "hops_per_op", "minor_faults_per_op", "cpu_s_per_gb", "bound_ops_per_s",
-                "bound_share"):  # fmt: skip
+    }
+    for key in (
+        "file_size",
+        "cache",
+        "scenario",
+        "mb_per_s",
+        "files_per_s",
+        "hop_us",
+        "hops_per_op",
+        "minor_faults_per_op",
+        "cpu_s_per_gb",
+        "bound_ops_per_s",
+        "bound_share",
+    ):
         if row.get(key) is not None and (key != "mb_per_s" or row.get("file_size")):
             out[key] = row[key]
     return out
@@ -84,9 +109,11 @@ def io_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
         groups.setdefault(group_of(r), []).append(r)
     rank_of = ranks_within(rows, group_of)
     # Each ordered pair of a group decided once; the best row's list says which rows are ≈ it.
-    faster_than = {id(r): [o for o in members if o is not r
-                           and decide(r, o).verdict == FASTER]  # type: ignore[arg-type]
-                   for members in groups.values() for r in members}  # fmt: skip
+    faster_than = {
+        id(r): [o for o in members if o is not r and decide(r, o).verdict == FASTER]  # type: ignore[arg-type]
+        for members in groups.values()
+        for r in members
+    }
     out: dict[str, Any] = {}
     for members in groups.values():
         top = max(members, key=rate_of)
@@ -161,8 +188,14 @@ def file_apis_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     out = io_figures(doc)
     over_pool = {}
     for r in doc["results"]:
-        pool = _by(doc["results"], model="threads", client="os", clients=8,
-                   file_size=r.get("file_size"), cache=r.get("cache"))  # fmt: skip
+        pool = _by(
+            doc["results"],
+            model="threads",
+            client="os",
+            clients=8,
+            file_size=r.get("file_size"),
+            cache=r.get("cache"),
+        )
         if pool:
             over_pool[row_label(r)] = _ratio(r["mb_per_s"], pool[0]["mb_per_s"])
     return {**out, "x_pool_of_8": over_pool}
@@ -172,10 +205,16 @@ def gil_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Each claim's verdict and evidence as printed (the evidence carries its figures)."""
     return {
         "seconds": doc["metadata"].get("seconds"),
-        "claims": {str(c["id"]): {"verdict": c["verdict"], "evidence": c["evidence"],
-                                  "explanation": c.get("explanation"), "seconds": c.get("seconds")}
-                   for c in doc["claims"]},
-    }  # fmt: skip
+        "claims": {
+            str(c["id"]): {
+                "verdict": c["verdict"],
+                "evidence": c["evidence"],
+                "explanation": c.get("explanation"),
+                "seconds": c.get("seconds"),
+            }
+            for c in doc["claims"]
+        },
+    }
 
 
 def summarised(value: Any) -> Any:
@@ -183,8 +222,12 @@ def summarised(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: summarised(v) for k, v in value.items() if k != "metadata"}
     if isinstance(value, list) and value and all(isinstance(v, int | float) for v in value):
-        return {"median": _r(statistics.median(value)), "min": _r(min(value)),
-                "max": _r(max(value)), "runs": value}  # fmt: skip
+        return {
+            "median": _r(statistics.median(value)),
+            "min": _r(min(value)),
+            "max": _r(max(value)),
+            "runs": value,
+        }
     if isinstance(value, list):
         return [summarised(v) for v in value]
     return value
@@ -203,8 +246,9 @@ def bench_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
                 ref = next((c for c in ("fio", "wrk") if c in cells), None)
                 if ref:
                     base = statistics.median(cells[ref])
-                    ratios[part] = {c: _ratio(statistics.median(v), base)
-                                    for c, v in cells.items() if v}  # fmt: skip
+                    ratios[part] = {
+                        c: _ratio(statistics.median(v), base) for c, v in cells.items() if v
+                    }
         if ratios:
             out[f"{key}_over_reference"] = ratios
     return out
@@ -213,8 +257,11 @@ def bench_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
 def stability_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = summarised(doc)
     for cell in out.get("io", []):
-        for key, name in (("cv_between_runs", "cv_pct"), ("cpu_cv_between_runs", "cpu_cv_pct"),
-                          ("half_width", "half_width_pct")):  # fmt: skip
+        for key, name in (
+            ("cv_between_runs", "cv_pct"),
+            ("cpu_cv_between_runs", "cpu_cv_pct"),
+            ("half_width", "half_width_pct"),
+        ):
             if cell.get(key) is not None:
                 cell[name] = _r(cell[key] * 100, 1)
     coverage = out.get("coverage") or {}
@@ -232,8 +279,12 @@ def interpreters_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
         versus = {}
         rows = run["results"]
         for r in _by(rows, model="threads"):
-            loop = _by(rows, model="asyncio", python=r.get("python"),
-                       clients_requested=r["clients_requested"])  # fmt: skip
+            loop = _by(
+                rows,
+                model="asyncio",
+                python=r.get("python"),
+                clients_requested=r["clients_requested"],
+            )
             if loop:
                 key = f"{r.get('python')} · c{r['clients_requested']}"
                 versus[key] = _ratio(r["ops_per_s"], loop[0]["ops_per_s"])
@@ -241,11 +292,12 @@ def interpreters_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
         out["scenarios"][scenario] = fig
     if doc.get("gil"):
         out["gil"] = {
-            run["interpreter"]["version"]: {str(c["id"]): {"verdict": c["verdict"],
-                                                           "evidence": c["evidence"]}
-                                            for c in run["claims"]}
+            run["interpreter"]["version"]: {
+                str(c["id"]): {"verdict": c["verdict"], "evidence": c["evidence"]}
+                for c in run["claims"]
+            }
             for run in doc["gil"]["by_interpreter"]
-        }  # fmt: skip
+        }
     return out
 
 
@@ -253,7 +305,7 @@ def databases_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Every row, and per workload and scenario the best event-loop row against the best row on
     threads, with the ranking's decision between the two."""
     from workbench.models import model_class
-    from workbench.ranking import FASTER, SLOWER, decide
+    from workbench.ranking import SAID, decide
 
     out = io_figures(doc)
     versus: dict[str, Any] = {}
@@ -267,13 +319,17 @@ def databases_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
         loop, thread = max(loops, key=rate_of), max(threads, key=rate_of)
         verdict = decide(loop, thread).verdict
         versus[f"{key[0]} · {key[1]}"] = {
-            "loop": row_label(loop), "threads": row_label(thread),
+            "loop": row_label(loop),
+            "threads": row_label(thread),
             "ratio": _ratio(loop["ops_per_s"], thread["ops_per_s"]),
-            "decided": {FASTER: "faster", SLOWER: "slower"}.get(verdict, "not told apart"),
-        }  # fmt: skip
+            "decided": SAID[verdict],
+        }
     servers = doc["metadata"].get("databases") or {}
-    return {**out, "loop_vs_threads": versus,
-            "servers": {k: v.get("version") for k, v in servers.items()}}  # fmt: skip
+    return {
+        **out,
+        "loop_vs_threads": versus,
+        "servers": {k: v.get("version") for k, v in servers.items()},
+    }
 
 
 REDUCERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
@@ -296,14 +352,18 @@ def setup(source: str) -> dict[str, Any]:
     if source == "sample":
         from workbench.harness import trust
 
-        return {"thresholds": {k: v for k, v in vars(trust).items()
-                               if k.isupper() and isinstance(v, int | float)},
-                "flag_help": dict(trust.ALL_FLAG_HELP)}  # fmt: skip
+        return {
+            "thresholds": {
+                k: v for k, v in vars(trust).items() if k.isupper() and isinstance(v, int | float)
+            },
+            "flag_help": dict(trust.ALL_FLAG_HELP),
+        }
     import importlib
 
     module = importlib.import_module(f"scripts.{source}")
-    constants = {k: v for k, v in vars(module).items()
-                 if k.isupper() and isinstance(v, int | float)}  # fmt: skip
+    constants = {
+        k: v for k, v in vars(module).items() if k.isupper() and isinstance(v, int | float)
+    }
     return {"doc": module.__doc__ or "", "constants": constants}
 
 
@@ -327,5 +387,11 @@ def suite_figures(log: Path, seconds: float) -> dict[str, Any]:
         raise UsageError(f"no pytest summary line in {log}")
     m = found[-1]  # the last summary: the run's own, after any quoted in the output
     failed, passed, skipped = int(m.group(1) or 0), int(m.group(2)), int(m.group(3) or 0)
-    return {"tests": failed + passed + skipped, "passed": passed, "skipped": skipped,
-            "failed": failed, "seconds": seconds, "minutes": round(seconds / 60, 1)}  # fmt: skip
+    return {
+        "tests": failed + passed + skipped,
+        "passed": passed,
+        "skipped": skipped,
+        "failed": failed,
+        "seconds": seconds,
+        "minutes": round(seconds / 60, 1),
+    }

@@ -102,8 +102,10 @@ def status(record: Record, root: Path = ROOT) -> list[str]:
                     stale[name] = measured_changes(run["commit"], root)
                 changed = stale[name]
                 note = f"{len(changed)} measured files changed since" if changed else "current"
-                lines.append(f"{page.relative_to(root)} {m.group(1)}: {name} at "
-                             f"{run['commit'][:12]} ({run['date']}): {note}")  # fmt: skip
+                lines.append(
+                    f"{page.relative_to(root)} {m.group(1)}: {name} at "
+                    f"{run['commit'][:12]} ({run['date']}): {note}"
+                )
     return lines
 
 

@@ -32,8 +32,11 @@ def _asyncio_uvloop(f: Figures) -> str:
     parts = []
     for sc in scenarios:
         clients = next(r["clients_requested"] for r in t.values() if r["scenario"] == sc)
-        speed = and_list(f"{fmt(v['speed_up'], 'x')} with {k.split(' · ')[0]}"
-                         for k, v in pairs.items() if k.endswith(f"· {sc}"))  # fmt: skip
+        speed = and_list(
+            f"{fmt(v['speed_up'], 'x')} with {k.split(' · ')[0]}"
+            for k, v in pairs.items()
+            if k.endswith(f"· {sc}")
+        )
         part = f"{sc}, {clients} clients: uvloop over asyncio {speed}"
         shares = [r for r in t.values() if r["scenario"] == sc and r.get("bound_share")]
         if shares:
@@ -85,12 +88,16 @@ def _file_apis(f: Figures) -> str:
             "one blocking reader": [v for k, v in here.items() if t[k]["model"] == "sync"],
             "io_uring": [v for k, v in here.items() if t[k]["client"] == "io_uring"],
             "the batched hops (`*-path`, `to_thread`)": [
-                v for k, v in here.items() if t[k]["client"].endswith("-path")
-                or t[k]["client"] == "to_thread"],
+                v
+                for k, v in here.items()
+                if t[k]["client"].endswith("-path") or t[k]["client"] == "to_thread"
+            ],
             "the per-call hops (`*-file`, aiofiles)": [
-                v for k, v in here.items() if t[k]["client"].endswith("-file")
-                or t[k]["client"] == "aiofiles"],
-        }  # fmt: skip
+                v
+                for k, v in here.items()
+                if t[k]["client"].endswith("-file") or t[k]["client"] == "aiofiles"
+            ],
+        }
         got = and_list(f"{name} {span(v, 'share')}" for name, v in kinds.items() if v)
         mb = fmt(pool["mb_per_s"], "int") if pool else "-"
         parts.append(
@@ -104,8 +111,10 @@ def _interpreters(f: Figures) -> str:
     first = next(iter(sc.values()))
     pythons = list(dict.fromkeys(r["python"] for r in first["rows"].values()))
     ratios = [v for v in first["threads_over_asyncio"].values() if v is not None]
-    return (f"{and_list(p.split()[0] for p in pythons)}: threads reached {span(ratios, 'share')} "
-            "of asyncio's rate with no work per request (see \"Interpreters side by side\")")  # fmt: skip
+    return (
+        f"{and_list(p.split()[0] for p in pythons)}: threads reached {span(ratios, 'share')} "
+        'of asyncio\'s rate with no work per request (see "Interpreters side by side")'
+    )
 
 
 def _gil(f: Figures) -> str:
@@ -124,12 +133,14 @@ def _stability(f: Figures) -> str:
     same = sum(1 for v in g["tally"].values() if len(v) == 1)
     runs = pairs["decided_per_run"]["runs"]
     goal = s["setup"]["constants"]["COVERAGE_GOAL"]
-    return (f"the GIL lab {len(g['seconds_per_run']['runs'])} times: {same} of "
-            f"{len(g['tally'])} claims gave one verdict every time; {len(s['io'])} raw cells "
-            f"{len(runs)} times: {len(pairs.get('contradicted') or [])} pairs ranked both ways, "
-            f"{span(runs, 'int')} of the {pairs['pairs']} pairs decided per run; the next run "
-            f"inside `±` {cov['covered']} of {cov['tried']} times "
-            f"({target(cov['share'], goal, 'pct0')})")  # fmt: skip
+    return (
+        f"the GIL lab {len(g['seconds_per_run']['runs'])} times: {same} of "
+        f"{len(g['tally'])} claims gave one verdict every time; {len(s['io'])} raw cells "
+        f"{len(runs)} times: {len(pairs.get('contradicted') or [])} pairs ranked both ways, "
+        f"{span(runs, 'int')} of the {pairs['pairs']} pairs decided per run; the next run "
+        f"inside `±` {cov['covered']} of {cov['tried']} times "
+        f"({target(cov['share'], goal, 'pct0')})"
+    )
 
 
 def _network(f: Figures) -> str:
@@ -138,11 +149,13 @@ def _network(f: Figures) -> str:
     cap = {k: v for k, v in s["ops_per_s_over_reference"]["capacity"].items() if k != "wrk"}
     best = max(cap, key=lambda k: cap[k] or 0)
     wrk = s["ops_per_s"]["littles_law"]["wrk"]["median"]
-    return (f"c=100: the best model ({best}) {fmt(s['best_vs_wrk'], 'x')} wrk "
-            f"({target(s['best_vs_wrk'], c['CAPACITY_TARGET'], 'x')}); 500 clients at 20 ms: the "
-            f"best model {fmt(s['best_vs_bound'], 'share')} of N/d "
-            f"({target(s['best_vs_bound'], c['BOUND_TARGET'], 'share')}; wrk itself "
-            f"{fmt(wrk, 'int')} ops/s there)")  # fmt: skip
+    return (
+        f"c=100: the best model ({best}) {fmt(s['best_vs_wrk'], 'x')} wrk "
+        f"({target(s['best_vs_wrk'], c['CAPACITY_TARGET'], 'x')}); 500 clients at 20 ms: the "
+        f"best model {fmt(s['best_vs_bound'], 'share')} of N/d "
+        f"({target(s['best_vs_bound'], c['BOUND_TARGET'], 'share')}; wrk itself "
+        f"{fmt(wrk, 'int')} ops/s there)"
+    )
 
 
 def _disk(f: Figures) -> str:
@@ -151,48 +164,58 @@ def _disk(f: Figures) -> str:
     u = (s.get("io_uring") or {}).get("16KiB") or {}
     checks = s.get("reference_checks") or {}
     reader = and_list(f"{fmt(v['fio_over_one_reader'], 'x')} on {k}" for k, v in checks.items())
-    return (f"fio psync with {s['fio_jobs']} jobs, one per CPU, read {reader} one Python reader; "
-            f"1 MiB warm: the best thread pool {fmt(s['threads_vs_fio_1mib'], 'x')} fio "
-            f"({target(s['threads_vs_fio_1mib'], c['TARGET'], 'x')}); io_uring on 16 KiB "
-            f"{fmt(u.get('x_best_hopping'), 'x')} the best thread-hopping API "
-            f"({target(u.get('x_best_hopping'), c['URING_TARGET'], 'x')})")  # fmt: skip
+    return (
+        f"fio psync with {s['fio_jobs']} jobs, one per CPU, read {reader} one Python reader; "
+        f"1 MiB warm: the best thread pool {fmt(s['threads_vs_fio_1mib'], 'x')} fio "
+        f"({target(s['threads_vs_fio_1mib'], c['TARGET'], 'x')}); io_uring on 16 KiB "
+        f"{fmt(u.get('x_best_hopping'), 'x')} the best thread-hopping API "
+        f"({target(u.get('x_best_hopping'), c['URING_TARGET'], 'x')})"
+    )
 
 
 def _servers(f: Figures) -> str:
     s = source(f, "bench_servers")
     goal = s["setup"]["constants"]["TARGET"]
-    return (f"mock server {fmt(s['ratio'], 'x')} nginx ({target(s['ratio'], goal, 'x')}: "
-            f"{fmt(s['req_per_s']['mock']['median'], 'int')} against "
-            f"{fmt(s['req_per_s']['nginx']['median'], 'int')} req/s, medians of "
-            f"{len(s['req_per_s']['mock']['runs'])}); over TLS {fmt(s['tls']['ratio'], 'x')}")  # fmt: skip
+    return (
+        f"mock server {fmt(s['ratio'], 'x')} nginx ({target(s['ratio'], goal, 'x')}: "
+        f"{fmt(s['req_per_s']['mock']['median'], 'int')} against "
+        f"{fmt(s['req_per_s']['nginx']['median'], 'int')} req/s, medians of "
+        f"{len(s['req_per_s']['mock']['runs'])}); over TLS {fmt(s['tls']['ratio'], 'x')}"
+    )
 
 
 def _overhead(f: Figures) -> str:
     s = source(f, "bench_overhead")
     goal = s["setup"]["constants"]["TARGET"]
     uv = s["cpu_us_per_op"]["uvloop (async loop)"]
-    return (f"recording costs {fmt(s['worst_share'], 'pct')} of a uvloop request at worst "
-            f"({target(s['worst_share'], goal, 'pct0', above=False)}): an empty operation takes "
-            f"{fmt(uv['null_recorded_us']['median'], 'f2')} µs recorded against "
-            f"{fmt(uv['null_bare_us']['median'], 'f2')} µs bare")  # fmt: skip
+    return (
+        f"recording costs {fmt(s['worst_share'], 'pct')} of a uvloop request at worst "
+        f"({target(s['worst_share'], goal, 'pct0', above=False)}): an empty operation takes "
+        f"{fmt(uv['null_recorded_us']['median'], 'f2')} µs recorded against "
+        f"{fmt(uv['null_bare_us']['median'], 'f2')} µs bare"
+    )
 
 
 def _cluster(f: Figures) -> str:
     s = source(f, "bench_cluster")
-    return (f"{s['cells']} cells through a one-worker local Dask cluster: "
-            f"{fmt(s['overhead_median'], 'pct')} of wall time more than here "
-            f"({target(s['overhead_median'], s['target'], 'pct0', above=False)}), about "
-            f"{fmt(s['overhead_ms_per_cell']['median'], 'int')} ms per cell")  # fmt: skip
+    return (
+        f"{s['cells']} cells through a one-worker local Dask cluster: "
+        f"{fmt(s['overhead_median'], 'pct')} of wall time more than here "
+        f"({target(s['overhead_median'], s['target'], 'pct0', above=False)}), about "
+        f"{fmt(s['overhead_ms_per_cell']['median'], 'int')} ms per cell"
+    )
 
 
 def _tls(f: Figures) -> str:
     s, t = source(f, "compare_tls"), rows(f, "compare_tls")
     raw = {k: v for k, v in s["tls_over_http"].items() if k.endswith("raw · https")}
     hand = [r["ops_per_s"] for r in every(t, workload="https-handshake")]
-    return (f"{next(iter(t.values()))['clients_requested']} connections: keep-alive TLS kept "
-            + and_list(f"{fmt(v['x_http'], 'x')} on {k.split(' · ')[0]}" for k, v in raw.items())
-            + f" of plain HTTP's rate with the raw client; a new connection per request gave "
-            f"{span(hand, 'int')} requests/s")  # fmt: skip
+    return (
+        f"{next(iter(t.values()))['clients_requested']} connections: keep-alive TLS kept "
+        + and_list(f"{fmt(v['x_http'], 'x')} on {k.split(' · ')[0]}" for k, v in raw.items())
+        + f" of plain HTTP's rate with the raw client; a new connection per request gave "
+        f"{span(hand, 'int')} requests/s"
+    )
 
 
 SCRIPT_ROWS: dict[str, Cell] = {

@@ -30,7 +30,7 @@ from scripts._figures_text import (
     table,
     wrap,
     wrap_item,
-)  # fmt: skip
+)
 from workbench.units import size_label
 
 
@@ -51,12 +51,33 @@ def sample_brief(f: Figures) -> str:
     s = source(f, "sample")
     st, run = s["settings"], f["runs"]["sample"]
     net = [r for r in rows(f, "sample").values() if not r.get("file_size")]
-    head = ["model", "client", "ops/s", "±", "rank", "× best", "p50 ms", "p99 ms", "CPU µs/op",
-            "flags"]  # fmt: skip
-    body = [[r["model"], r["client"], rate(r), fmt(r["ci_pct"], "pm"), str(r["rank"] or "-"),
-             ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"), fmt(r["p50_ms"], "ms"),
-             fmt(r["p99_ms"], "ms"), fmt(r["cpu_us_per_op"], "f1"), ", ".join(r["flags"])]
-            for r in ranked(net)]  # fmt: skip
+    head = [
+        "model",
+        "client",
+        "ops/s",
+        "±",
+        "rank",
+        "× best",
+        "p50 ms",
+        "p99 ms",
+        "CPU µs/op",
+        "flags",
+    ]
+    body = [
+        [
+            r["model"],
+            r["client"],
+            rate(r),
+            fmt(r["ci_pct"], "pm"),
+            str(r["rank"] or "-"),
+            ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"),
+            fmt(r["p50_ms"], "ms"),
+            fmt(r["p99_ms"], "ms"),
+            fmt(r["cpu_us_per_op"], "f1"),
+            ", ".join(r["flags"]),
+        ]
+        for r in ranked(net)
+    ]
     said = wrap(
         f"`python -m workbench io --clients {st['clients']}` on a {run['machine']['cpu_count']}-core "
         f"VM, Python {s['python']}, {plural(st['repeat'], 'round')} of each cell "
@@ -66,25 +87,78 @@ def sample_brief(f: Figures) -> str:
 
 
 def _net_table(net: list[Row]) -> str:
-    head = ["model", "client", "clients", "ops/s", "±", "rank", "× best", "p50 ms", "p99 ms",
-            "CPU µs/op", "srv CPU", "flags"]  # fmt: skip
-    body = [[r["model"], r["client"], str(r["clients"]), rate(r), fmt(r["ci_pct"], "pm"),
-             str(r["rank"] or "-"), ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"),
-             fmt(r["p50_ms"], "ms"), fmt(r["p99_ms"], "ms"), fmt(r["cpu_us_per_op"], "f1"),
-             f"{r['server_cpu_pct']:.0f}%", ", ".join(r["flags"])]
-            for r in ranked(net)]  # fmt: skip
+    head = [
+        "model",
+        "client",
+        "clients",
+        "ops/s",
+        "±",
+        "rank",
+        "× best",
+        "p50 ms",
+        "p99 ms",
+        "CPU µs/op",
+        "srv CPU",
+        "flags",
+    ]
+    body = [
+        [
+            r["model"],
+            r["client"],
+            str(r["clients"]),
+            rate(r),
+            fmt(r["ci_pct"], "pm"),
+            str(r["rank"] or "-"),
+            ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"),
+            fmt(r["p50_ms"], "ms"),
+            fmt(r["p99_ms"], "ms"),
+            fmt(r["cpu_us_per_op"], "f1"),
+            f"{r['server_cpu_pct']:.0f}%",
+            ", ".join(r["flags"]),
+        ]
+        for r in ranked(net)
+    ]
     return table(head, body, 2, flags=True)
 
 
 def _disk_table(disk: list[Row]) -> str:
-    head = ["model", "client", "workload", "size", "clients", "MB/s", "±", "files/s", "rank",
-            "× best", "p50 ms", "CPU s/GB", "hops/op", "µs/hop", "faults/op"]  # fmt: skip
-    body = [[r["model"], r["client"], r["workload"], size_label(int(r["file_size"])), str(r["clients"]), rate(r),
-             fmt(r["ci_pct"], "pm"), fmt(r.get("files_per_s"), "int"), str(r["rank"] or "-"),
-             ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"), fmt(r["p50_ms"], "ms"),
-             fmt(r.get("cpu_s_per_gb"), "f2"), str(r.get("hops_per_op", 0)),
-             fmt(r.get("hop_us"), "int"), fmt(r.get("minor_faults_per_op"), "int")]
-            for r in ranked(disk)]  # fmt: skip
+    head = [
+        "model",
+        "client",
+        "workload",
+        "size",
+        "clients",
+        "MB/s",
+        "±",
+        "files/s",
+        "rank",
+        "× best",
+        "p50 ms",
+        "CPU s/GB",
+        "hops/op",
+        "µs/hop",
+        "faults/op",
+    ]
+    body = [
+        [
+            r["model"],
+            r["client"],
+            r["workload"],
+            size_label(int(r["file_size"])),
+            str(r["clients"]),
+            rate(r),
+            fmt(r["ci_pct"], "pm"),
+            fmt(r.get("files_per_s"), "int"),
+            str(r["rank"] or "-"),
+            ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"),
+            fmt(r["p50_ms"], "ms"),
+            fmt(r.get("cpu_s_per_gb"), "f2"),
+            str(r.get("hops_per_op", 0)),
+            fmt(r.get("hop_us"), "int"),
+            fmt(r.get("minor_faults_per_op"), "int"),
+        ]
+        for r in ranked(disk)
+    ]
     return table(head, body, 3)
 
 
@@ -95,8 +169,12 @@ def sample(f: Figures) -> str:
     disk = [r for r in table_rows.values() if r.get("file_size")]
     libs = ", ".join(f"{k} {v}" for k, v in s["libraries"].items())
     pin = s.get("pinning") or {}
-    pinned = (f"server pinned to CPU {and_list(map(str, pin['server_cpus']))}, network clients "
-              f"to CPU {and_list(map(str, pin['client_cpus']))}; " if pin else "")  # fmt: skip
+    pinned = (
+        f"server pinned to CPU {and_list(map(str, pin['server_cpus']))}, network clients "
+        f"to CPU {and_list(map(str, pin['client_cpus']))}; "
+        if pin
+        else ""
+    )
     head = wrap(
         f"`python -m workbench io --clients {st['clients']} --json run.json` (Python "
         f"{s['python']}, {libs}; {pinned}{plural(st['repeat'], 'round')} of each cell, {st['warmup']} s "
@@ -106,8 +184,11 @@ def sample(f: Figures) -> str:
     tables = "```\n" + _net_table(net) + "\n\n" + _disk_table(disk) + "\n```\n"
     out: list[str] = []
     errors = [r for r in table_rows.values() if r["errors"]]
-    said = ("every row above had zero errors" if not errors else "errors: " + and_list(
-        f"{label(r)} {r['errors']:,}" for r in errors))  # fmt: skip
+    said = (
+        "every row above had zero errors"
+        if not errors
+        else "errors: " + and_list(f"{label(r)} {r['errors']:,}" for r in errors)
+    )
     out.append(
         f"(The real tables also have the rounds' spread, p99.9, peak RSS and errors; {said}.)"
     )
@@ -134,8 +215,11 @@ def sample(f: Figures) -> str:
             by_rank.setdefault(r["rank"], []).append(r)
     shared = [(k, v) for k, v in sorted(by_rank.items()) if len(v) > 1]
     if shared:
-        out.append(" Rows the rounds could not tell apart share a rank: " + "; ".join(
-            f"{and_list(label(r) for r in v)} (rank {k})" for k, v in shared) + ".")  # fmt: skip
+        out.append(
+            " Rows the rounds could not tell apart share a rank: "
+            + "; ".join(f"{and_list(label(r) for r in v)} (rank {k})" for k, v in shared)
+            + "."
+        )
     noisy = [r for r in ranked(net) if "noisy" in r["flags"] and r["rank"]]
     if noisy:
         out.append(
@@ -144,8 +228,11 @@ def sample(f: Figures) -> str:
             + " were more than 10% apart (`noisy`); more rounds (`--repeat 6`) narrow such rows."
         )
     for r in (r for r in net if "not-warm" in r["flags"]):
-        why = (" (a known upstream connection-pool problem, see \"Scripted comparisons\")"
-               if r["client"] == "httpx" else "")  # fmt: skip
+        why = (
+            ' (a known upstream connection-pool problem, see "Scripted comparisons")'
+            if r["client"] == "httpx"
+            else ""
+        )
         out.append(
             f" `{label(r)}` never warmed up{why}: after {fmt(s['warm_limit_s'], 's')} only "
             f"{r['users_warm']:,} of its {r['clients']:,} users had had one answer, at "
@@ -162,9 +249,13 @@ def _sample_disk(disk: list[Row]) -> str:
     if pool is None or not others:
         return ""
     size_of = size(pool)
-    out = (f" On disk, the other file APIs read cached {size_of} files at " + and_list(
-        f"{fmt(r['mb_per_s'] / pool['mb_per_s'], 'share')} ({r['client']})" for r in others)
-        + " of the thread pool's rate.")  # fmt: skip
+    out = (
+        f" On disk, the other file APIs read cached {size_of} files at "
+        + and_list(
+            f"{fmt(r['mb_per_s'] / pool['mb_per_s'], 'share')} ({r['client']})" for r in others
+        )
+        + " of the thread pool's rate."
+    )
     aio = next((r for r in others if r["client"] == "aiofiles"), None)
     pool_faults = pool.get("minor_faults_per_op") or 0
     if aio and (aio.get("minor_faults_per_op") or 0) >= max(10, 10 * pool_faults):
@@ -179,8 +270,11 @@ def _sample_disk(disk: list[Row]) -> str:
 
 
 def sample_hops(f: Figures) -> str:
-    hops = [f"{fmt(r['hop_us'], 'int')} µs ({r['client']})"
-            for r in ranked(rows(f, "sample").values()) if r.get("hop_us")]  # fmt: skip
+    hops = [
+        f"{fmt(r['hop_us'], 'int')} µs ({r['client']})"
+        for r in ranked(rows(f, "sample").values())
+        if r.get("hop_us")
+    ]
     return (
         "\n"
         + wrap(f"One empty hop to a worker thread cost {and_list(hops)} in the sample run.")
@@ -194,31 +288,48 @@ def tls(f: Figures) -> str:
     st = s["settings"]
     keep = {k: v for k, v in versus.items() if k.endswith("· https")}
     hand = {k: v for k, v in versus.items() if k.endswith("· https-handshake")}
-    out = [f"What TLS cost here (`python -m scripts.compare_tls`: {st['clients']} connections, "
-           f"{plural(st['repeat'], 'round')} of each cell). On keep-alive connections, each row's rate over "
-           "TLS as a share of its plain-HTTP rate, and the client CPU per request TLS added: "]  # fmt: skip
-    out.append(and_list(
-        f"{k.removesuffix(' · https')} {fmt(v['x_http'], 'x')} "
-        f"({'+' if (v['extra_cpu_us'] or 0) >= 0 else ''}{fmt(v['extra_cpu_us'], 'us')} µs)"
-        for k, v in keep.items()) + ".")  # fmt: skip
+    out = [
+        f"What TLS cost here (`python -m scripts.compare_tls`: {st['clients']} connections, "
+        f"{plural(st['repeat'], 'round')} of each cell). On keep-alive connections, each row's rate over "
+        "TLS as a share of its plain-HTTP rate, and the client CPU per request TLS added: "
+    ]
+    out.append(
+        and_list(
+            f"{k.removesuffix(' · https')} {fmt(v['x_http'], 'x')} "
+            f"({'+' if (v['extra_cpu_us'] or 0) >= 0 else ''}{fmt(v['extra_cpu_us'], 'us')} µs)"
+            for k, v in keep.items()
+        )
+        + "."
+    )
     uv = find(t, model="uvloop", client="raw", workload="https")
     aio = find(t, model="asyncio", client="raw", workload="https")
     if uv and aio:
-        verdict = ("uvloop still leads" if faster(uv, aio, t) else "asyncio leads" if
-                   faster(aio, uv, t) else "the rounds do not tell them apart")  # fmt: skip
-        out.append(f" Over TLS uvloop's raw client made {rate(uv)} requests/s and asyncio's "
-                   f"{rate(aio)}: {verdict}.")  # fmt: skip
+        verdict = (
+            "uvloop still leads"
+            if faster(uv, aio, t)
+            else "asyncio leads"
+            if faster(aio, uv, t)
+            else "the rounds do not tell them apart"
+        )
+        out.append(
+            f" Over TLS uvloop's raw client made {rate(uv)} requests/s and asyncio's "
+            f"{rate(aio)}: {verdict}."
+        )
     ref = s.get("handshake_reference") or {}
     if hand:
         per_s = [r["ops_per_s"] for r in every(t, workload="https-handshake")]
         extra = [v["extra_cpu_us"] for v in hand.values()]
-        out.append(f" A new connection per request gave {span(per_s, 'int', ' to ')} requests/s, "
-                   f"{span(extra, 'us', ' to ')} µs more client CPU per request than keep-alive "
-                   "plain HTTP")  # fmt: skip
+        out.append(
+            f" A new connection per request gave {span(per_s, 'int', ' to ')} requests/s, "
+            f"{span(extra, 'us', ' to ')} µs more client CPU per request than keep-alive "
+            "plain HTTP"
+        )
         if ref:
             openssl = " ".join(str(ref.get("openssl", "")).split()[:2])
-            out.append(f"; the reference, a plain loop of handshakes with the standard library's "
-                       f"ssl ({openssl}), spent {fmt(ref['cpu_ms'], 'f2')} ms of CPU on each")  # fmt: skip
+            out.append(
+                f"; the reference, a plain loop of handshakes with the standard library's "
+                f"ssl ({openssl}), spent {fmt(ref['cpu_ms'], 'f2')} ms of CPU on each"
+            )
             if min(extra) >= 500 * ref["cpu_ms"]:
                 out.append(": the handshake, not the model, is the limit there. Reuse connections")
         out.append(".")
@@ -231,8 +342,11 @@ def stability_io(f: Figures) -> str:
     runs = pairs["decided_per_run"]["runs"]
     goal = s["setup"]["constants"]["COVERAGE_GOAL"]
     contra = pairs.get("contradicted") or []
-    held = ("no pair was ranked one way in one run and the other way in another" if not contra
-            else f"{len(contra)} pairs were ranked both ways ({and_list(contra)})")  # fmt: skip
+    held = (
+        "no pair was ranked one way in one run and the other way in another"
+        if not contra
+        else f"{len(contra)} pairs were ranked both ways ({and_list(contra)})"
+    )
     out = [
         f"`python -m scripts.bench_stability` ran {len(cells)} raw cells {len(runs)} times in a "
         "row, each run as `io` runs by default:\n",
@@ -247,13 +361,17 @@ def stability_io(f: Figures) -> str:
     # Steadier: a coefficient of variation at least a tenth below the rate's, not a rounding.
     steadier = [c for c in cells if c["cpu_cv_pct"] < 0.9 * c["cv_pct"]]
     out.append(
-        "- **Between runs** the rates moved by a coefficient of variation of " + and_list(
+        "- **Between runs** the rates moved by a coefficient of variation of "
+        + and_list(
             f"{fmt(c['cv_pct'], 'f1')}% ({c['cell'].split(' · ')[0]}, `±` "
-            f"{fmt(c['half_width_pct'], 'f1')}%)" for c in cells) +
-        "; CPU µs/op by " + and_list(f"{fmt(c['cpu_cv_pct'], 'f1')}%" for c in cells)
+            f"{fmt(c['half_width_pct'], 'f1')}%)"
+            for c in cells
+        )
+        + "; CPU µs/op by "
+        + and_list(f"{fmt(c['cpu_cv_pct'], 'f1')}%" for c in cells)
         + f" in the same order: steadier than the rate by a tenth or more in {len(steadier)} "
         f"of the {len(cells)} cells.\n"
-    )  # fmt: skip
+    )
     return "\n" + "".join(wrap_item(line) for line in out)
 
 
@@ -263,9 +381,14 @@ def stability_gil(f: Figures) -> str:
     n = len(seconds["runs"])
     tally: Mapping[str, Mapping[str, int]] = g["tally"]
     same = all(set(v) == {"holds"} for v in tally.values())
-    said = (f"every claim held in all {n} runs" if same else "; ".join(
-        f"claim {k}: " + ", ".join(f"{verdict} {count}" for verdict, count in v.items())
-        for k, v in tally.items()))  # fmt: skip
+    said = (
+        f"every claim held in all {n} runs"
+        if same
+        else "; ".join(
+            f"claim {k}: " + ", ".join(f"{verdict} {count}" for verdict, count in v.items())
+            for k, v in tally.items()
+        )
+    )
     return (
         "\n"
         + wrap(
@@ -278,9 +401,11 @@ def stability_gil(f: Figures) -> str:
 
 def gil_claims(f: Figures) -> str:
     claims: Mapping[str, Mapping[str, Any]] = source(f, "gil_claims")["claims"]
-    out = ["What the default run of `gil_claims.py` said, claim by claim: the verdict, and the "
-           f"explanation the lab built from its evidence ({fmt(source(f, 'gil_claims')['seconds'], 's')}"
-           " for all of them):\n"]  # fmt: skip
+    out = [
+        "What the default run of `gil_claims.py` said, claim by claim: the verdict, and the "
+        f"explanation the lab built from its evidence ({fmt(source(f, 'gil_claims')['seconds'], 's')}"
+        " for all of them):\n"
+    ]
     for k, c in claims.items():
         out.append(wrap_item(f"- {k}, **{c['verdict']}**: {c.get('explanation') or ''}."))
     return "\n" + wrap_item(out[0]) + "".join(out[1:])
@@ -304,27 +429,37 @@ def interpreters(f: Figures) -> str:
                 th = find(sc["rows"], model="threads", python=p, clients_requested=c)
                 bad = [x for x in ("no-ops", "not-warm") if th and x in th["flags"]]
                 if th and bad:
-                    notes.append(f"{p.split()[0]} at {c:,} clients{' with work' if sc['settings']['work'] else ''}: "
-                                 f"{th['users_warm']:,} of {c:,} threads warm ({', '.join(bad)})")  # fmt: skip
+                    notes.append(
+                        f"{p.split()[0]} at {c:,} clients{' with work' if sc['settings']['work'] else ''}: "
+                        f"{th['users_warm']:,} of {c:,} threads warm ({', '.join(bad)})"
+                    )
             lines.append(f"| {name} | {c:,} | " + " | ".join(cells) + " |")
     uv = [r for r in first["rows"].values() if r["model"] == "uvloop"]
-    text = (f"What `python -m scripts.compare_interpreters` found here under "
-            f"{and_list(p.split()[0] for p in pythons)} ({and_list(sorted({' '.join(p.split()[1:]) for p in pythons}))}; "
-            f"raw client, mock server, {first['settings']['duration']} s windows): threads' rate as "
-            "a share of asyncio's, by interpreter and clients.")  # fmt: skip
+    text = (
+        f"What `python -m scripts.compare_interpreters` found here under "
+        f"{and_list(p.split()[0] for p in pythons)} ({and_list(sorted({' '.join(p.split()[1:]) for p in pythons}))}; "
+        f"raw client, mock server, {first['settings']['duration']} s windows): threads' rate as "
+        "a share of asyncio's, by interpreter and clients."
+    )
     out = "\n" + wrap(text) + "\n\n" + "\n".join(lines) + "\n\n"
     tail = []
     if notes:
         tail.append("Threads that never all warmed up: " + "; ".join(notes) + ".")
     if uv:
-        tail.append(f"uvloop made {span([r['ops_per_s'] for r in uv], 'k', ' to ')} ops/s in "
-                    "that scenario" + _uvloop_lead(uv, first["rows"]) + ".")  # fmt: skip
+        tail.append(
+            f"uvloop made {span([r['ops_per_s'] for r in uv], 'k', ' to ')} ops/s in "
+            "that scenario" + _uvloop_lead(uv, first["rows"]) + "."
+        )
     gil = s.get("gil") or {}
     if gil:
         verdicts = {v: tuple(c["verdict"] for c in claims.values()) for v, claims in gil.items()}
-        tail.append("The GIL lab gave every claim the same verdict under all of them." if len(
-            set(verdicts.values())) == 1 else "The GIL lab's verdicts differed: " + "; ".join(
-            f"{v}: {', '.join(x)}" for v, x in verdicts.items()) + ".")  # fmt: skip
+        tail.append(
+            "The GIL lab gave every claim the same verdict under all of them."
+            if len(set(verdicts.values())) == 1
+            else "The GIL lab's verdicts differed: "
+            + "; ".join(f"{v}: {', '.join(x)}" for v, x in verdicts.items())
+            + "."
+        )
     return out + (wrap(" ".join(tail)) + "\n" if tail else "")
 
 
@@ -333,10 +468,18 @@ def _uvloop_lead(uv: list[Row], table_rows: Mapping[str, Row]) -> str:
     if any(r.get("rank") is None for r in uv):
         return " (one round a cell: the rounds decide nothing between the rows)"
     ahead = sum(
-        faster(r, find(table_rows, model="asyncio", python=r["python"],
-                       clients_requested=r["clients_requested"]), table_rows)
+        faster(
+            r,
+            find(
+                table_rows,
+                model="asyncio",
+                python=r["python"],
+                clients_requested=r["clients_requested"],
+            ),
+            table_rows,
+        )
         for r in uv
-    )  # fmt: skip
+    )
     return f", decidedly ahead of asyncio in {ahead} of its {len(uv)} rows"
 
 

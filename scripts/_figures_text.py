@@ -120,8 +120,10 @@ def table(
     lines = []
     for r in [header, *body]:
         last = len(r) - 1 if flags else -1
-        cells = [c.ljust(w) if i < left or i == last else c.rjust(w)
-                 for i, (c, w) in enumerate(zip(r, widths, strict=True))]  # fmt: skip
+        cells = [
+            c.ljust(w) if i < left or i == last else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
         lines.append(" ".join(cells).rstrip())
     return "\n".join(lines)
 
@@ -143,8 +145,16 @@ def wrap(text: str, width: int = 99) -> str:
 def wrap_item(line: str) -> str:
     """A list item wrapped with its continuation lines indented, as the README writes them."""
     indent = "  " if line.startswith("- ") else ""
-    return textwrap.fill(line.rstrip("\n"), width=99, subsequent_indent=indent,
-                         break_long_words=False, break_on_hyphens=False) + "\n"  # fmt: skip
+    return (
+        textwrap.fill(
+            line.rstrip("\n"),
+            width=99,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        + "\n"
+    )
 
 
 def plural(n: int, word: str) -> str:

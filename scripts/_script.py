@@ -31,8 +31,12 @@ def parser(doc: str) -> argparse.ArgumentParser:
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--quick", action="store_true", help="a smoke run of seconds (what CI runs)")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="where the JSON and plots go (default results/NAME-TIME)")  # fmt: skip
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="where the JSON and plots go (default results/NAME-TIME)",
+    )
     return p
 
 

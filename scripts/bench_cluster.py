@@ -38,8 +38,9 @@ def main() -> int:
     p.add_argument("--duration", type=float, default=2.0, help="each cell's window (s)")
     p.add_argument("--clients", type=int, default=100)
     a = p.parse_args()
-    settings = IoSettings(models=MODELS, libs=["raw"], workloads=WORKLOADS, clients=a.clients,
-                          duration=a.duration)  # fmt: skip
+    settings = IoSettings(
+        models=MODELS, libs=["raw"], workloads=WORKLOADS, clients=a.clients, duration=a.duration
+    )
     if a.quick:  # a smoke run: one workload (4 cells), one round
         settings, a.rounds = replace(_script.quick(settings), workloads=["http"]), 1
     if a.rounds < 1:
@@ -63,8 +64,9 @@ def main() -> int:
                 if errors:
                     raise RunFailed(f"the {where} run had {errors} errors")
     shares = [(c - lo) / c for lo, c in zip(walls["local"], walls["cluster"], strict=True)]
-    per_cell = [(c - lo) / cells * 1000 for lo, c in zip(walls["local"], walls["cluster"],
-                                                       strict=True)]  # fmt: skip
+    per_cell = [
+        (c - lo) / cells * 1000 for lo, c in zip(walls["local"], walls["cluster"], strict=True)
+    ]
     median = statistics.median(shares)
 
     def spread(values: list[float], fmt: str) -> str:
@@ -77,17 +79,26 @@ def main() -> int:
         "cluster: 1 local Dask worker",
         ["run", "wall s, median (range)", "per cell s", "dispatch overhead"],
         [
-            ["local", spread(walls["local"], "{:.2f}"),
-             f"{statistics.median(walls['local']) / cells:.2f}", "-"],
-            ["--cluster", spread(walls["cluster"], "{:.2f}"),
-             f"{statistics.median(walls['cluster']) / cells:.2f}",
-             f"{spread([s * 100 for s in shares], '{:.1f}')} % of wall time, "
-             f"{spread(per_cell, '{:.0f}')} ms per cell"],
+            [
+                "local",
+                spread(walls["local"], "{:.2f}"),
+                f"{statistics.median(walls['local']) / cells:.2f}",
+                "-",
+            ],
+            [
+                "--cluster",
+                spread(walls["cluster"], "{:.2f}"),
+                f"{statistics.median(walls['cluster']) / cells:.2f}",
+                f"{spread([s * 100 for s in shares], '{:.1f}')} % of wall time, "
+                f"{spread(per_cell, '{:.0f}')} ms per cell",
+            ],
         ],
-    )  # fmt: skip
+    )
     verdict = "meets" if median <= TARGET else "MISSES"
-    print(f"dispatch overhead: {median * 100:.1f}% of the cluster run's wall time "
-          f"({verdict} the {TARGET * 100:.0f}% target)")  # fmt: skip
+    print(
+        f"dispatch overhead: {median * 100:.1f}% of the cluster run's wall time "
+        f"({verdict} the {TARGET * 100:.0f}% target)"
+    )
     plots = plot_bars(
         {"wall time": {"local": walls["local"], "--cluster": walls["cluster"]}},
         out / "bench-cluster",

@@ -62,15 +62,25 @@ def fio_mb_per_s(fs: fileset.FileSet, size: int, seconds: float, engine: str = "
     `--opendir` rather than a `--filename` list, which fio refuses past some thousands of names;
     it also reads the set's manifest and marker, two small files among thousands.
     """
-    jobs = ([f"--numjobs={fio_jobs()}"] if engine == "psync"
-            else ["--numjobs=1", f"--iodepth={USERS}"])  # fmt: skip
+    jobs = (
+        [f"--numjobs={fio_jobs()}"] if engine == "psync" else ["--numjobs=1", f"--iodepth={USERS}"]
+    )
     cmd = [
-        require_tool("fio", "fio"), "--name=ref", "--rw=read", f"--ioengine={engine}",
-        f"--bs={size}", *jobs, "--group_reporting", "--thread",
-        "--invalidate=0", "--time_based",
-        f"--runtime={int(seconds * 1000)}ms", "--file_service_type=sequential",
-        f"--opendir={fs.directory}", "--output-format=json",
-    ]  # fmt: skip
+        require_tool("fio", "fio"),
+        "--name=ref",
+        "--rw=read",
+        f"--ioengine={engine}",
+        f"--bs={size}",
+        *jobs,
+        "--group_reporting",
+        "--thread",
+        "--invalidate=0",
+        "--time_based",
+        f"--runtime={int(seconds * 1000)}ms",
+        "--file_service_type=sequential",
+        f"--opendir={fs.directory}",
+        "--output-format=json",
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, check=False)
     if out.returncode != 0:
         raise SystemExit(f"fio failed (exit {out.returncode}): {out.stderr.strip()[-300:]}")
@@ -115,12 +125,14 @@ def uring_verdict(cells: dict[str, list[float]], hops: dict[str, int]) -> dict[s
     others = {k: v for k, v in med.items() if k not in uring and k not in hopping}
     fastest = max({**uring, **hopping, **others}.items(), key=lambda kv: kv[1])[0]
     return {
-        "io_uring": best_uring, "io_uring_mb_per_s": uring[best_uring],
-        "best_hopping": best_hop, "best_hopping_mb_per_s": hopping[best_hop],
+        "io_uring": best_uring,
+        "io_uring_mb_per_s": uring[best_uring],
+        "best_hopping": best_hop,
+        "best_hopping_mb_per_s": hopping[best_hop],
         "x_best_hopping": round(uring[best_uring] / hopping[best_hop], 2),
         "x_others": {k: round(uring[best_uring] / v, 2) for k, v in others.items()},
         "fastest": fastest,
-    }  # fmt: skip
+    }
 
 
 def main() -> int:
@@ -153,10 +165,16 @@ def main() -> int:
     for size in sizes:
         fs = fileset.generate(root, max(16, set_bytes // size), (size,))
         settings = IoSettings(
-            models=models, workloads=["file-read"], duration=a.seconds, warmup=0.5,
-            file_sizes=[size], file_set_bytes=set_bytes, disk_cells="every", pool_sizes=[8, 32],
+            models=models,
+            workloads=["file-read"],
+            duration=a.seconds,
+            warmup=0.5,
+            file_sizes=[size],
+            file_set_bytes=set_bytes,
+            disk_cells="every",
+            pool_sizes=[8, 32],
             disk_clients=USERS,
-        )  # fmt: skip
+        )
         ref: list[float] = []
         ref_uring: list[float] = []
         resident: list[float | None] = []
@@ -180,26 +198,45 @@ def main() -> int:
         reader_med = statistics.median(reader)
         cached = [r for r in resident if r is not None]
         if cached and min(cached) < 0.99:
-            print(f"{size_label(size)}: only {min(cached):.0%} of the set was in the page cache "
-                  "before a fio run: fio read from the disk")  # fmt: skip
+            print(
+                f"{size_label(size)}: only {min(cached):.0%} of the set was in the page cache "
+                "before a fio run: fio read from the disk"
+            )
         if ref_med < reader_med:
-            print(f"{size_label(size)}: fio psync ({ref_med:,.0f} MB/s) read less than one plain "
-                  f"Python reader ({reader_med:,.0f} MB/s): the reference is suspect")  # fmt: skip
+            print(
+                f"{size_label(size)}: fio psync ({ref_med:,.0f} MB/s) read less than one plain "
+                f"Python reader ({reader_med:,.0f} MB/s): the reference is suspect"
+            )
         where = fileset.filesystem_of(fs.directory)
-        rows = [[f"fio psync, {fio_jobs()} job(s)", fmt(ref), "1.00", f"{ref_med / uring_med:.2f}"],
-                [f"fio io_uring, 1 job, iodepth {USERS}", fmt(ref_uring),
-                 f"{uring_med / ref_med:.2f}", "1.00"],
-                ["one Python reader, open/read/close (check)", fmt(reader),
-                 f"{reader_med / ref_med:.2f}", f"{reader_med / uring_med:.2f}"]]  # fmt: skip
+        rows = [
+            [f"fio psync, {fio_jobs()} job(s)", fmt(ref), "1.00", f"{ref_med / uring_med:.2f}"],
+            [
+                f"fio io_uring, 1 job, iodepth {USERS}",
+                fmt(ref_uring),
+                f"{uring_med / ref_med:.2f}",
+                "1.00",
+            ],
+            [
+                "one Python reader, open/read/close (check)",
+                fmt(reader),
+                f"{reader_med / ref_med:.2f}",
+                f"{reader_med / uring_med:.2f}",
+            ],
+        ]
         for key, rates in sorted(cells.items(), key=lambda kv: -statistics.median(kv[1])):
             ratio = statistics.median(rates) / ref_med
-            rows.append([key, fmt(rates), f"{ratio:.2f}",
-                         f"{statistics.median(rates) / uring_med:.2f}"])  # fmt: skip
+            rows.append(
+                [key, fmt(rates), f"{ratio:.2f}", f"{statistics.median(rates) / uring_med:.2f}"]
+            )
             plot.setdefault(key, {})[size_label(size)] = [r / ref_med for r in rates]
             if size == 1 << 20 and key.startswith("os on threads") and ratio > (threads_ratio or 0):
                 threads_ratio, threads_cell = ratio, key
-        figures[size_label(size)] = {"fio": ref, "fio io_uring": ref_uring,
-                                     "one Python reader": reader, **cells}  # fmt: skip
+        figures[size_label(size)] = {
+            "fio": ref,
+            "fio io_uring": ref_uring,
+            "one Python reader": reader,
+            **cells,
+        }
         checks[size_label(size)] = {
             "resident_before_fio": resident,
             "fio_over_one_reader": round(ref_med / reader_med, 3),
@@ -207,9 +244,14 @@ def main() -> int:
         _script.table(
             f"{size_label(size)} files, warm cache, {len(fs.files)} files on {where}; "
             f"{a.rounds} round(s) of {a.seconds:g}s",
-            ["file API on model (concurrency)", "MB/s: median ±spread (rounds)", "× fio psync",
-             "× fio io_uring"], rows,
-        )  # fmt: skip
+            [
+                "file API on model (concurrency)",
+                "MB/s: median ±spread (rounds)",
+                "× fio psync",
+                "× fio io_uring",
+            ],
+            rows,
+        )
         found = uring_verdict(cells, hops)
         if found is not None:
             found["x_fio_io_uring"] = round(found["io_uring_mb_per_s"] / uring_med, 2)
@@ -224,21 +266,27 @@ def main() -> int:
     if threads_ratio is not None:
         verdict = "meets" if threads_ratio >= TARGET else "MISSES"
         missed += [] if threads_ratio >= TARGET else ["threads"]
-        print(f"best thread pool ({threads_cell}) vs fio ({fio_jobs()} job(s)) on 1 MiB warm "
-              f"reads: {threads_ratio:.2f}x ({verdict} the {TARGET:g}x target)")  # fmt: skip
+        print(
+            f"best thread pool ({threads_cell}) vs fio ({fio_jobs()} job(s)) on 1 MiB warm "
+            f"reads: {threads_ratio:.2f}x ({verdict} the {TARGET:g}x target)"
+        )
     small = uring.get(size_label(16 * 1024))
     if small is not None:
         x = small["x_best_hopping"]
         missed += [] if x >= URING_TARGET else ["io_uring"]
         said = "meets" if x >= URING_TARGET else "MISSES"
-        print(f"io_uring vs the best thread-hopping async API on 16 KiB warm reads: {x:.2f}x "
-              f"({said} the {URING_TARGET:g}x target)")  # fmt: skip
+        print(
+            f"io_uring vs the best thread-hopping async API on 16 KiB warm reads: {x:.2f}x "
+            f"({said} the {URING_TARGET:g}x target)"
+        )
     plots = plot_bars(
-        plot, out / "bench-disk", log=True,
+        plot,
+        out / "bench-disk",
+        log=True,
         xlabel="MB/s as a multiple of fio's on the same files (log scale; whiskers: rounds)",
         title=f"file APIs against fio (psync, {fio_jobs()} job(s), bs = file size), warm cache",
         lines={"fio = 1": 1.0},
-    )  # fmt: skip
+    )
     doc = {"kind": "bench-disk", "mb_per_s": figures, "threads_vs_fio_1mib": threads_ratio,
            "threads_cell": threads_cell, "fio_jobs": fio_jobs(), "io_uring": uring,
            "reference_checks": checks,

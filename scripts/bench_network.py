@@ -36,9 +36,14 @@ def measure(
     server_util: dict[str, float] = {}
     bounds: dict[str, float] = {}  # per model: `sync` is one client whatever N says
     settings = IoSettings(
-        models=models, libs=["raw"], clients=clients, duration=seconds, warmup=warmup,
-        latency=latency, body_size=64,
-    )  # fmt: skip
+        models=models,
+        libs=["raw"],
+        clients=clients,
+        duration=seconds,
+        warmup=warmup,
+        latency=latency,
+        body_size=64,
+    )
     with run_server("http", cpus=server_cpus, latency=latency, body_size=64) as server:
         for _ in range(rounds):
             ref.append(wrk(server.url, clients, seconds, load_cpus))
@@ -52,9 +57,14 @@ def measure(
 
 
 def report(
-    title: str, ref: list[float], by_model: dict[str, list[float]], util: dict[str, float],
-    bounds: dict[str, float] | None, plot: dict[str, dict[str, list[float]]], series: str,
-) -> float:  # fmt: skip
+    title: str,
+    ref: list[float],
+    by_model: dict[str, list[float]],
+    util: dict[str, float],
+    bounds: dict[str, float] | None,
+    plot: dict[str, dict[str, list[float]]],
+    series: str,
+) -> float:
     """Print one part as a table, add its per-round ratios to `plot`; return the best ratio.
     Each rate is a multiple of wrk's, or with `bounds` a share of that row's own N/d."""
     ref_med = median_spread(ref)[0]
@@ -100,8 +110,13 @@ def main() -> int:
     capacity = f"c={a.clients}: × wrk"
     best_cap = report(
         f"capacity: c={a.clients}, no latency, {a.rounds} rounds of {a.seconds:g}s, medians",
-        ref, by_model, util, None, plot, capacity,
-    )  # fmt: skip
+        ref,
+        by_model,
+        util,
+        None,
+        plot,
+        capacity,
+    )
     figures = {"capacity": {"wrk": ref, **by_model}}
     ref, by_model, util, bounds = measure(
         models, a.bound_clients, a.seconds, a.rounds, a.latency, warmup
@@ -110,24 +125,42 @@ def main() -> int:
     best_bound = report(
         f"Little's law: c={a.bound_clients}, latency {a.latency * 1000:g} ms, "
         f"bound N/d = {bound:,.0f} ops/s",
-        ref, by_model, util, bounds, plot, f"c={a.bound_clients}, {a.latency * 1000:g} ms: of N/d",
-    )  # fmt: skip
+        ref,
+        by_model,
+        util,
+        bounds,
+        plot,
+        f"c={a.bound_clients}, {a.latency * 1000:g} ms: of N/d",
+    )
     figures["littles_law"] = {"wrk": ref, **by_model}
     ok_cap = best_cap >= CAPACITY_TARGET
     ok_bound = best_bound >= BOUND_TARGET
-    print(f"best model vs wrk: {best_cap:.3f}x "
-          f"({'meets' if ok_cap else 'MISSES'} the {CAPACITY_TARGET}x target)")  # fmt: skip
-    print(f"best model vs N/d: {best_bound:.3f} "
-          f"({'meets' if ok_bound else 'MISSES'} the {BOUND_TARGET} target)")  # fmt: skip
+    print(
+        f"best model vs wrk: {best_cap:.3f}x "
+        f"({'meets' if ok_cap else 'MISSES'} the {CAPACITY_TARGET}x target)"
+    )
+    print(
+        f"best model vs N/d: {best_bound:.3f} "
+        f"({'meets' if ok_bound else 'MISSES'} the {BOUND_TARGET} target)"
+    )
     plots = plot_bars(
-        plot, out / "bench-network",
+        plot,
+        out / "bench-network",
         xlabel="ratio (whiskers: range over rounds)",
         title="raw clients against wrk (capacity) and against N/d (Little's law)",
-        lines={f"target {CAPACITY_TARGET}x wrk": CAPACITY_TARGET,
-               f"target {BOUND_TARGET} of N/d": BOUND_TARGET, "wrk / N/d = 1": 1.0},
-    )  # fmt: skip
-    doc = {"kind": "bench-network", "ops_per_s": figures, "best_vs_wrk": best_cap,
-           "best_vs_bound": best_bound, "metadata": _script.run_metadata(["wrk"])}  # fmt: skip
+        lines={
+            f"target {CAPACITY_TARGET}x wrk": CAPACITY_TARGET,
+            f"target {BOUND_TARGET} of N/d": BOUND_TARGET,
+            "wrk / N/d = 1": 1.0,
+        },
+    )
+    doc = {
+        "kind": "bench-network",
+        "ops_per_s": figures,
+        "best_vs_wrk": best_cap,
+        "best_vs_bound": best_bound,
+        "metadata": _script.run_metadata(["wrk"]),
+    }
     _script.save(out, "bench-network", doc, plots)
     return 0 if a.quick or (ok_cap and ok_bound) else 1
 

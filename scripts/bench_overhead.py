@@ -186,37 +186,64 @@ def main() -> int:
             real_bare, real_rec = (statistics.median(real[k]) for k in (False, True))
             share = cost / real_rec
             worst = max(worst, share)
-            rows.append([
-                name, f"{cost:.3f}", _spread(null[False]), _spread(null[True]),
-                _spread(real[False]), _spread(real[True]), f"{real_rec - real_bare:+.2f}",
-                f"{share * 100:.2f}%",
-            ])  # fmt: skip
+            rows.append(
+                [
+                    name,
+                    f"{cost:.3f}",
+                    _spread(null[False]),
+                    _spread(null[True]),
+                    _spread(real[False]),
+                    _spread(real[True]),
+                    f"{real_rec - real_bare:+.2f}",
+                    f"{share * 100:.2f}%",
+                ]
+            )
             # Per round: that round's recorded-minus-bare null cost over the real op's median.
-            plot[name] = {"recording, % of a real op": [
-                (r - b) / real_rec * 100 for r, b in zip(null[True], null[False], strict=True)
-            ]}  # fmt: skip
+            plot[name] = {
+                "recording, % of a real op": [
+                    (r - b) / real_rec * 100 for r, b in zip(null[True], null[False], strict=True)
+                ]
+            }
             figures[name] = {
-                "null_bare_us": null[False], "null_recorded_us": null[True],
-                "real_bare_us": real[False], "real_recorded_us": real[True],
-            }  # fmt: skip
+                "null_bare_us": null[False],
+                "null_recorded_us": null[True],
+                "real_bare_us": real[False],
+                "real_recorded_us": real[True],
+            }
     _script.table(
         f"{a.rounds} interleaved rounds; null ops: {null_n:,}; real ops: {a.users} users x "
         f"{a.ops} ops; client CPU {sorted(client_cpus)}, server CPU {sorted(server_cpus)}",
-        ["loop", "recording µs/op", "null bare", "null recorded", "real bare", "real recorded",
-         "real A/B µs", "share of a real op"],
+        [
+            "loop",
+            "recording µs/op",
+            "null bare",
+            "null recorded",
+            "real bare",
+            "real recorded",
+            "real A/B µs",
+            "share of a real op",
+        ],
         rows,
-    )  # fmt: skip
-    print(f"histogram build after the window: {histogram_cost(200_000) * 1e6:.3f} µs/op "
-          "(outside the measured CPU)")  # fmt: skip
+    )
+    print(
+        f"histogram build after the window: {histogram_cost(200_000) * 1e6:.3f} µs/op "
+        "(outside the measured CPU)"
+    )
     verdict = "meets" if worst <= TARGET else "MISSES"
     print(f"worst recording share: {worst * 100:.2f}% ({verdict} the {TARGET * 100:.0f}% target)")
     plots = plot_bars(
-        plot, out / "bench-overhead", lines={f"target {TARGET * 100:.0f}%": TARGET * 100},
+        plot,
+        out / "bench-overhead",
+        lines={f"target {TARGET * 100:.0f}%": TARGET * 100},
         xlabel="CPU the recording adds, % of a real operation's (whiskers: range over rounds)",
         title="what recording latencies costs, per operation",
-    )  # fmt: skip
-    doc = {"kind": "bench-overhead", "cpu_us_per_op": figures, "worst_share": worst,
-           "metadata": _script.run_metadata()}  # fmt: skip
+    )
+    doc = {
+        "kind": "bench-overhead",
+        "cpu_us_per_op": figures,
+        "worst_share": worst,
+        "metadata": _script.run_metadata(),
+    }
     _script.save(out, "bench-overhead", doc, plots)
     return 0 if a.quick or worst <= TARGET else 1
 

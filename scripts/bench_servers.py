@@ -97,10 +97,11 @@ def main() -> int:
         files = make_ca(Path(d))
         tls_args = ["--tls", "--tls-cert", str(files.cert), "--tls-key", str(files.key)]
         with (
-            run_server("http", cpus=server_cpus, body_size=64, loop=a.loop,
-                       extra_args=tls_args) as server,
+            run_server(
+                "http", cpus=server_cpus, body_size=64, loop=a.loop, extra_args=tls_args
+            ) as server,
             nginx(server_cpus, files) as nginx_url,
-        ):  # fmt: skip
+        ):
             for _ in range(a.runs):
                 tls_mock.append(wrk(server.url, a.connections, a.seconds, load_cpus))
                 tls_ref.append(wrk(nginx_url, a.connections, a.seconds, load_cpus))
@@ -110,22 +111,27 @@ def main() -> int:
         f"wrk -t1 -c{a.connections} -d{a.seconds:g}s, server on CPU {sorted(server_cpus)}, "
         f"wrk on CPU {sorted(load_cpus)}, {a.runs} run(s) each",
         ["server", "req/s: median ±spread (runs)", "× nginx"],
-        [[f"mock server ({a.loop})", fmt(mock), f"{ratio:.2f}"],
-         ["nginx (1 worker)", fmt(ref), "1.00"],
-         [f"mock server ({a.loop}), TLS", fmt(tls_mock), f"{tls_ratio:.2f}"],
-         ["nginx (1 worker), TLS", fmt(tls_ref), "1.00"]],
-    )  # fmt: skip
+        [
+            [f"mock server ({a.loop})", fmt(mock), f"{ratio:.2f}"],
+            ["nginx (1 worker)", fmt(ref), "1.00"],
+            [f"mock server ({a.loop}), TLS", fmt(tls_mock), f"{tls_ratio:.2f}"],
+            ["nginx (1 worker), TLS", fmt(tls_ref), "1.00"],
+        ],
+    )
     print(f"TLS (keep-alive): mock/nginx {tls_ratio:.2f}x")
     verdict = "meets" if ratio >= TARGET else "MISSES"
     print(f"ratio mock/nginx: {ratio:.2f}x ({verdict} the {TARGET}x target)")
     nginx_med = median_spread(ref)[0]
     plots = plot_bars(
-        {f"mock server ({a.loop})": {"× nginx": [m / nginx_med for m in mock]},
-         "nginx (1 worker)": {"× nginx": [r / nginx_med for r in ref]}},
-        out / "bench-servers", lines={f"target {TARGET}x nginx": TARGET},
+        {
+            f"mock server ({a.loop})": {"× nginx": [m / nginx_med for m in mock]},
+            "nginx (1 worker)": {"× nginx": [r / nginx_med for r in ref]},
+        },
+        out / "bench-servers",
+        lines={f"target {TARGET}x nginx": TARGET},
         xlabel="requests per second as a multiple of nginx's (whiskers: range over runs)",
         title=f"mock HTTP server against nginx under wrk -c{a.connections}",
-    )  # fmt: skip
+    )
     doc = {"kind": "bench-servers", "req_per_s": {"mock": mock, "nginx": ref}, "ratio": ratio,
            "tls": {"req_per_s": {"mock": tls_mock, "nginx": tls_ref}, "ratio": tls_ratio},
            "metadata": _script.run_metadata(["wrk", "nginx"])}  # fmt: skip

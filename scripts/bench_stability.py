@@ -57,8 +57,9 @@ def main() -> int:
         raise UsageError("--gil-runs, --io-runs and --clients must be at least 1")
     claims = list(CLAIM_NUMBERS)
     # The command line's defaults: 3 rounds of 0.75 s after 0.3 s of warm-up.
-    settings = IoSettings(models=MODELS, libs=["raw"], clients=clients, repeat=3, duration=0.75,
-                          warmup=0.3)  # fmt: skip
+    settings = IoSettings(
+        models=MODELS, libs=["raw"], clients=clients, repeat=3, duration=0.75, warmup=0.3
+    )
     if a.quick:
         gil_runs, io_runs, claims = 2, 2, QUICK_CLAIMS
         settings = replace(_script.quick(settings), models=["uvloop", "threads"], repeat=2)
@@ -86,17 +87,39 @@ def main() -> int:
         f"GIL verdicts over {gil_runs} runs ({stable} of {len(tally)} claims stable; "
         f"a run took {min(seconds):.0f}-{max(seconds):.0f} s)",
         ["claim", "verdicts", "stable"],
-        [[str(n), ", ".join(f"{v} {c}x" for v, c in t.most_common()), "yes" if len(t) == 1
-          else "no"] for n, t in sorted(tally.items())],
-    )  # fmt: skip
+        [
+            [
+                str(n),
+                ", ".join(f"{v} {c}x" for v, c in t.most_common()),
+                "yes" if len(t) == 1 else "no",
+            ]
+            for n, t in sorted(tally.items())
+        ],
+    )
     _script.table(
         f"io cells over {io_runs} runs, {settings.clients} clients, {settings.repeat} rounds each",
-        ["cell", "median ops/s", "rate CV", "max/min", "CPU µs/op CV", "one run's ±",
-         "next run inside"],
-        [[r["cell"], f"{statistics.median(r['ops_per_s']):,.0f}", _pct(r["cv_between_runs"]),
-          f"{r['max_over_min']:.2f}", _pct(r["cpu_cv_between_runs"]), _pct(r["half_width"]),
-          f"{r['covered']} of {r['next_runs']}"] for r in io_rows],
-    )  # fmt: skip
+        [
+            "cell",
+            "median ops/s",
+            "rate CV",
+            "max/min",
+            "CPU µs/op CV",
+            "one run's ±",
+            "next run inside",
+        ],
+        [
+            [
+                r["cell"],
+                f"{statistics.median(r['ops_per_s']):,.0f}",
+                _pct(r["cv_between_runs"]),
+                f"{r['max_over_min']:.2f}",
+                _pct(r["cpu_cv_between_runs"]),
+                _pct(r["half_width"]),
+                f"{r['covered']} of {r['next_runs']}",
+            ]
+            for r in io_rows
+        ],
+    )
     covered = sum(r["covered"] for r in io_rows)
     tried = sum(r["next_runs"] for r in io_rows)
     coverage = covered / tried if tried else None
@@ -108,20 +131,34 @@ def main() -> int:
         highlight=False,
     )
     result = {
-        "metadata": {**_script.run_metadata(), "gil_runs": gil_runs, "io_runs": io_runs,
-                     "settings": {"clients": settings.clients, "models": settings.models,
-                                  "duration": settings.duration, "warmup": settings.warmup,
-                                  "rounds": settings.repeat}},
-        "gil": {"tally": {str(n): dict(t) for n, t in sorted(tally.items())},
-                "stable_claims": stable, "seconds_per_run": seconds},
+        "metadata": {
+            **_script.run_metadata(),
+            "gil_runs": gil_runs,
+            "io_runs": io_runs,
+            "settings": {
+                "clients": settings.clients,
+                "models": settings.models,
+                "duration": settings.duration,
+                "warmup": settings.warmup,
+                "rounds": settings.repeat,
+            },
+        },
+        "gil": {
+            "tally": {str(n): dict(t) for n, t in sorted(tally.items())},
+            "stable_claims": stable,
+            "seconds_per_run": seconds,
+        },
         "io": io_rows,
-        "coverage": {"covered": covered, "tried": tried, "share": coverage,
-                     "goal": COVERAGE_GOAL},
+        "coverage": {"covered": covered, "tried": tried, "share": coverage, "goal": COVERAGE_GOAL},
         "pairs": pairs,
-    }  # fmt: skip
+    }
     groups = {r["cell"]: {"runs": r["ops_per_s"]} for r in io_rows}
-    plot = plot_bars(groups, out / "stability", xlabel="ops/s (whiskers: min-max over the runs)",
-                     title=f"io cells over {io_runs} runs")  # fmt: skip
+    plot = plot_bars(
+        groups,
+        out / "stability",
+        xlabel="ops/s (whiskers: min-max over the runs)",
+        title=f"io cells over {io_runs} runs",
+    )
     _script.save(out, "stability", result, plot)
     met = coverage is not None and coverage >= COVERAGE_GOAL and not pairs["contradicted"]
     return 0 if met or a.quick else 1  # a quick run is too short to judge its goals

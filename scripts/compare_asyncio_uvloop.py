@@ -28,9 +28,13 @@ def main() -> int:
     a = p.parse_args()
     out = _script.out_dir(a, "asyncio-vs-uvloop")
     base = IoSettings(
-        models=["asyncio", "uvloop"], libs=a.libs.split(","), clients=a.clients, duration=2.0,
-        repeat=a.repeat, workloads=["http"],
-    )  # fmt: skip
+        models=["asyncio", "uvloop"],
+        libs=a.libs.split(","),
+        clients=a.clients,
+        duration=2.0,
+        repeat=a.repeat,
+        workloads=["http"],
+    )
     if a.quick:
         base = replace(_script.quick(base), libs=["raw"])
     groups: dict[str, dict[str, list[float]]] = {}
@@ -45,27 +49,42 @@ def main() -> int:
         by = {(r["client"], r["model"]): r for r in doc["results"]}
         for lib in dict.fromkeys(r["client"] for r in doc["results"]):
             pair = by.get((lib, "asyncio")), by.get((lib, "uvloop"))
-            groups[f"{lib} · {scenario}"] = {m: _script.rates(r) for m, r in zip(
-                ("asyncio", "uvloop"), pair, strict=True) if r}  # fmt: skip
+            groups[f"{lib} · {scenario}"] = {
+                m: _script.rates(r) for m, r in zip(("asyncio", "uvloop"), pair, strict=True) if r
+            }
             slow, fast = pair
             if slow and fast and slow["cpu_us_per_op"] and fast["cpu_us_per_op"]:
-                summary.append([
-                    f"{lib} · {scenario}", f"{slow['ops_per_s']:,.0f}", f"{fast['ops_per_s']:,.0f}",
-                    f"{fast['ops_per_s'] / slow['ops_per_s']:.2f}x",
-                    f"{slow['cpu_us_per_op']:.1f}", f"{fast['cpu_us_per_op']:.1f}",
-                    f"{slow['cpu_us_per_op'] / fast['cpu_us_per_op']:.2f}x",
-                ])  # fmt: skip
+                summary.append(
+                    [
+                        f"{lib} · {scenario}",
+                        f"{slow['ops_per_s']:,.0f}",
+                        f"{fast['ops_per_s']:,.0f}",
+                        f"{fast['ops_per_s'] / slow['ops_per_s']:.2f}x",
+                        f"{slow['cpu_us_per_op']:.1f}",
+                        f"{fast['cpu_us_per_op']:.1f}",
+                        f"{slow['cpu_us_per_op'] / fast['cpu_us_per_op']:.2f}x",
+                    ]
+                )
     _script.table(
         f"uvloop against asyncio ({base.clients} clients, medians of {base.repeat} round(s))",
-        ["library · scenario", "asyncio ops/s", "uvloop ops/s", "speed-up",
-         "asyncio CPU µs/op", "uvloop CPU µs/op", "CPU ratio"],
+        [
+            "library · scenario",
+            "asyncio ops/s",
+            "uvloop ops/s",
+            "speed-up",
+            "asyncio CPU µs/op",
+            "uvloop CPU µs/op",
+            "CPU ratio",
+        ],
         summary,
-    )  # fmt: skip
+    )
     plots = plot_bars(
-        groups, out / "asyncio-vs-uvloop", log=True,
+        groups,
+        out / "asyncio-vs-uvloop",
+        log=True,
         xlabel="throughput (requests per second, log scale; whiskers: range over rounds)",
         title=f"asyncio against uvloop, {base.clients} clients, mock HTTP server",
-    )  # fmt: skip
+    )
     metadata = {**doc["metadata"], "scenario_settings": settings}
     _script.save(out, "asyncio-vs-uvloop", {**doc, "metadata": metadata, "results": results}, plots)
     return 0

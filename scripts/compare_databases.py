@@ -38,8 +38,9 @@ def main() -> int:
     p.add_argument("--clients", type=int, default=100)
     a = p.parse_args()
     out = _script.out_dir(a, "compare-databases")
-    base = IoSettings(workloads=WORKLOADS, clients=a.clients, duration=1.0, warmup=0.3,
-                      repeat=a.repeat)  # fmt: skip
+    base = IoSettings(
+        workloads=WORKLOADS, clients=a.clients, duration=1.0, warmup=0.3, repeat=a.repeat
+    )
     if a.quick:
         base = replace(_script.quick(base), workloads=["pg-select", "redis-get"])
     results: list[Row] = []
@@ -64,23 +65,39 @@ def main() -> int:
             verdict = decide(loop, threads).verdict
             said = "faster" if verdict == FASTER else "not decided" if verdict != "<" else "slower"
             bound = loop.get("bound_share")
-            summary.append([
-                f"{workload} · {scenario}", f"{loop['model']} · {loop['client']}",
-                f"{loop['ops_per_s']:,.0f}", f"{threads['client']}", f"{threads['ops_per_s']:,.0f}",
-                f"{loop['ops_per_s'] / threads['ops_per_s']:.2f}x {said}",
-                "-" if bound is None else f"{bound:.2f}", ", ".join(loop["flags"]) or "-",
-            ])  # fmt: skip
+            summary.append(
+                [
+                    f"{workload} · {scenario}",
+                    f"{loop['model']} · {loop['client']}",
+                    f"{loop['ops_per_s']:,.0f}",
+                    f"{threads['client']}",
+                    f"{threads['ops_per_s']:,.0f}",
+                    f"{loop['ops_per_s'] / threads['ops_per_s']:.2f}x {said}",
+                    "-" if bound is None else f"{bound:.2f}",
+                    ", ".join(loop["flags"]) or "-",
+                ]
+            )
     _script.table(
         f"the best event-loop row against the best threads row ({base.clients} clients)",
-        ["workload · scenario", "event loop", "ops/s", "threads", "ops/s", "ratio",
-         "loop's N/d share", "loop's flags"],
+        [
+            "workload · scenario",
+            "event loop",
+            "ops/s",
+            "threads",
+            "ops/s",
+            "ratio",
+            "loop's N/d share",
+            "loop's flags",
+        ],
         summary,
-    )  # fmt: skip
+    )
     plots = plot_bars(
-        groups, out / "compare-databases", log=True,
+        groups,
+        out / "compare-databases",
+        log=True,
         xlabel="operations per second (log scale; whiskers: range over rounds)",
         title=f"database drivers by model, {base.clients} clients, real PostgreSQL and Redis",
-    )  # fmt: skip
+    )
     assert doc is not None
     _script.save(out, "compare-databases", {**doc, "results": results}, plots)
     return 0

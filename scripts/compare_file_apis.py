@@ -34,15 +34,23 @@ def main() -> int:
     a = p.parse_args()
     out = _script.out_dir(a, "file-apis")
     settings = IoSettings(
-        models=a.models.split(","), workloads=["file-read"], disk_cells="every",
+        models=a.models.split(","),
+        workloads=["file-read"],
+        disk_cells="every",
         file_sizes=[parse_size(s, "--sizes") for s in a.sizes.split(",")],
-        cache=a.cache.split(","), duration=1.5, warmup=0.5, repeat=a.repeat,
-    )  # fmt: skip
+        cache=a.cache.split(","),
+        duration=1.5,
+        warmup=0.5,
+        repeat=a.repeat,
+    )
     if a.quick:
         settings = replace(
-            _script.quick(settings), models=["threads", "asyncio"], file_sizes=[64 * 1024],
-            file_set_bytes=8 << 20, pool_sizes=[8],
-        )  # fmt: skip
+            _script.quick(settings),
+            models=["threads", "asyncio"],
+            file_sizes=[64 * 1024],
+            file_set_bytes=8 << 20,
+            pool_sizes=[8],
+        )
     doc = _script.run(settings, "every file API reading whole files")
     _script.show(doc)
     groups: dict[str, dict[str, list[float]]] = {}
@@ -54,23 +62,37 @@ def main() -> int:
             label = f"{r['client']} on {r['model']} ({r['clients']})"
             mb = [v * size / 1e6 for v in _script.rates(r)]  # one whole file per operation
             groups.setdefault(label, {})[f"{size_label(size)} {cache}"] = mb
-            summary.append([
-                f"{label} · {size_label(size)} {cache}", f"{r['mb_per_s']:,.0f}",
-                f"{r['mb_per_s'] / best['mb_per_s']:.2f}" if best else "-",
-                f"{r['hops_per_op']}", "-" if r["hop_us"] is None else f"{r['hop_us']:.0f}",
-                f"{r['minor_faults_per_op']:g}", ", ".join(r["flags"]),
-            ])  # fmt: skip
+            summary.append(
+                [
+                    f"{label} · {size_label(size)} {cache}",
+                    f"{r['mb_per_s']:,.0f}",
+                    f"{r['mb_per_s'] / best['mb_per_s']:.2f}" if best else "-",
+                    f"{r['hops_per_op']}",
+                    "-" if r["hop_us"] is None else f"{r['hop_us']:.0f}",
+                    f"{r['minor_faults_per_op']:g}",
+                    ", ".join(r["flags"]),
+                ]
+            )
     _script.table(
         "file APIs against the best thread pool of the same size (× pool)",
-        ["API on model (concurrency) · file size", "MB/s", "× pool", "hops/op", "µs/hop",
-         "faults/op", "flags"],
+        [
+            "API on model (concurrency) · file size",
+            "MB/s",
+            "× pool",
+            "hops/op",
+            "µs/hop",
+            "faults/op",
+            "flags",
+        ],
         summary,
-    )  # fmt: skip
+    )
     plots = plot_bars(
-        groups, out / "file-apis", log=True,
+        groups,
+        out / "file-apis",
+        log=True,
         xlabel="MB/s reading whole files (log scale; whiskers: range over rounds)",
         title="file APIs and thread pools, whole-file reads",
-    )  # fmt: skip
+    )
     _script.save(out, "file-apis", doc, plots)
     return 0
 

@@ -61,24 +61,36 @@ def line(rows: list[Row], python: str, n: int, models: list[str]) -> list[str]:
         flagged = r is not None and any(f != "client-bound" for f in r["flags"])
         cells.append("-" if r is None else format_rate(r["ops_per_s"]) + "*" * flagged)
     threads, loop = by.get("threads"), by.get("asyncio")
-    ratio = threads["ops_per_s"] / loop["ops_per_s"] if threads and loop and loop[
-        "ops_per_s"] else None  # fmt: skip
+    ratio = (
+        threads["ops_per_s"] / loop["ops_per_s"] if threads and loop and loop["ops_per_s"] else None
+    )
     cells.append("-" if ratio is None else f"{ratio:.2f}")
     return cells
 
 
 def main() -> int:
     p = _script.parser(__doc__ or "")
-    p.add_argument("--python", action="append", default=[], metavar="PYTHON",
-                   help="an interpreter to measure, a path or a version (repeatable)")  # fmt: skip
+    p.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="PYTHON",
+        help="an interpreter to measure, a path or a version (repeatable)",
+    )
     p.add_argument("--duration", type=float, default=1.5, help="window per cell (default 1.5s)")
     p.add_argument("--no-gil-lab", action="store_true", help="leave out the GIL lab")
     a = p.parse_args()
     out = _script.out_dir(a, "interpreters")
     pythons = [find(s) for s in a.python] if a.python else default_pythons()
     counts, models, claims = COUNTS, MODELS, list(CLAIM_NUMBERS)
-    base = IoSettings(models=models, libs=["raw"], workloads=["http"], duration=a.duration,
-                      warmup=0.5, pythons=pythons)  # fmt: skip
+    base = IoSettings(
+        models=models,
+        libs=["raw"],
+        workloads=["http"],
+        duration=a.duration,
+        warmup=0.5,
+        pythons=pythons,
+    )
     if a.quick:
         counts, models, claims = [10], ["threads", "asyncio"], [5]
         chosen = [find(s) for s in a.python] if a.python else [sys.executable]
@@ -86,33 +98,43 @@ def main() -> int:
     docs: dict[str, ResultDoc] = {}
     groups: dict[str, dict[str, list[float]]] = {}
     for scenario, work in WORKS.items():
-        doc = _script.run(replace(base, work=work), f"{scenario}: {', '.join(models)} under "
-                          f"{len(base.pythons)} interpreter(s)", sweep=counts)  # fmt: skip
+        doc = _script.run(
+            replace(base, work=work),
+            f"{scenario}: {', '.join(models)} under {len(base.pythons)} interpreter(s)",
+            sweep=counts,
+        )
         docs[scenario] = doc
         rows = doc["results"]
         names = list(dict.fromkeys(str(r.get("python")) for r in rows))
         columns = ["clients", "python", *models, "threads ÷ asyncio"]
         _script.table(
             f"{scenario}: ops/s per model, per interpreter (* flagged beyond client-bound)",
-            columns, [line(rows, name, n, models) for n in counts for name in names],
-        )  # fmt: skip
+            columns,
+            [line(rows, name, n, models) for n in counts for name in names],
+        )
         for r in rows:
             key = f"{r['model']} · {r['clients_requested']} · {scenario}"
             groups.setdefault(key, {})[str(r.get("python"))] = _script.rates(r)
     lab: dict[str, Any] | None = None
     if not a.no_gil_lab:
         err = Console(stderr=True)
-        lab = run_lab(claims, [*dict.fromkeys(base.pythons or [sys.executable])],
-                      lambda what: err.print(f"  measuring {what}", highlight=False))  # fmt: skip
+        lab = run_lab(
+            claims,
+            [*dict.fromkeys(base.pythons or [sys.executable])],
+            lambda what: err.print(f"  measuring {what}", highlight=False),
+        )
         _script.stop_if_stopped("gil", lab)
         print_gil(lab, _script.console())
-    tags = ", ".join(dict.fromkeys(str(r.get("python")) for d in docs.values()
-                                   for r in d["results"]))  # fmt: skip
+    tags = ", ".join(
+        dict.fromkeys(str(r.get("python")) for d in docs.values() for r in d["results"])
+    )
     plots = plot_bars(
-        groups, out / "interpreters", log=True,
+        groups,
+        out / "interpreters",
+        log=True,
         xlabel="throughput (requests per second, log scale; whiskers: range over rounds)",
         title=f"threads, processes, asyncio and uvloop under {tags}",
-    )  # fmt: skip
+    )
     saved: dict[str, Any] = {
         "kind": "interpreters", "runs": docs, "gil": lab, "pythons": base.pythons,
         "metadata": _script.run_metadata(),

@@ -30,9 +30,14 @@ def main() -> int:
     a = p.parse_args()
     out = _script.out_dir(a, "libraries")
     settings = IoSettings(
-        models=a.models.split(","), libs=LIBS, clients=a.clients, duration=3.0,
-        latency=a.latency / 1000, warm_limit=15.0, repeat=a.repeat,
-    )  # fmt: skip
+        models=a.models.split(","),
+        libs=LIBS,
+        clients=a.clients,
+        duration=3.0,
+        latency=a.latency / 1000,
+        warm_limit=15.0,
+        repeat=a.repeat,
+    )
     if a.quick:
         settings = replace(_script.quick(settings), models=["asyncio", "threads"], warm_limit=5.0)
     doc = _script.run(settings, f"every client library at {settings.clients} connections")
@@ -42,12 +47,18 @@ def main() -> int:
     summary = []
     for r in rows:
         floor = raw.get(r["model"])
-        summary.append([
-            f"{r['client']} on {r['model']}", f"{r['ops_per_s']:,.0f}",
-            f"{r['ops_per_s'] / floor['ops_per_s']:.2f}" if floor else "-",
-            f"{r['cpu_us_per_op']:,.1f}", f"{r['latency_ms']['p99']:,.1f}",
-            f"{r['users_warm']}/{r['clients']}", f"{r['error_rate']:.2%}", ", ".join(r["flags"]),
-        ])  # fmt: skip
+        summary.append(
+            [
+                f"{r['client']} on {r['model']}",
+                f"{r['ops_per_s']:,.0f}",
+                f"{r['ops_per_s'] / floor['ops_per_s']:.2f}" if floor else "-",
+                f"{r['cpu_us_per_op']:,.1f}",
+                f"{r['latency_ms']['p99']:,.1f}",
+                f"{r['users_warm']}/{r['clients']}",
+                f"{r['error_rate']:.2%}",
+                ", ".join(r["flags"]),
+            ]
+        )
     _script.table(
         f"client libraries at {settings.clients} connections (× raw: against the raw client "
         "on the same model)",
@@ -56,10 +67,12 @@ def main() -> int:
     )
     groups = {f"{r['client']} on {r['model']}": {"ops/s": _script.rates(r)} for r in rows}
     plots = plot_bars(
-        groups, out / "libraries", log=True,
+        groups,
+        out / "libraries",
+        log=True,
         xlabel="throughput (requests per second, log scale)",
         title=f"HTTP client libraries at {settings.clients} connections, mock HTTP server",
-    )  # fmt: skip
+    )
     _script.save(out, "libraries", doc, plots)
     return 0
 

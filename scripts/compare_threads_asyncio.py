@@ -40,11 +40,17 @@ def main() -> int:
     rows = []
     for n in sorted(set(counts)):
         cells = [by.get((n, m)) for m in models]
-        rows.append([f"{n:,}"] + [
-            "-" if r is None else f"{r['ops_per_s']:,.0f} ({r.get('bound_share', 0):.2f})"
-            + (f" {', '.join(r['flags'])}" if r["flags"] else "")
-            for r in cells
-        ] + ["-" if r is None else f"{r['latency_ms']['p99']:.1f}" for r in cells])  # fmt: skip
+        rows.append(
+            [f"{n:,}"]
+            + [
+                "-"
+                if r is None
+                else f"{r['ops_per_s']:,.0f} ({r.get('bound_share', 0):.2f})"
+                + (f" {', '.join(r['flags'])}" if r["flags"] else "")
+                for r in cells
+            ]
+            + ["-" if r is None else f"{r['latency_ms']['p99']:.1f}" for r in cells]
+        )
     _script.table(
         f"ops/s (share of N/d) and p99 ms, server latency {a.latency:g} ms",
         ["clients", *(f"{m} ops/s" for m in models), *(f"{m} p99" for m in models)],

@@ -52,8 +52,11 @@ def handshake_reference(count: int) -> dict[str, Any]:
             once()
         r1, t1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
-    return {"cpu_ms": 1e3 * cpu / count, "wall_ms": 1e3 * (t1 - t0) / count,
-            "openssl": ssl.OPENSSL_VERSION}  # fmt: skip
+    return {
+        "cpu_ms": 1e3 * cpu / count,
+        "wall_ms": 1e3 * (t1 - t0) / count,
+        "openssl": ssl.OPENSSL_VERSION,
+    }
 
 
 def main() -> int:
@@ -64,9 +67,13 @@ def main() -> int:
     a = p.parse_args()
     out = _script.out_dir(a, "tls")
     settings = IoSettings(
-        models=a.models.split(","), libs=LIBS, workloads=WORKLOADS, clients=a.clients,
-        duration=2.0, repeat=a.repeat,
-    )  # fmt: skip
+        models=a.models.split(","),
+        libs=LIBS,
+        workloads=WORKLOADS,
+        clients=a.clients,
+        duration=2.0,
+        repeat=a.repeat,
+    )
     if a.quick:
         settings = replace(
             _script.quick(settings),
@@ -110,10 +117,12 @@ def main() -> int:
     for r in doc["results"]:
         groups.setdefault(f"{r['client']} on {r['model']}", {})[r["workload"]] = _script.rates(r)
     plots = plot_bars(
-        groups, out / "tls", log=True,
+        groups,
+        out / "tls",
+        log=True,
         xlabel="throughput (requests per second, log scale)",
         title=f"plain HTTP and TLS at {settings.clients} connections, mock HTTP(S) server",
-    )  # fmt: skip
+    )
     _script.save(out, "tls", doc, plots)
     return 0
 

@@ -29,8 +29,13 @@ QUICK = [5, 6]
 
 def main() -> int:
     p = _script.parser(__doc__ or "")
-    p.add_argument("--python", action="append", default=None, metavar="PYTHON",
-                   help="an interpreter, a path or a version like 3.13 (repeatable)")  # fmt: skip
+    p.add_argument(
+        "--python",
+        action="append",
+        default=None,
+        metavar="PYTHON",
+        help="an interpreter, a path or a version like 3.13 (repeatable)",
+    )
     p.add_argument("--only", default=None, help="claims to run, e.g. 1,4 (default all)")
     a = p.parse_args()
     out = _script.out_dir(a, "gil")
@@ -41,8 +46,7 @@ def main() -> int:
         numbers = QUICK
     err = Console(stderr=True)
     pythons = [find(s) for s in a.python] if a.python else [sys.executable]
-    doc = run_lab(numbers, pythons,
-                  lambda what: err.print(f"  measuring {what}", highlight=False))  # fmt: skip
+    doc = run_lab(numbers, pythons, lambda what: err.print(f"  measuring {what}", highlight=False))
     _script.stop_if_stopped("gil", doc)  # a failure is not a Ctrl-C: the lab's own exit code
     print_gil(doc, _script.console())
     _script.save(out, "gil", doc, plot_gil(doc, out / "gil"))

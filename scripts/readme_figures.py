@@ -56,8 +56,17 @@ def command(source: str, out: Path, quick: bool) -> list[str]:
     py = sys.executable
     if source == "sample":
         sample = ["--clients", "10", "--duration", "0.3", "--warmup", "0.2"] if quick else []
-        return [py, "-m", "workbench", "io", "--clients", "500", *sample, "--json",
-                str(out / "sample.json")]  # fmt: skip
+        return [
+            py,
+            "-m",
+            "workbench",
+            "io",
+            "--clients",
+            "500",
+            *sample,
+            "--json",
+            str(out / "sample.json"),
+        ]
     if source == "suite":
         return [py, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     if source == "fast_loop":
@@ -81,10 +90,16 @@ def run_one(cmd: Sequence[str], log: Path) -> tuple[int, float]:
     its children before it propagates."""
     start = time.perf_counter()
     with log.open("wb") as sink:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True,
-                                env={**os.environ, REGENERATING: "1"},
-                                preexec_fn=_interruptible)  # fmt: skip
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, REGENERATING: "1"},
+            preexec_fn=_interruptible,
+        )
         try:
             code = proc.wait()
         except BaseException:
@@ -101,16 +116,33 @@ def photograph(run_json: Path, png: Path) -> None:
         raise UsageError("the sample's picture needs Chromium: apt-get install chromium")
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "report.html"
-        subprocess.run([sys.executable, "-m", "workbench", "report", str(run_json), "--html",
-                        str(page)], check=True, capture_output=True, cwd=ROOT)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "workbench", "report", str(run_json), "--html", str(page)],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         shot = Path(tmp) / "shot.png"
         subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-first-run", f"--user-data-dir={tmp}/profile", "--window-size=1280,1960",
-             f"--screenshot={shot}", page.as_uri()],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={tmp}/profile",
+                "--window-size=1280,1960",
+                f"--screenshot={shot}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         write_atomic(png, shot.read_bytes())
 
 
@@ -131,10 +163,17 @@ def measure(source: str, out: Path, quick: bool, record: Path) -> tuple[int, flo
     shown = ["python" if c == sys.executable else c for c in cmd]
     shown = [c.replace(str(out), "OUT").replace(str(ROOT) + "/", "") for c in shown]
     run = {
-        "command": " ".join(shown), "exit_code": code, "seconds": seconds, "date": date,
-        "commit": commit, "quick": quick, "machine": machine(), "process": process_metadata(),
-        "tools": {t: _script.tool_version(t) for t in ("wrk", "fio", "nginx")}, "figures": figures,
-    }  # fmt: skip
+        "command": " ".join(shown),
+        "exit_code": code,
+        "seconds": seconds,
+        "date": date,
+        "commit": commit,
+        "quick": quick,
+        "machine": machine(),
+        "process": process_metadata(),
+        "tools": {t: _script.tool_version(t) for t in ("wrk", "fio", "nginx")},
+        "figures": figures,
+    }
     if source == "sample" and record == RECORD:
         photograph(out / "sample.json", PICTURE)
     return code, seconds, append(source, run, record)
@@ -150,7 +189,7 @@ def main() -> int:
         ("--check", "list the figure sections the record renders otherwise"),
         ("--status", "list what each section measured and what changed since"),
     ):
-        p.add_argument(flag, action="store_true", help=f"run nothing: {said}")  # fmt: skip
+        p.add_argument(flag, action="store_true", help=f"run nothing: {said}")
     a = p.parse_args()
     record = Path(a.record).resolve()
     if a.render or a.check or a.status:

@@ -99,8 +99,9 @@ def _validate(args: object) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = common_parser("python -m servers.delay_proxy", __doc__.splitlines()[0], ())
     parser.add_argument("--upstream", required=True, metavar="HOST:PORT", help="the real server")
-    return serve("python -m servers.delay_proxy", "tcp", argv, parser, (), protocol_factory,
-                 _validate)  # fmt: skip
+    return serve(
+        "python -m servers.delay_proxy", "tcp", argv, parser, (), protocol_factory, _validate
+    )
 
 
 if __name__ == "__main__":

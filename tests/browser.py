@@ -89,8 +89,13 @@ async def _drive(port: int, url: str, expressions: list[str], settle_s: float) -
             s = _Session(ws, page)
             for domain in ("Page", "Runtime", "Log", "Network"):
                 await s.call(f"{domain}.enable")
-            await s.call("Emulation.setDeviceMetricsOverride", width=1280, height=900,
-                         deviceScaleFactor=1, mobile=False)  # fmt: skip
+            await s.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=1280,
+                height=900,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
             await s.call("Page.navigate", url=url)
             async with asyncio.timeout(30):
                 await s.wait_for("Page.loadEventFired")
@@ -113,8 +118,10 @@ def open_page(
     assert browser is not None
     proc = subprocess.Popen(
         [browser, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30

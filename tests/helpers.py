@@ -91,9 +91,14 @@ def skip_if_missing(model: str, client: str) -> None:
 
 
 def run_one(
-    model: str, client: str, workload: str, clients: int, server: ServerHandle,
-    settings: IoSettings = QUICK, **workload_options: Any,
-) -> Row:  # fmt: skip
+    model: str,
+    client: str,
+    workload: str,
+    clients: int,
+    server: ServerHandle,
+    settings: IoSettings = QUICK,
+    **workload_options: Any,
+) -> Row:
     scheme = server.url.partition("://")[0]
     if server.kind == "http":
         workload_options.setdefault("body_size", 256)  # what the test servers are started with
@@ -115,8 +120,12 @@ def run_cli(*args: str, timeout: float = 60, **kwargs: Any) -> subprocess.Comple
     """`python -m workbench ARGS` as a user runs it; output captured, exit code not checked."""
     proc: subprocess.CompletedProcess[str] = subprocess.run(
         [sys.executable, "-m", "workbench", *args],
-        capture_output=True, text=True, timeout=timeout, check=False, **kwargs,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        **kwargs,
+    )
     return proc
 
 

@@ -38,7 +38,7 @@ from workbench.errors import UsageError
 from workbench.harness.cell import CellRun
 from workbench.harness.trust import CLUSTER_FLAG_HELP
 from workbench.metrics import Recording, new_histogram
-from workbench.report.table import cluster_notes
+from workbench.report.table_notes import cluster_notes
 
 # -- merging a spread cell ----------------------------------------------------------------------
 
@@ -46,8 +46,15 @@ from workbench.report.table import cluster_notes
 def _run(host: str, ops: int, latency_us: int, window: tuple[float, float]) -> CellRun:
     hist = new_histogram()
     hist.record_value(latency_us, ops)
-    rec = Recording(ops=ops, bytes=ops * 100, histogram=hist, cpu_user_s=0.5, clients=10,
-                    users_warm=10, slice_ops=[ops // 4] * 4)  # fmt: skip
+    rec = Recording(
+        ops=ops,
+        bytes=ops * 100,
+        histogram=hist,
+        cpu_user_s=0.5,
+        clients=10,
+        users_warm=10,
+        slice_ops=[ops // 4] * 4,
+    )
     return CellRun(rec, None, window[1] - window[0], {"python": "3.x"}, 0.2, window, host)
 
 
@@ -124,8 +131,10 @@ def test_a_cluster_raises_its_own_flags_and_keeps_what_was_measured() -> None:
     }
     rows, lost = cluster_rows(plan, jobs, received, machines, None)
     assert [(r["model"], r["host"], r["ops"]) for r in rows] == [
-        ("asyncio", "a", 1000), ("threads", "b", 900), ("threads", "c", 800),
-    ]  # fmt: skip
+        ("asyncio", "a", 1000),
+        ("threads", "b", 900),
+        ("threads", "c", 800),
+    ]
     assert rows[0]["flags"][-2:] == ["worker-lost", "shared-machine"]
     assert "shared-machine" in rows[1]["flags"]
     assert lost == [{"cell": plan.cells[0].label, "job": "c0-r1", "hosts": ["a", "c"]}]
@@ -228,8 +237,11 @@ def test_without_the_extra_cluster_says_what_to_install(
         return None if name == "distributed" else real(name, *args)
 
     monkeypatch.setattr(importlib.util, "find_spec", without_distributed)
-    for args in (["io", "--cluster", "h:8786"], ["gil", "--cluster", "h:8786"],
-                 ["cluster", "local"]):  # fmt: skip
+    for args in (
+        ["io", "--cluster", "h:8786"],
+        ["gil", "--cluster", "h:8786"],
+        ["cluster", "local"],
+    ):
         assert main(args) == 2
         err = capsys.readouterr().err
         assert "pip install 'workbench[cluster]'" in err, err
@@ -237,19 +249,50 @@ def test_without_the_extra_cluster_says_what_to_install(
 
 def test_the_table_names_each_rows_host_and_the_hosts() -> None:
     doc: Any = {
-        "metadata": {"cluster": {
-            "scheduler": "tcp://s:8786", "spread": 2, "shared_machines": [["a", "b"]],
-            "hosts": {n: {"address": f"tcp://{n}:1", "cpus": 2, "python": "3.11.7",
-                          "clock_offset_s": 0.0012, "clock_error_s": 0.0004,
-                          "machine": {"cpu_model": "EPYC"}} for n in ("a", "b")},
-            "lost": [{"cell": "asyncio · raw · http", "job": "c0-r0", "hosts": ["a", "b"]}],
-            "reruns": [{"cell": "threads · raw · http", "job": "c1-r0", "lost_on": ["a"],
-                        "ran_on": "b"}],
-        }},
-        "results": [{"model": "asyncio", "client": "raw", "per_host": [
-            {"host": "a", "ops": 1000, "ops_per_s": 500.0, "errors": 0, "p99_ms": 1.5,
-             "overlap": 0.9912}]}],
-    }  # fmt: skip
+        "metadata": {
+            "cluster": {
+                "scheduler": "tcp://s:8786",
+                "spread": 2,
+                "shared_machines": [["a", "b"]],
+                "hosts": {
+                    n: {
+                        "address": f"tcp://{n}:1",
+                        "cpus": 2,
+                        "python": "3.11.7",
+                        "clock_offset_s": 0.0012,
+                        "clock_error_s": 0.0004,
+                        "machine": {"cpu_model": "EPYC"},
+                    }
+                    for n in ("a", "b")
+                },
+                "lost": [{"cell": "asyncio · raw · http", "job": "c0-r0", "hosts": ["a", "b"]}],
+                "reruns": [
+                    {
+                        "cell": "threads · raw · http",
+                        "job": "c1-r0",
+                        "lost_on": ["a"],
+                        "ran_on": "b",
+                    }
+                ],
+            }
+        },
+        "results": [
+            {
+                "model": "asyncio",
+                "client": "raw",
+                "per_host": [
+                    {
+                        "host": "a",
+                        "ops": 1000,
+                        "ops_per_s": 500.0,
+                        "errors": 0,
+                        "p99_ms": 1.5,
+                        "overlap": 0.9912,
+                    }
+                ],
+            }
+        ],
+    }
     text = "\n".join(cluster_notes(doc))
     assert "host a: tcp://a:1, 2 CPUs (EPYC), Python 3.11.7, clock +1.2 ms ±0.4" in text
     assert "one machine: a, b share its cores" in text
@@ -342,9 +385,25 @@ def test_spread_two_sums_the_hosts_against_one_server(cluster: str, tmp_path: Pa
     out = tmp_path / "spread.json"
     with run_server("http") as server:
         url = f"http://{server.host}:{server.port}/"
-        done = run_cli("io", "--only", "net", "--models", "asyncio", "--libs", "raw", *QUICK,
-                       "--url", url, "--cluster", cluster, "--spread", "2", "--json", str(out),
-                       timeout=120)  # fmt: skip
+        done = run_cli(
+            "io",
+            "--only",
+            "net",
+            "--models",
+            "asyncio",
+            "--libs",
+            "raw",
+            *QUICK,
+            "--url",
+            url,
+            "--cluster",
+            cluster,
+            "--spread",
+            "2",
+            "--json",
+            str(out),
+            timeout=120,
+        )
     assert done.returncode == 0, done.stderr
     (row,) = _doc(out)["results"]
     per_host = row["per_host"]
@@ -366,12 +425,28 @@ def test_a_worker_killed_mid_run_is_rerun_elsewhere(tmp_path: Path) -> None:
 
     out = tmp_path / "run.json"
     with local_cluster(2) as c:
-        args = ["io", "--only", "net", "--models", "asyncio,threads", "--libs", "raw",
-                "--clients", "10", "--warmup", "0.2", "--duration", "2", "--quiet"]  # fmt: skip
+        args = [
+            "io",
+            "--only",
+            "net",
+            "--models",
+            "asyncio,threads",
+            "--libs",
+            "raw",
+            "--clients",
+            "10",
+            "--warmup",
+            "0.2",
+            "--duration",
+            "2",
+            "--quiet",
+        ]
         proc = subprocess.Popen(
             [sys.executable, "-m", "workbench", *args, "--cluster", c.address, "--json", str(out)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         # Kill the first worker seen running a cell, while it runs it.
         deadline = time.monotonic() + 30
         victim = None
@@ -401,13 +476,38 @@ def test_a_worker_killed_mid_run_is_rerun_elsewhere(tmp_path: Path) -> None:
 def test_ctrl_c_stops_every_cell_on_every_host(cluster: str, tmp_path: Path) -> None:
     out = tmp_path / "run.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench", "io", "--only", "net", "--models",
-         "asyncio,threads,trio,uvloop", "--libs", "raw", "--clients", "10", "--warmup", "0.2",
-         "--duration", "5", "--quiet", "--cluster", cluster, "--json", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    workers = [p.pid for p in psutil.Process().children() if "dask.cli" in " ".join(p.cmdline())
-               or "workbench.cluster.child" in " ".join(p.cmdline())]  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "io",
+            "--only",
+            "net",
+            "--models",
+            "asyncio,threads,trio,uvloop",
+            "--libs",
+            "raw",
+            "--clients",
+            "10",
+            "--warmup",
+            "0.2",
+            "--duration",
+            "5",
+            "--quiet",
+            "--cluster",
+            cluster,
+            "--json",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    workers = [
+        p.pid
+        for p in psutil.Process().children()
+        if "dask.cli" in " ".join(p.cmdline()) or "workbench.cluster.child" in " ".join(p.cmdline())
+    ]
     deadline = time.monotonic() + 30
     while len(_cell_processes(workers)) < 4 and time.monotonic() < deadline:  # both hosts busy
         time.sleep(0.05)
@@ -451,8 +551,9 @@ def test_a_worker_with_other_code_is_refused_before_any_cell(
 
     root = Path(__file__).resolve().parent.parent
     for package in ("workbench", "servers"):
-        shutil.copytree(root / package, tmp_path / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+        shutil.copytree(
+            root / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     with (tmp_path / "workbench" / "units.py").open("a") as f:
         f.write("\n# changed on this worker only\n")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
@@ -468,16 +569,38 @@ def test_a_worker_with_other_code_is_refused_before_any_cell(
 @pytest.mark.slow
 def test_the_gil_lab_and_disk_cells_run_on_the_cluster(cluster: str, tmp_path: Path) -> None:
     gil, disk = tmp_path / "gil.json", tmp_path / "disk.json"
-    done = run_cli("gil", "--only", "5", "--cluster", cluster, "--quiet", "--json", str(gil),
-                   timeout=120)  # fmt: skip
+    done = run_cli(
+        "gil", "--only", "5", "--cluster", cluster, "--quiet", "--json", str(gil), timeout=120
+    )
     assert done.returncode == 0, done.stderr
     (claim,) = _doc(gil)["claims"]
     assert claim["host"] in ("local-0", "local-1")
     assert claim["verdict"] == "holds"
-    done = run_cli("disk", "--cluster", cluster, "--models", "threads", "--workloads", "file-read",
-                   "--file-sizes", "16KiB", "--set-size", "1MiB", "--pool-sizes", "8",
-                   "--dir", str(tmp_path / "files"), "--warmup", "0.2", "--duration", "0.5",
-                   "--quiet", "--json", str(disk), timeout=120)  # fmt: skip
+    done = run_cli(
+        "disk",
+        "--cluster",
+        cluster,
+        "--models",
+        "threads",
+        "--workloads",
+        "file-read",
+        "--file-sizes",
+        "16KiB",
+        "--set-size",
+        "1MiB",
+        "--pool-sizes",
+        "8",
+        "--dir",
+        str(tmp_path / "files"),
+        "--warmup",
+        "0.2",
+        "--duration",
+        "0.5",
+        "--quiet",
+        "--json",
+        str(disk),
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     rows = _doc(disk)["results"]
     assert rows
@@ -488,8 +611,10 @@ def test_the_gil_lab_and_disk_cells_run_on_the_cluster(cluster: str, tmp_path: P
 def test_cluster_local_says_ready_and_leaves_nothing_on_ctrl_c() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "workbench", "cluster", "local", "--workers", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.startswith("READY tcp://127.0.0.1:"), line

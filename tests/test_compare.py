@@ -52,8 +52,8 @@ def test_compare_verdicts_follow_the_repeats() -> None:
     got = {c["cell"].split(" · ")[0]: c for c in compare_docs(a, b)["comparisons"]}
     assert got["uvloop"]["verdict"] == "faster"
     assert got["uvloop"]["ratio"] == pytest.approx(1.2, rel=0.01)
-    assert got["asyncio"]["verdict"] == "not significant"
-    assert got["trio"]["verdict"] == "not significant"
+    assert got["asyncio"]["verdict"] == "not told apart"
+    assert got["trio"]["verdict"] == "not told apart"
     assert got["threads"]["verdict"].startswith("too few rounds")
     assert got["uvloop"]["ratio_ci"][0] > 1.05
     result = compare_docs(a, b)

@@ -156,8 +156,21 @@ def databases() -> None:
 
 def _io(tmp_path: Path, *args: str, timeout: float = 240) -> tuple[int, str, dict[str, Any]]:
     out = tmp_path / "run.json"
-    proc = run_cli("io", "--only", "db", "--duration", "0.3", "--warmup", "0.2", "--repeat", "1",
-                   "--json", str(out), *args, timeout=timeout)  # fmt: skip
+    proc = run_cli(
+        "io",
+        "--only",
+        "db",
+        "--duration",
+        "0.3",
+        "--warmup",
+        "0.2",
+        "--repeat",
+        "1",
+        "--json",
+        str(out),
+        *args,
+        timeout=timeout,
+    )
     doc = json.loads(out.read_text()) if out.exists() else {}
     return proc.returncode, proc.stderr, doc
 
@@ -182,8 +195,9 @@ def test_every_default_db_cell_runs_against_real_servers(databases: None, tmp_pa
         assert r["ops"] > 0
         assert r["server_cpu_util"] is not None
         assert r["server_cpu_util"] > 0
-        assert r["connections"] == ("one per user" if not r["client"].endswith("-pool")
-                                    else "a pool of 20 per process")  # fmt: skip
+        assert r["connections"] == (
+            "one per user" if not r["client"].endswith("-pool") else "a pool of 20 per process"
+        )
     servers = doc["metadata"]["databases"]
     assert set(servers) == {"postgres", "redis"}
     assert all(not s["external"] and s["version"] for s in servers.values())
@@ -192,9 +206,16 @@ def test_every_default_db_cell_runs_against_real_servers(databases: None, tmp_pa
 @pytest.mark.slow
 def test_writes_commit_and_are_acknowledged_on_each_family(databases: None, tmp_path: Path) -> None:
     code, err, doc = _io(
-        tmp_path, "--clients", "8", "--db-workloads", "pg-insert,redis-set",
-        "--models", "asyncio,threads", "--libs", "asyncpg,psycopg,redis",
-    )  # fmt: skip
+        tmp_path,
+        "--clients",
+        "8",
+        "--db-workloads",
+        "pg-insert,redis-set",
+        "--models",
+        "asyncio,threads",
+        "--libs",
+        "asyncpg,psycopg,redis",
+    )
     assert code == 0, err[-2000:]
     rows = doc["results"]
     assert isinstance(rows, list)
@@ -216,9 +237,21 @@ def test_the_delay_proxy_adds_its_round_trip_and_rows_get_their_bound(
     second, and each row reports its share of that bound. asyncpg's pool of 2 holds 2 users at
     a time and resets each connection it takes back, a second round trip: 100 a second. Were
     the reset not a round trip, that row would pass its bound twice over."""
-    code, err, doc = _io(tmp_path, "--clients", "4", "--db-latency", "5ms", "--models",
-                         "asyncio", "--libs", "asyncpg,asyncpg-pool,redis", "--pool-size", "2",
-                         "--procs", "1")  # fmt: skip
+    code, err, doc = _io(
+        tmp_path,
+        "--clients",
+        "4",
+        "--db-latency",
+        "5ms",
+        "--models",
+        "asyncio",
+        "--libs",
+        "asyncpg,asyncpg-pool,redis",
+        "--pool-size",
+        "2",
+        "--procs",
+        "1",
+    )
     assert code == 0, err[-2000:]
     rows = doc["results"]
     assert isinstance(rows, list)
@@ -255,9 +288,18 @@ def test_bad_database_input_is_one_line(databases: None, tmp_path: Path) -> None
         assert "Traceback" not in err
         right = wrong.replace("not-the-password", pg.password or "")
         code, err, doc = _io(
-            tmp_path, "--pg-url", right, "--db-workloads", "pg-select",
-            "--clients", "4", "--models", "threads", "--libs", "psycopg",
-        )  # fmt: skip
+            tmp_path,
+            "--pg-url",
+            right,
+            "--db-workloads",
+            "pg-select",
+            "--clients",
+            "4",
+            "--models",
+            "threads",
+            "--libs",
+            "psycopg",
+        )
         assert code == 0, err[-2000:]
         assert doc["metadata"]["databases"]["postgres"]["external"] is True
 
@@ -289,10 +331,25 @@ def test_the_db_servers_leave_nothing_behind_on_ctrl_c(databases: None, tmp_path
     import psutil
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench", "io", "--only", "db", "--clients", "8",
-         "--duration", "30", "--repeat", "1", "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "io",
+            "--only",
+            "db",
+            "--clients",
+            "8",
+            "--duration",
+            "30",
+            "--repeat",
+            "1",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     family: list[psutil.Process] = []
 
@@ -339,16 +396,23 @@ def test_database_templates_run_and_stop_cleanly(
     assert run_cli("template", name, "--out", str(copy)).returncode == 0
     with db_servers.run_postgres(None, 40) as pg:
         url = f"postgresql://{db_servers.PG_USER}:{pg.password}@{pg.host}:{pg.port}/postgres"
-        proc = subprocess.run([sys.executable, str(copy), url, "--requests", "500",
-                               "--concurrency", "10"], capture_output=True, text=True,
-                              timeout=120, check=False)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, str(copy), url, "--requests", "500", "--concurrency", "10"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert proc.returncode == 0, proc.stderr
         found = re.search(r"summary: (\d+) ok, (\d+) failed", proc.stdout)
         assert found is not None, proc.stdout
         assert (int(found[1]), int(found[2])) == (500, 0)
-        long = subprocess.Popen([sys.executable, str(copy), url, "--requests", "100000000",
-                                 "--concurrency", "8"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        long = subprocess.Popen(
+            [sys.executable, str(copy), url, "--requests", "100000000", "--concurrency", "8"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(2.0)  # connected, queries flowing
         family = [long.pid, *(c.pid for c in psutil.Process(long.pid).children(recursive=True))]
         long.send_signal(signal.SIGINT)

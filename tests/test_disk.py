@@ -53,10 +53,18 @@ def files_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def disk_row(root: Path, model: str, client: str, workload: str, **extra: Any) -> Row:
     options: dict[str, Any] = dict(
-        models=[model], libs=[client], workloads=[workload], duration=0.3, warmup=0.1,
-        file_dir=str(root), file_sizes=[SMALL], file_set_bytes=64 * SMALL, disk_clients=4,
-        pool_sizes=[4], write_budget=64 << 20,
-    )  # fmt: skip
+        models=[model],
+        libs=[client],
+        workloads=[workload],
+        duration=0.3,
+        warmup=0.1,
+        file_dir=str(root),
+        file_sizes=[SMALL],
+        file_set_bytes=64 * SMALL,
+        disk_clients=4,
+        pool_sizes=[4],
+        write_budget=64 << 20,
+    )
     settings = IoSettings(**{**options, **extra})
     doc = run_io(settings)
     assert schema_problems(doc) == []
@@ -143,8 +151,9 @@ def test_cold_cache_is_evicted_and_checked(files_root: Path) -> None:
 
 def test_cold_cache_without_fincore_is_flagged_unchecked(files_root: Path, tmp_path: Path) -> None:
     # The workers find no fincore on their PATH: eviction cannot be checked, and the row says so.
-    row = disk_row(files_root, "threads", "os", "file-read", cache=["cold"],
-                   env={"PATH": str(tmp_path)})  # fmt: skip
+    row = disk_row(
+        files_root, "threads", "os", "file-read", cache=["cold"], env={"PATH": str(tmp_path)}
+    )
     assert row.get("evicted") is None
     assert "eviction-unchecked" in row["flags"]
 
@@ -184,9 +193,16 @@ def _cap_file_size() -> None:
 
 def test_file_size_cap_while_generating_is_a_clear_error(tmp_path: Path) -> None:
     proc = run_cli(
-        "files", "generate", "--dir", str(tmp_path), "--count", "4", "--size", "1MiB",
+        "files",
+        "generate",
+        "--dir",
+        str(tmp_path),
+        "--count",
+        "4",
+        "--size",
+        "1MiB",
         preexec_fn=_cap_file_size,
-    )  # fmt: skip
+    )
     _one_clear_line(proc, "cannot write files in")
     assert not list(tmp_path.glob("wb-*/f*.bin"))  # the partial set was cleaned up
 

@@ -78,8 +78,12 @@ def test_workloads_name_any_kind_and_count_for_it(argv: list[str], workloads: li
 
 
 def _wide_doc() -> ResultDoc:
-    long = make_row(model=LONGEST_MODEL, client="http.client", flags=["client-bound", "noisy"],
-                    ops_per_s=123_456.0)  # fmt: skip
+    long = make_row(
+        model=LONGEST_MODEL,
+        client="http.client",
+        flags=["client-bound", "noisy"],
+        ops_per_s=123_456.0,
+    )
     doc = make_doc(long, make_row(model="anyio-asyncio", client="urllib3"))
     doc["metadata"] = {
         "settings": {"clients": 500, "duration": 0.75, "warmup": 0.3, "latency": 0.02,

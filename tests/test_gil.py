@@ -53,18 +53,23 @@ def _cores_busy(work: Callable[[], object]) -> float:
     return (time.process_time() - cpu0) / wall
 
 
-def test_gil_releasing_work_overlaps_and_python_work_does_not() -> None:
+def test_python_work_in_two_threads_never_keeps_two_cores_busy() -> None:
     # CPU over wall time rather than speed-ups: other load on a shared machine can only lower
-    # it, so the pure-Python bound holds under any load and the best of three shows overlap.
+    # it, so this bound holds however busy the machine is (the fast loop's tests must).
     if not gil_enabled():
         pytest.skip("this interpreter runs without a GIL: pure Python may use both cores")
     n = calibrate(burn, 0.05)
-    h = max(2, calibrate(sha256_work, 0.05, start=1))
     python = [_cores_busy(lambda: burn(n)) for _ in range(3)]
-    hashing = [_cores_busy(lambda: sha256_work(h)) for _ in range(3)]
     assert max(python) < 1.3  # one thread runs bytecode at a time: never two cores' worth
-    if cpu_count() >= 2:
-        assert max(hashing) > 1.5  # sha256 on 1 MiB buffers releases the GIL: both cores work
+
+
+@pytest.mark.slow  # needs the second core free: another load on the machine lowers the figure
+def test_gil_releasing_work_in_two_threads_keeps_two_cores_busy() -> None:
+    if cpu_count() < 2:
+        pytest.skip("one CPU: nothing to overlap on")
+    h = max(2, calibrate(sha256_work, 0.05, start=1))
+    hashing = [_cores_busy(lambda: sha256_work(h)) for _ in range(3)]
+    assert max(hashing) > 1.5  # sha256 on 1 MiB buffers releases the GIL: both cores work
 
 
 def test_ratio_interval_pairs_interleaved_rounds() -> None:
@@ -108,8 +113,12 @@ def test_claim_1_verdicts_follow_the_numbers(m: dict[str, Any], expected: str) -
 
 
 def test_claim_5_verdicts_follow_the_numbers() -> None:
-    base = {"expected": 100, "wide_lock_s": [2.0] * ROUNDS, "narrow_lock_s": [1.0] * ROUNDS,
-            "cpus": 2}  # fmt: skip
+    base = {
+        "expected": 100,
+        "wide_lock_s": [2.0] * ROUNDS,
+        "narrow_lock_s": [1.0] * ROUNDS,
+        "cpus": 2,
+    }
     lost = {"x, no lock": 10, "x, with a lock": 0}
     assert judge(5, {**base, "lost_updates": lost}).verdict == HOLDS
     assert judge(5, {**base, "lost_updates": {**lost, "x, no lock": 0}}).verdict == UNSURE

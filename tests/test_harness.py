@@ -31,9 +31,12 @@ def test_a_cell_leaks_no_fd_thread_or_process(http_server: ServerHandle) -> None
 
 def test_run_io_document_matches_schema_and_round_trips(tmp_path: Path) -> None:
     settings = IoSettings(
-        models=["uvloop", "threads"], workloads=["http", "echo"], clients=10,
-        duration=0.3, warmup=0.2,
-    )  # fmt: skip
+        models=["uvloop", "threads"],
+        workloads=["http", "echo"],
+        clients=10,
+        duration=0.3,
+        warmup=0.2,
+    )
     doc = run_io(settings)
     assert schema_problems(doc) == []
     assert {(r["model"], r["workload"]) for r in doc["results"]} >= {
@@ -153,9 +156,18 @@ def test_version_and_help() -> None:
 def test_io_command_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     proc = run_cli(
-        "io", "--clients", "20", "--models", "uvloop,sync", "--duration", "0.3",
-        "--warmup", "0.2", "--json", str(out),
-    )  # fmt: skip
+        "io",
+        "--clients",
+        "20",
+        "--models",
+        "uvloop,sync",
+        "--duration",
+        "0.3",
+        "--warmup",
+        "0.2",
+        "--json",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "uvloop" in proc.stdout
     assert "ops/s" in proc.stdout
@@ -195,9 +207,13 @@ def test_url_is_resolved_once_and_its_address_used_by_every_client(
     """`--url http://localhost:PORT/`: the parent resolves and checks the name, and every worker
     connects to that address (the raw client and the libraries alike) with the name as Host."""
     settings = IoSettings(
-        models=["threads", "asyncio"], libs=["raw", "http.client", "urllib3", "aiohttp", "httpx"],
-        clients=4, duration=0.3, warmup=0.2, url=f"http://localhost:{http_server.port}/",
-    )  # fmt: skip
+        models=["threads", "asyncio"],
+        libs=["raw", "http.client", "urllib3", "aiohttp", "httpx"],
+        clients=4,
+        duration=0.3,
+        warmup=0.2,
+        url=f"http://localhost:{http_server.port}/",
+    )
     doc = run_io(settings)
     assert doc["metadata"]["servers"]["http"]["url"] == f"http://localhost:{http_server.port}/"
     assert len(doc["results"]) == 7

@@ -19,7 +19,8 @@ from workbench.interpreter_discovery import matches_spec
 from workbench.interpreter_variants import check_env, env_variants, resolve
 from workbench.interpreters import gil_reenabled, label_of, python_label
 from workbench.report.compare import compare_docs
-from workbench.report.table import io_table, notes, print_io
+from workbench.report.table import io_table, print_io
+from workbench.report.table_notes import notes
 from workbench.results import cell_key, pythons_in
 from workbench.testing import fake_interpreter, make_doc, make_row
 
@@ -90,8 +91,9 @@ def test_python_gil_needs_a_free_threaded_build() -> None:
 def test_variant_names_say_what_the_gil_will_be() -> None:
     free = fake_interpreter("3.14.0", free_threaded=True, gil_at_start=False)
     assert free.name == "3.14.0t GIL off"
-    forced = fake_interpreter("3.14.0", free_threaded=True, gil_at_start=False,
-                              env=(("PYTHON_GIL", "1"),))  # fmt: skip
+    forced = fake_interpreter(
+        "3.14.0", free_threaded=True, gil_at_start=False, env=(("PYTHON_GIL", "1"),)
+    )
     assert forced.name == "3.14.0t GIL on (PYTHON_GIL=1)"
     assert fake_interpreter("3.12.1").name == "3.12.1 GIL on"
 
@@ -123,24 +125,40 @@ def test_without_a_gil_threads_can_use_every_cpu_before_they_are_client_bound() 
 
 def test_cells_cross_interpreters_interleaved_and_skip_what_one_cannot_import() -> None:
     here = fake_interpreter("3.11.7")
-    other = fake_interpreter("3.14.0", free_threaded=True, gil_at_start=False,
-                             missing=(("uvloop", "no wheel for this build"),))  # fmt: skip
-    cells = [Cell("uvloop", "raw", "http"), Cell("threads", "raw", "http"),
-             Cell("asyncio", "aiohttp", "http")]  # fmt: skip
+    other = fake_interpreter(
+        "3.14.0",
+        free_threaded=True,
+        gil_at_start=False,
+        missing=(("uvloop", "no wheel for this build"),),
+    )
+    cells = [
+        Cell("uvloop", "raw", "http"),
+        Cell("threads", "raw", "http"),
+        Cell("asyncio", "aiohttp", "http"),
+    ]
     assert needs(cells[0]) == ["uvloop"]
     assert needs(cells[2]) == ["aiohttp"]
     planned, skipped = with_interpreters(cells, [here, other])
     assert [(c.model, c.python) for c in planned] == [
-        ("uvloop", here), ("threads", here), ("threads", other),
-        ("asyncio", here), ("asyncio", other),
-    ]  # fmt: skip
-    assert skipped == [{"cell": "uvloop · raw · http", "python": "3.14.0t GIL off",
-                        "reason": "needs uvloop (no wheel for this build)"}]  # fmt: skip
+        ("uvloop", here),
+        ("threads", here),
+        ("threads", other),
+        ("asyncio", here),
+        ("asyncio", other),
+    ]
+    assert skipped == [
+        {
+            "cell": "uvloop · raw · http",
+            "python": "3.14.0t GIL off",
+            "reason": "needs uvloop (no wheel for this build)",
+        }
+    ]
     assert planned[2].label == "threads · raw · http · 3.14.0t GIL off"
     # One interpreter with everything: the plan is untouched.
     assert with_interpreters(cells, [here]) == (cells, [])
-    nothing = fake_interpreter("3.14.0", free_threaded=True,
-                               missing=(("uvloop", "x"), ("aiohttp", "x")))  # fmt: skip
+    nothing = fake_interpreter(
+        "3.14.0", free_threaded=True, missing=(("uvloop", "x"), ("aiohttp", "x"))
+    )
     with pytest.raises(UsageError, match="no cell can run"):
         with_interpreters([cells[0], cells[2]], [nothing])
 
@@ -150,11 +168,19 @@ def _two_python_doc() -> Any:
     for model, base in (("uvloop", 40_000.0), ("threads", 10_000.0)):
         for python, factor in (("3.11.7 GIL on", 1.0), ("3.14.0t GIL off", 1.5)):
             rate = base * factor
-            rows.append(make_row(
-                model=model, python=python, ops_per_s=rate, ops_per_s_ci=[rate * 0.98, rate * 1.02],
-                repeats={"ops_per_s": [rate * f for f in (0.99, 1.0, 1.01, 1.0)],
-                         "median": rate, "spread": 0.02},
-            ))  # fmt: skip
+            rows.append(
+                make_row(
+                    model=model,
+                    python=python,
+                    ops_per_s=rate,
+                    ops_per_s_ci=[rate * 0.98, rate * 1.02],
+                    repeats={
+                        "ops_per_s": [rate * f for f in (0.99, 1.0, 1.01, 1.0)],
+                        "median": rate,
+                        "spread": 0.02,
+                    },
+                )
+            )
     doc = make_doc(*rows)
     doc["metadata"] = {
         "settings": {"clients": 100, "duration": 2, "warmup": 0.5, "latency": 0, "work": None},

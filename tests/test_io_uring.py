@@ -282,15 +282,20 @@ def test_cells_this_machine_cannot_run_are_skipped_with_the_reason(
     from workbench.harness.plan import plan_cells
 
     monkeypatch.setattr(ur, "unavailable", lambda: "io_uring is disabled here (test)")
-    settings = IoSettings(models=["asyncio"], libs=["io_uring", "to_thread"],
-                          workloads=["file-read"], file_sizes=[16384])  # fmt: skip
+    settings = IoSettings(
+        models=["asyncio"],
+        libs=["io_uring", "to_thread"],
+        workloads=["file-read"],
+        file_sizes=[16384],
+    )
     cells, skipped = on_this_machine(plan_cells(settings))
     assert {c.client for c in cells} == {"to_thread"}
     assert skipped
     assert all(s["reason"] == "io_uring is disabled here (test)" for s in skipped)
     assert all("io_uring" in s["cell"] for s in skipped)
-    only = IoSettings(models=["asyncio"], libs=["io_uring"], workloads=["file-read"],
-                      file_sizes=[16384])  # fmt: skip
+    only = IoSettings(
+        models=["asyncio"], libs=["io_uring"], workloads=["file-read"], file_sizes=[16384]
+    )
     with pytest.raises(UsageError, match=r"no cell can run on this machine.*disabled here"):
         on_this_machine(plan_cells(only))
 

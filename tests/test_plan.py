@@ -73,9 +73,12 @@ def test_libs_plan_every_model_the_library_fits() -> None:
 
 def test_disk_plan_crosses_sizes_caches_and_pool_sizes() -> None:
     settings = IoSettings(
-        workloads=["file-read", "file-write"], file_sizes=[4096, 1 << 20],
-        cache=["warm", "cold"], pool_sizes=[8, 32], models=["threads", "asyncio"],
-    )  # fmt: skip
+        workloads=["file-read", "file-write"],
+        file_sizes=[4096, 1 << 20],
+        cache=["warm", "cold"],
+        pool_sizes=[8, 32],
+        models=["threads", "asyncio"],
+    )
     cells = plan_cells(settings)
     reads = [c for c in cells if c.workload == "file-read"]
     writes = [c for c in cells if c.workload == "file-write"]
@@ -161,8 +164,9 @@ def test_an_even_number_of_rounds_has_a_true_median() -> None:
 
 def test_disk_row_adds_its_fields_and_no_bound() -> None:
     run = _run(500, server_cpu=None)
-    run.recording.extras = [{"hop_us": 60.0, "hops_per_op": 3, "evicted": True,
-                             "filesystem": "ext4"}]  # fmt: skip
+    run.recording.extras = [
+        {"hop_us": 60.0, "hops_per_op": 3, "evicted": True, "filesystem": "ext4"}
+    ]
     cell = Cell("asyncio", "aiofiles", "file-read", 8, 1 << 20, "cold")
     row = summarise(cell, [run], IoSettings(latency=0.02, work="python:1ms"), 8, client_cpus=2)
     assert row["work"] is None

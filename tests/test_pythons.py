@@ -47,11 +47,30 @@ def two_interpreters(
     _other()
     out = tmp_path_factory.mktemp("run") / "run.json"
     proc = run_cli(
-        "io", "--python", sys.executable, "--python", "3.12", "--only", "net",
-        "--models", "threads,asyncio,uvloop", "--libs", "raw", "--clients", "5",
-        "--duration", "0.3", "--warmup", "0.2", "--repeat", "1", "--json", str(out),
-        timeout=600, env=cache,
-    )  # fmt: skip
+        "io",
+        "--python",
+        sys.executable,
+        "--python",
+        "3.12",
+        "--only",
+        "net",
+        "--models",
+        "threads,asyncio,uvloop",
+        "--libs",
+        "raw",
+        "--clients",
+        "5",
+        "--duration",
+        "0.3",
+        "--warmup",
+        "0.2",
+        "--repeat",
+        "1",
+        "--json",
+        str(out),
+        timeout=600,
+        env=cache,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc, json.loads(out.read_text())
 
@@ -66,10 +85,13 @@ def test_first_use_prepares_the_environment_and_every_cell_runs_under_both(
     assert isinstance(rows, list)
     here = f"{platform.python_version()} GIL on"
     assert [(r["model"], r["python"]) for r in rows] == [
-        ("threads", here), ("threads", f"{v312} GIL on"),
-        ("asyncio", here), ("asyncio", f"{v312} GIL on"),
-        ("uvloop", here), ("uvloop", f"{v312} GIL on"),
-    ]  # fmt: skip
+        ("threads", here),
+        ("threads", f"{v312} GIL on"),
+        ("asyncio", here),
+        ("asyncio", f"{v312} GIL on"),
+        ("uvloop", here),
+        ("uvloop", f"{v312} GIL on"),
+    ]
     for r in rows:
         assert r["errors"] == 0
         assert r["ops"] > 0
@@ -111,8 +133,11 @@ def test_pythons_lists_interpreters_from_path_pyenv_and_uv(
     uv = tmp_path / "uv" / f"cpython-{_other_version()}-linux-x86_64-gnu" / "bin"
     uv.mkdir(parents=True)
     (uv / "python3.12").symlink_to(other)
-    env = {**cache, "UV_PYTHON_INSTALL_DIR": str(tmp_path / "uv"),
-           "PYENV_ROOT": str(tmp_path / "no-pyenv")}  # fmt: skip
+    env = {
+        **cache,
+        "UV_PYTHON_INSTALL_DIR": str(tmp_path / "uv"),
+        "PYENV_ROOT": str(tmp_path / "no-pyenv"),
+    }
     proc = run_cli("pythons", env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()

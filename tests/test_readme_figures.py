@@ -68,8 +68,9 @@ def test_every_section_says_which_runs_it_was_rendered_from() -> None:
 
 
 def test_no_measured_figure_stands_outside_a_section() -> None:
-    found = [f"{p.relative_to(ROOT)}:{hit}" for p, t in PAGES.items()
-             for hit in fr.unrendered_figures(t)]  # fmt: skip
+    found = [
+        f"{p.relative_to(ROOT)}:{hit}" for p, t in PAGES.items() for hit in fr.unrendered_figures(t)
+    ]
     assert found == []
 
 
@@ -106,8 +107,9 @@ def test_every_recorded_run_says_what_measured_it() -> None:
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                          check=True).stdout  # fmt: skip
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
+    ).stdout
 
 
 @pytest.mark.slow  # git, in processes
@@ -164,8 +166,9 @@ def test_any_changed_digit_in_a_figure_section_is_caught() -> None:
             for i, ch in enumerate(body):
                 if ch.isdigit():
                     changed = body[:i] + str((int(ch) + 1) % 10) + body[i + 1 :]
-                    found = fr.differences(f"<!-- figures: {name} -->{changed}<!-- /figures -->",
-                                           RECORD)  # fmt: skip
+                    found = fr.differences(
+                        f"<!-- figures: {name} -->{changed}<!-- /figures -->", RECORD
+                    )
                     assert found, (name, i)
                     assert found[0].startswith(f"{name}: ")
                     tried += 1
@@ -220,17 +223,30 @@ def test_an_unknown_style_is_refused() -> None:
 
 
 def _figures(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scripts.readme_figures", *args],
-                          capture_output=True, text=True, timeout=timeout, check=False,
-                          cwd=ROOT)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.readme_figures", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=ROOT,
+    )
 
 
 @pytest.mark.slow
 def test_the_script_appends_each_run_of_a_source_to_its_record(tmp_path: Path) -> None:
     record = tmp_path / "record"
     for n in (1, 2):
-        proc = _figures("--quick", "--only", "bench_overhead", "--out", str(tmp_path / f"o{n}"),
-                        "--record", str(record), timeout=300)  # fmt: skip
+        proc = _figures(
+            "--quick",
+            "--only",
+            "bench_overhead",
+            "--out",
+            str(tmp_path / f"o{n}"),
+            "--record",
+            str(record),
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
     runs = rec.load(record)["bench_overhead"]
     assert len(runs) == 2  # the second run was added, not put in place of the first
@@ -242,8 +258,16 @@ def test_the_script_appends_each_run_of_a_source_to_its_record(tmp_path: Path) -
 @pytest.mark.slow
 def test_the_sample_source_records_rows_its_templates_render(tmp_path: Path) -> None:
     record = tmp_path / "record"
-    proc = _figures("--quick", "--only", "sample", "--out", str(tmp_path / "o"), "--record",
-                    str(record), timeout=300)  # fmt: skip
+    proc = _figures(
+        "--quick",
+        "--only",
+        "sample",
+        "--out",
+        str(tmp_path / "o"),
+        "--record",
+        str(record),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = rec.load(record)
     rows = got["sample"][-1]["figures"]["rows"]

@@ -27,8 +27,10 @@ pytestmark = pytest.mark.slow
 def _start(args: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "workbench", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
@@ -74,12 +76,38 @@ def _finish(proc: subprocess.Popen[str], seen: list[psutil.Process], within: flo
     return err
 
 
-IO = ["io", "--only", "net", "--models", "uvloop,gevent,threads,trio", "--libs", "raw",
-      "--clients", "10", "--warmup", "0.2", "--duration", "1.5", "--quiet"]  # fmt: skip
+IO = [
+    "io",
+    "--only",
+    "net",
+    "--models",
+    "uvloop,gevent,threads,trio",
+    "--libs",
+    "raw",
+    "--clients",
+    "10",
+    "--warmup",
+    "0.2",
+    "--duration",
+    "1.5",
+    "--quiet",
+]
 
 
-SWEEP = ["sweep", "--clients", "2,4", "--models", "uvloop,threads", "--libs", "raw",
-         "--warmup", "0.2", "--duration", "1.5", "--quiet"]  # fmt: skip
+SWEEP = [
+    "sweep",
+    "--clients",
+    "2,4",
+    "--models",
+    "uvloop,threads",
+    "--libs",
+    "raw",
+    "--warmup",
+    "0.2",
+    "--duration",
+    "1.5",
+    "--quiet",
+]
 
 
 @pytest.mark.parametrize(
@@ -169,9 +197,13 @@ def test_every_model_survives_server_faults(model: str) -> None:
 
 # One model per family and every client it has: each bounds the whole operation by --timeout.
 TRICKLE_CELLS = [("threads", c) for c in ("raw", "http.client", "urllib3", "httpx")] + [
-    ("asyncio", "raw"), ("asyncio", "aiohttp"), ("asyncio", "httpx"), ("trio", "raw"),
-    ("trio", "httpx"), ("anyio-asyncio", "raw"),
-]  # fmt: skip
+    ("asyncio", "raw"),
+    ("asyncio", "aiohttp"),
+    ("asyncio", "httpx"),
+    ("trio", "raw"),
+    ("trio", "httpx"),
+    ("anyio-asyncio", "raw"),
+]
 
 
 @pytest.mark.parametrize(
@@ -236,8 +268,10 @@ def test_output_into_a_closed_pipe_is_no_traceback() -> None:
     """`workbench template list | head -1`: the reader leaves early; we stop quietly."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "workbench", "template", "list"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     proc.stdout.close()  # before the child has printed anything: its write fails with EPIPE
     _, err = proc.communicate(timeout=60)

@@ -25,17 +25,37 @@ cli = partial(run_cli, timeout=120)  # sweeps and templates run servers: 120 s
 def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sweep")
     proc = cli(
-        "sweep", "--clients", "1,5", "--models", "uvloop,threads", "--libs", "raw",
-        "--duration", "0.3", "--warmup", "0.1", "--repeat", "1", "--out", str(out), "--quiet",
-    )  # fmt: skip
+        "sweep",
+        "--clients",
+        "1,5",
+        "--models",
+        "uvloop,threads",
+        "--libs",
+        "raw",
+        "--duration",
+        "0.3",
+        "--warmup",
+        "0.1",
+        "--repeat",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
 
 def test_sweep_writes_json_csv_and_plots(sweep_dir: Path) -> None:
     names = {p.name for p in sweep_dir.iterdir()}
-    assert names >= {"sweep.json", "sweep.csv", "throughput.png", "throughput.svg",
-                     "p99.png", "p99.svg"}  # fmt: skip
+    assert names >= {
+        "sweep.json",
+        "sweep.csv",
+        "throughput.png",
+        "throughput.svg",
+        "p99.png",
+        "p99.svg",
+    }
     doc = read_results(sweep_dir / "sweep.json")
     assert doc["kind"] == "sweep"
     lines = series(doc)
@@ -60,12 +80,26 @@ def test_html_report_renders_in_a_browser(sweep_dir: Path, tmp_path: Path) -> No
     # Self-contained: no URL to fetch (metadata quotes the mock server's address, not a fetch).
     assert not re.search(r"(src|href)=[\"']https?:", text)
     dom = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=90, check=False,
-    ).stdout  # fmt: skip
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    ).stdout
     # Decoded and laid out: throughput and p99 against clients, the spectrum, the cost chart.
     assert 'data-images-rendered="4"' in dom
     assert len(re.findall(r"<tr>", dom)) == 1 + 4  # the header and one row per cell
@@ -76,9 +110,23 @@ def test_html_report_renders_in_a_browser(sweep_dir: Path, tmp_path: Path) -> No
 def io_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("io") / "run.json"
     proc = cli(
-        "io", "--only", "net", "--models", "uvloop,threads", "--clients", "20",
-        "--latency", "2ms", "--duration", "0.5", "--warmup", "0.2", "--json", str(out), "--quiet",
-    )  # fmt: skip
+        "io",
+        "--only",
+        "net",
+        "--models",
+        "uvloop,threads",
+        "--clients",
+        "20",
+        "--latency",
+        "2ms",
+        "--duration",
+        "0.5",
+        "--warmup",
+        "0.2",
+        "--json",
+        str(out),
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Findings" in proc.stdout  # the terminal ends with them too
     return out

@@ -29,8 +29,11 @@ def test_a_stop_keeps_the_runs_and_its_own_exit_code(
     out = _script.out_dir(Namespace(out=str(tmp_path)), "x")
     done = make_doc(make_row())
     reason = "the mock http server died"
-    stopped = {**make_doc(make_row(model="trio")), "partial": True,
-               "stopped": {"reason": reason, "exit_code": exit_code}}  # fmt: skip
+    stopped = {
+        **make_doc(make_row(model="trio")),
+        "partial": True,
+        "stopped": {"reason": reason, "exit_code": exit_code},
+    }
 
     def script() -> int:
         _script.stop_if_stopped("first", done)

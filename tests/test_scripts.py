@@ -34,8 +34,12 @@ TOOLS = {
 def script(name: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", f"scripts.{name}", *args],
-        capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=ROOT,
+    )
 
 
 def test_every_script_is_covered() -> None:
@@ -100,10 +104,12 @@ def test_a_stopped_script_keeps_what_it_measured(tmp_path: Path) -> None:
 
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scripts.compare_libraries", "--quick",
-         "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
+        [sys.executable, "-m", "scripts.compare_libraries", "--quick", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     deadline = time.monotonic() + 60
     workers_seen = 0
     while time.monotonic() < deadline and workers_seen < 3:  # a few cells into the run

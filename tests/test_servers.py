@@ -327,8 +327,10 @@ def test_tls_server_on_its_own_makes_and_removes_its_ca_and_checks_its_options()
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "servers.http", "--tls", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         ready = proc.stdout.readline().split()
@@ -343,8 +345,11 @@ def test_tls_server_on_its_own_makes_and_removes_its_ca_and_checks_its_options()
     assert not ca.parent.exists()
     refused = subprocess.run(
         [sys.executable, "-m", "servers.http", "--tls-cert", "x.pem"],
-        capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert refused.returncode == 2
     assert "need --tls" in refused.stderr
 
@@ -354,15 +359,31 @@ def test_a_certificate_that_does_not_verify_stops_the_run_with_one_line(tmp_path
     certificate and the flag, exit 2, before any worker starts; with the CA it runs."""
     with run_server("http", tls=True) as server:
         url = f"https://127.0.0.1:{server.port}/"
-        proc = run_cli("io", "--url", url, "--workloads", "https", "--models", "asyncio",
-                       "--quiet")  # fmt: skip
+        proc = run_cli("io", "--url", url, "--workloads", "https", "--models", "asyncio", "--quiet")
         assert proc.returncode == 2, proc.stderr
         (line,) = proc.stderr.strip().splitlines()
         assert "certificate" in line
         assert "--ca-file" in line
-        ok = run_cli("io", "--url", url, "--workloads", "https", "--models", "asyncio", "--libs",
-                     "raw", "--ca-file", str(server.ca_file), "--repeat", "1", "--duration",
-                     "0.2", "--quiet", "--json", str(tmp_path / "r.json"))  # fmt: skip
+        ok = run_cli(
+            "io",
+            "--url",
+            url,
+            "--workloads",
+            "https",
+            "--models",
+            "asyncio",
+            "--libs",
+            "raw",
+            "--ca-file",
+            str(server.ca_file),
+            "--repeat",
+            "1",
+            "--duration",
+            "0.2",
+            "--quiet",
+            "--json",
+            str(tmp_path / "r.json"),
+        )
         assert ok.returncode == 0, ok.stderr
         (row,) = json.loads((tmp_path / "r.json").read_text())["results"]
         assert row["errors"] == 0

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from workbench.harness.rows import between_rounds, rate_interval
 from workbench.harness.trust import flags_for
 from workbench.metrics import ClientRecorder, Recording, slice_counts
-from workbench.report.table import io_table, notes
+from workbench.report.table import io_table
+from workbench.report.table_notes import notes
 from workbench.results import Row, half_width
 from workbench.stats import (
     SLICES,
@@ -151,8 +152,9 @@ def test_the_table_does_not_rank_rows_it_cannot_tell_apart() -> None:
     assert rank == {"uvloop": "1", "asyncio": "1", "threads": "3"}  # a shared rank
     assert "prediction interval from the 3 rounds" in notes({**doc, "metadata": _metadata()})[0]
     # One round ranks nothing, however steady its window looked.
-    one = make_doc(make_row(model="uvloop", ops_per_s=10_000.0),
-                   make_row(model="threads", ops_per_s=5_000.0))  # fmt: skip
+    one = make_doc(
+        make_row(model="uvloop", ops_per_s=10_000.0), make_row(model="threads", ops_per_s=5_000.0)
+    )
     console = Console(width=200, record=True)
     console.print(io_table({**one, "metadata": _metadata()}))
     lines = {line.split()[0]: line for line in console.export_text().splitlines() if "raw" in line}

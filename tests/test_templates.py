@@ -22,8 +22,9 @@ pytestmark = pytest.mark.slow
 
 # The database templates take a postgresql:// URL: tests/test_db.py runs them against PostgreSQL.
 DATABASE = [n for n in template_names() if "postgresql://" in template_path(n).read_text()]
-NETWORK = [n for n in template_names()
-           if "MODEL = " in template_path(n).read_text() and n not in DATABASE]  # fmt: skip
+NETWORK = [
+    n for n in template_names() if "MODEL = " in template_path(n).read_text() and n not in DATABASE
+]
 
 cli = partial(run_cli, timeout=120)  # sweeps and templates run servers: 120 s
 
@@ -32,8 +33,11 @@ def run_template(path: Path, *args: str) -> tuple[int, int]:
     """Run a template file as a user would; its summary line's (ok, failed)."""
     proc = subprocess.run(
         [sys.executable, str(path), *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     summary = re.search(r"summary: (\d+) ok, (\d+) failed", proc.stdout)
@@ -62,8 +66,9 @@ def test_tls_template_refuses_a_certificate_it_cannot_verify(
 ) -> None:
     """Without the throw-away CA, the system's CAs cannot vouch for the server: every request
     fails, none is let through unverified."""
-    counts = run_template(template_path(name), https_server.url, "--requests", "20",
-                          "--concurrency", "2")  # fmt: skip
+    counts = run_template(
+        template_path(name), https_server.url, "--requests", "20", "--concurrency", "2"
+    )
     assert counts == (0, 20)
 
 
@@ -80,9 +85,15 @@ def faulty_server() -> Iterator[ServerHandle]:
 @pytest.mark.parametrize("name", NETWORK)
 def test_template_counts_failures_and_times_out(name: str, faulty_server: ServerHandle) -> None:
     ok, failed = run_template(
-        template_path(name), faulty_server.url,
-        "--requests", "400", "--concurrency", "8", "--timeout", "0.5",
-    )  # fmt: skip
+        template_path(name),
+        faulty_server.url,
+        "--requests",
+        "400",
+        "--concurrency",
+        "8",
+        "--timeout",
+        "0.5",
+    )
     assert ok + failed == 400  # every request is accounted for: none lost, none hung
     # 20% + 2% + 1% of answers fail: far from both 0 and all of them.
     assert 0.1 < failed / 400 < 0.4, (ok, failed)
@@ -101,10 +112,20 @@ def test_template_stops_cleanly_on_ctrl_c(
     import psutil
 
     proc = subprocess.Popen(
-        [sys.executable, str(template_path(name)), http_server.url,
-         "--requests", "100000000", "--concurrency", "8", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(template_path(name)),
+            http_server.url,
+            "--requests",
+            "100000000",
+            "--concurrency",
+            "8",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(1.5)  # imports done, requests flowing
     family = [proc.pid, *(c.pid for c in psutil.Process(proc.pid).children(recursive=True))]
     proc.send_signal(signal.SIGINT)
@@ -130,10 +151,26 @@ def test_template_copied_out_runs_under_the_harness(name: str, tmp_path: Path) -
     out = tmp_path / "run.json"
     workload = "https" if name in TLS else "http"
     proc = cli(
-        "io", "--only", "net", "--models", "sync", "--libs", "raw", "--clients", "10",
-        "--client-file", str(copy), "--duration", "0.3", "--warmup", "0.1", "--json", str(out),
-        "--workloads", workload,
-    )  # fmt: skip
+        "io",
+        "--only",
+        "net",
+        "--models",
+        "sync",
+        "--libs",
+        "raw",
+        "--clients",
+        "10",
+        "--client-file",
+        str(copy),
+        "--duration",
+        "0.3",
+        "--warmup",
+        "0.1",
+        "--json",
+        str(out),
+        "--workloads",
+        workload,
+    )
     assert proc.returncode == 0, proc.stderr
     import json
 

@@ -153,8 +153,11 @@ def _claim6(start: float, trip: float) -> Callable[[random.Random], dict[str, An
     def make(rng: random.Random) -> dict[str, Any]:
         threads = noisy(rng, 0.001)
         procs = [t * f for t, f in zip(threads, noisy(rng, start), strict=True)]
-        trips: dict[str, dict[str, list[float]]] = {"threads": {}, "processes": {},
-                                                    "shared_memory": {}}  # fmt: skip
+        trips: dict[str, dict[str, list[float]]] = {
+            "threads": {},
+            "processes": {},
+            "shared_memory": {},
+        }
         for i, size in enumerate(sizes):
             t = noisy(rng, 50e-6)
             # The first size on the edge, the last clearly dearer.

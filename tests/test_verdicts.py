@@ -59,8 +59,10 @@ def test_claim_2_scales_only_when_every_kind_does(m: dict[str, Any], expected: s
 
 def _intervals(two: list[float], busy: list[float]) -> dict[str, Any]:
     two, busy = rounds(*two), rounds(*busy)
-    runs = {"sequential": phases([1.0] * len(two), [1.0] * len(two)),
-            "two_threads": phases(two, busy)}  # fmt: skip
+    runs = {
+        "sequential": phases([1.0] * len(two), [1.0] * len(two)),
+        "two_threads": phases(two, busy),
+    }
     return {"by_switch_interval": {"5ms": runs, JUDGED_AT: runs}, "cpus": 2}
 
 
@@ -79,8 +81,10 @@ def test_claim_3_slower_than_sequential(m: dict[str, Any], expected: str) -> Non
 def _lags(in_loop_ms: float, off_ms: float) -> dict[str, Any]:
     loop = {"idle": [0.1] * 50, "in the loop": [in_loop_ms] * 50, "process": [off_ms] * 50}
     ui = {"idle": [0.1] * 50}
-    worst = {"in the loop": rounds(in_loop_ms, in_loop_ms * 1.02, in_loop_ms * 0.98),
-             "process": rounds(off_ms, off_ms * 1.1, off_ms * 0.9)}  # fmt: skip
+    worst = {
+        "in the loop": rounds(in_loop_ms, in_loop_ms * 1.02, in_loop_ms * 0.98),
+        "process": rounds(off_ms, off_ms * 1.1, off_ms * 0.9),
+    }
     return {"event_loop_ms": loop, "ui_thread_ms": ui, "worst_lag_ms": worst, "chunk_s": 0.03}
 
 

@@ -172,13 +172,15 @@ def _launcher(user: pwd.struct_passwd | None) -> list[str]:
 
 
 def _version(binary: Path) -> str:
-    out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30,
-                         check=False)  # fmt: skip
+    out = subprocess.run(
+        [str(binary), "--version"], capture_output=True, text=True, timeout=30, check=False
+    )
     return out.stdout.strip().splitlines()[0] if out.stdout.strip() else "?"
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], host: str, port: int, marker: str,
-                what: str) -> None:  # fmt: skip
+def _wait_ready(
+    proc: subprocess.Popen[bytes], host: str, port: int, marker: str, what: str
+) -> None:
     """Until the server says `marker` on its output and accepts a connection."""
     assert proc.stdout is not None
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -210,25 +212,60 @@ def run_postgres(cpus: set[int] | None, max_connections: int) -> Iterator[DbServ
         if user is not None:
             os.chown(tmp, user.pw_uid, user.pw_gid)
             os.chown(pwfile, user.pw_uid, user.pw_gid)
-        init = [*_launcher(user), str(bin_dir / "initdb"), "-D", str(data), "-U", PG_USER,
-                f"--pwfile={pwfile}", "--auth-host=scram-sha-256", "--auth-local=trust",
-                "--no-sync", "-E", "UTF8", "--locale=C"]  # fmt: skip
+        init = [
+            *_launcher(user),
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            PG_USER,
+            f"--pwfile={pwfile}",
+            "--auth-host=scram-sha-256",
+            "--auth-local=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ]
         out = subprocess.run(init, capture_output=True, text=True, timeout=120, check=False)
         if out.returncode != 0:
             raise RunFailed(f"initdb failed: {(out.stderr or out.stdout).strip()[-300:]}")
-        cmd = [*_launcher(user), str(bin_dir / "postgres"), "-D", str(data),
-               "-c", f"listen_addresses={host}", "-c", f"port={port}",
-               "-c", "unix_socket_directories=", "-c", f"max_connections={max_connections}",
-               "-c", "synchronous_commit=off", "-c", "shared_buffers=128MB",
-               "-c", "logging_collector=off", "-c", "log_destination=stderr"]  # fmt: skip
+        cmd = [
+            *_launcher(user),
+            str(bin_dir / "postgres"),
+            "-D",
+            str(data),
+            "-c",
+            f"listen_addresses={host}",
+            "-c",
+            f"port={port}",
+            "-c",
+            "unix_socket_directories=",
+            "-c",
+            f"max_connections={max_connections}",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "shared_buffers=128MB",
+            "-c",
+            "logging_collector=off",
+            "-c",
+            "log_destination=stderr",
+        ]
         with owned_process([*cmd], cpus=cpus, stdin=subprocess.DEVNULL) as proc:
             _wait_pg_accepts(host, port, password, proc)
             handle = DbServerHandle(
-                "postgres", f"postgresql://{PG_USER}@{host}:{port}/{PG_DATABASE}", host, port,
-                proc.pid, cpus, psutil.Process(proc.pid),
-                binary=f"{bin_dir / 'postgres'} ({source})", version=_version(bin_dir / "postgres"),
+                "postgres",
+                f"postgresql://{PG_USER}@{host}:{port}/{PG_DATABASE}",
+                host,
+                port,
+                proc.pid,
+                cpus,
+                psutil.Process(proc.pid),
+                binary=f"{bin_dir / 'postgres'} ({source})",
+                version=_version(bin_dir / "postgres"),
                 password=password,
-            )  # fmt: skip
+            )
             yield handle
 
 
@@ -240,8 +277,7 @@ def pg_connect(dsn: str, timeout: float = 5.0) -> psycopg.Connection[Any]:
     return psycopg.connect(dsn, connect_timeout=max(1, int(timeout)))
 
 
-def _wait_pg_accepts(host: str, port: int, password: str,
-                     proc: subprocess.Popen[bytes]) -> None:  # fmt: skip
+def _wait_pg_accepts(host: str, port: int, password: str, proc: subprocess.Popen[bytes]) -> None:
     """PostgreSQL logs to stderr (a file here) and is ready once a login succeeds; create the
     database on the way."""
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -253,8 +289,9 @@ def _wait_pg_accepts(host: str, port: int, password: str,
         try:
             with pg_connect(f"postgresql://{PG_USER}:{password}@{host}:{port}/postgres") as conn:
                 conn.autocommit = True
-                exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                      (PG_DATABASE,)).fetchone()  # fmt: skip
+                exists = conn.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", (PG_DATABASE,)
+                ).fetchone()
                 if not exists:
                     conn.execute(f"CREATE DATABASE {PG_DATABASE}")
                 return
@@ -277,19 +314,37 @@ def run_redis(cpus: set[int] | None, max_clients: int) -> Iterator[DbServerHandl
     with owned_process(cmd, cpus=cpus, stdin=subprocess.DEVNULL) as proc:
         _wait_ready(proc, host, port, "Ready to accept connections", "redis-server")
         yield DbServerHandle(
-            "redis", f"redis://{host}:{port}/0", host, port, proc.pid, cpus,
-            psutil.Process(proc.pid), binary=f"{binary} ({source})", version=_version(binary),
-        )  # fmt: skip
+            "redis",
+            f"redis://{host}:{port}/0",
+            host,
+            port,
+            proc.pid,
+            cpus,
+            psutil.Process(proc.pid),
+            binary=f"{binary} ({source})",
+            version=_version(binary),
+        )
 
 
 @contextmanager
-def run_delay_proxy(host: str, port: int, delay: float,
-                    cpus: set[int] | None) -> Iterator[ServerHandle]:  # fmt: skip
+def run_delay_proxy(
+    host: str, port: int, delay: float, cpus: set[int] | None
+) -> Iterator[ServerHandle]:
     """`servers.delay_proxy` in front of host:port, delaying each direction by `delay` s.
 
     On asyncio's loop, not uvloop: libuv's timers count whole milliseconds, so a delay of about a
     millisecond came out as either nothing or twice itself (wrk through the proxy, by hand)."""
-    cmd = [sys.executable, "-m", "servers.delay_proxy", "--upstream", f"{host}:{port}",
-           "--latency", repr(delay), "--loop", "asyncio", "--die-with-parent"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "servers.delay_proxy",
+        "--upstream",
+        f"{host}:{port}",
+        "--latency",
+        repr(delay),
+        "--loop",
+        "asyncio",
+        "--die-with-parent",
+    ]
     with owned_server("delay proxy", cmd, dict(os.environ), cpus, 15.0) as handle:
         yield handle

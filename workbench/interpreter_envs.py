@@ -72,8 +72,13 @@ def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[s
     venv_python = where / "bin" / "python"
     if not venv_python.exists():
         note(f"making a virtual environment for Python {tag_of(info)} in {where}")
-        out = subprocess.run([python, "-m", "venv", "--clear", str(where)], capture_output=True,
-                             text=True, timeout=PIP_TIMEOUT_S, check=False)  # fmt: skip
+        out = subprocess.run(
+            [python, "-m", "venv", "--clear", str(where)],
+            capture_output=True,
+            text=True,
+            timeout=PIP_TIMEOUT_S,
+            check=False,
+        )
         if out.returncode != 0:
             tail = (out.stderr.strip().splitlines() or ["unknown error"])[-1]
             raise UsageError(f"cannot make a virtual environment for {python}: {tail}")
@@ -81,8 +86,10 @@ def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[s
     wanted = _requirements_by_module()
     for module, requirement in SOURCE_ONLY.items():
         del wanted[module]
-        failed[module] = (f"{requirement} builds from source (minutes), so it is not installed "
-                          f"unasked: {venv_python} -m pip install '{requirement}'")  # fmt: skip
+        failed[module] = (
+            f"{requirement} builds from source (minutes), so it is not installed "
+            f"unasked: {venv_python} -m pip install '{requirement}'"
+        )
     # First all of a kind in one pip run: the usual case, one resolver run instead of a dozen.
     # Only when that fails does each package get a run of its own, so that one package with no
     # wheel for this build leaves the others installed, with pip's reason for it.
@@ -100,10 +107,14 @@ def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[s
             else:
                 failed[module] = f"{requirement}: {reason}"
     manifest = {
-        "python": str(venv_python), "base": os.path.realpath(python), "version": info["version"],
-        "free_threaded": info["free_threaded_build"], "installed": installed, "failed": failed,
+        "python": str(venv_python),
+        "base": os.path.realpath(python),
+        "version": info["version"],
+        "free_threaded": info["free_threaded_build"],
+        "installed": installed,
+        "failed": failed,
         "prepared_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }  # fmt: skip
+    }
     # Written whole or not at all: a run that finds the manifest trusts the environment.
     tmp = where / ".workbench-env.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=1))
@@ -115,11 +126,20 @@ def _pip_install(venv_python: Path, kind: str, requirements: list[str]) -> str |
     """pip install into the environment; None, or why it failed. The optional packages only from
     wheels; the core ones, without which no worker runs, are compiled if they must be."""
     binary = "--prefer-binary" if kind == "core" else "--only-binary=:all:"
-    cmd = [str(venv_python), "-m", "pip", "install", "-q", "--disable-pip-version-check", binary,
-           *requirements]  # fmt: skip
+    cmd = [
+        str(venv_python),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        binary,
+        *requirements,
+    ]
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S,
-                             check=False)  # fmt: skip
+        out = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False
+        )
     except subprocess.TimeoutExpired:
         return f"pip took longer than {PIP_TIMEOUT_S:g}s"
     return None if out.returncode == 0 else _pip_reason(out.stderr)

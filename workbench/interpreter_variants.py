@@ -61,13 +61,14 @@ def _this() -> Interpreter:
     from workbench.metadata import gil_enabled
 
     return Interpreter(
-        base=sys.executable, executable=sys.executable,
+        base=sys.executable,
+        executable=sys.executable,
         version=".".join(map(str, sys.version_info[:3])),
         implementation=sys.implementation.name.replace("cpython", "CPython"),
         free_threaded=bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         gil_at_start=bool(gil_enabled()),
         missing=tuple(sorted(_missing_here().items())),
-    )  # fmt: skip
+    )
 
 
 def _missing_here() -> dict[str, str]:
@@ -101,8 +102,12 @@ def _ready(python: str, note: Callable[[str], None]) -> Interpreter:
                 f"--python {python}: the workers cannot run there ({'; '.join(core_missing)})"
             )
     return Interpreter(
-        base=os.path.realpath(python), executable=executable, version=info["version"],
-        implementation=info["implementation"], free_threaded=bool(info["free_threaded_build"]),
+        base=os.path.realpath(python),
+        executable=executable,
+        version=info["version"],
+        implementation=info["implementation"],
+        free_threaded=bool(info["free_threaded_build"]),
         gil_at_start=bool(info["gil_at_start"]),
-        missing=tuple(sorted((m, r) for m, r in info["modules"].items() if r)), prepared=prepared,
-    )  # fmt: skip
+        missing=tuple(sorted((m, r) for m, r in info["modules"].items() if r)),
+        prepared=prepared,
+    )

@@ -195,8 +195,12 @@ def probe(
     try:
         out = subprocess.run(
             [python, "-c", _PROBE, *modules],
-            capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False, env=child,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
+            env=child,
+        )
     except OSError as exc:
         raise UsageError(f"--python {python}: cannot run it ({exc.strerror})") from None
     except subprocess.TimeoutExpired:

@@ -9,8 +9,19 @@ import sys
 import sysconfig
 from typing import Any
 
-LIBRARIES = ("aiohttp", "anyio", "trio", "uvloop", "httpx", "httpcore", "urllib3", "aiofiles",
-             "requests", "gevent", "liburing")  # fmt: skip
+LIBRARIES = (
+    "aiohttp",
+    "anyio",
+    "trio",
+    "uvloop",
+    "httpx",
+    "httpcore",
+    "urllib3",
+    "aiofiles",
+    "requests",
+    "gevent",
+    "liburing",
+)
 ALLOCATOR_PREFIXES = ("MALLOC_", "PYTHONMALLOC", "LD_PRELOAD", "GLIBC_TUNABLES")
 
 

@@ -204,8 +204,7 @@ class Recording:
     def latency_ms(self) -> LatencyMs:
         h = self.histogram
         if h.get_total_count() == 0:
-            return {"p50": None, "p90": None, "p99": None, "p999": None, "max": None,
-                    "mean": None}  # fmt: skip
+            return {"p50": None, "p90": None, "p99": None, "p999": None, "max": None, "mean": None}
 
         def ms(us: float) -> float:
             return round(us / 1000, 4)

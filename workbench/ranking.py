@@ -27,6 +27,8 @@ from workbench.stats import ratio_interval
 
 MIN_EFFECT = 0.05  # a gap under 5% is not a ranking, whatever the interval says
 FASTER, SLOWER, TIED, UNRANKED = ">", "<", "≈", "?"
+# The one vocabulary every table, comparison, finding and figure says a verdict in.
+SAID = {FASTER: "faster", SLOWER: "slower", TIED: "not told apart", UNRANKED: "too few rounds"}
 
 
 @dataclass(frozen=True)

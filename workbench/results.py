@@ -160,8 +160,3 @@ def half_width(interval: list[float] | None, centre: float) -> float | None:
     if interval is None or not centre:
         return None
     return (interval[1] - interval[0]) / 2 / centre
-
-
-def overlaps(a: list[float] | None, b: list[float] | None) -> bool:
-    """Whether two intervals share any value: two such rows cannot be told apart."""
-    return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]

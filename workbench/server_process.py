@@ -135,9 +135,15 @@ def owned_server(
         hostport = url.split("://", 1)[1]
         host, _, port = hostport.rpartition(":")
         handle = ServerHandle(
-            kind, url, host.strip("[]"), int(port), proc.pid, cpus, psutil.Process(proc.pid),
+            kind,
+            url,
+            host.strip("[]"),
+            int(port),
+            proc.pid,
+            cpus,
+            psutil.Process(proc.pid),
             ca_file=extras.get("ca"),
-        )  # fmt: skip
+        )
         yield handle
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

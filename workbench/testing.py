@@ -227,9 +227,12 @@ def fake_interpreter(version: str = "3.11.7", **fields: Any) -> Interpreter:
     """An interpreter as `interpreters.resolve` would return it, without running one."""
     base: dict[str, Any] = {
         "base": f"/opt/python{version}/bin/python3",
-        "executable": f"/opt/python{version}/bin/python3", "version": version,
-        "implementation": "CPython", "free_threaded": False, "gil_at_start": True,
-    }  # fmt: skip
+        "executable": f"/opt/python{version}/bin/python3",
+        "version": version,
+        "implementation": "CPython",
+        "free_threaded": False,
+        "gil_at_start": True,
+    }
     base.update(fields)
     return Interpreter(**base)
 

@@ -25,7 +25,7 @@ from workbench.cli.options import (
     add_io_args,
     add_output_args,
     add_wide_arg,
-)  # fmt: skip
+)
 from workbench.errors import RunFailed, UsageError, interrupted
 from workbench.report.console import reader_gone
 from workbench.workloads import SERVER_KINDS
@@ -59,9 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     gil = sub.add_parser("gil", help="the classic GIL claims, measured here, with verdicts")
     gil.add_argument("--only", default=None, help="claims to run, e.g. 4 or 1,3 (default all)")
     gil.add_argument(
-        "--python", action="append", default=None, metavar="PATH",
+        "--python",
+        action="append",
+        default=None,
+        metavar="PATH",
         help="run under this interpreter (twice: side by side), e.g. a free-threaded python3.13t",
-    )  # fmt: skip
+    )
     add_cluster_args(gil, spread=False)
     add_output_args(gil)
     sweep = sub.add_parser("sweep", help="the network cells at several client counts, plotted")
@@ -80,26 +83,34 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--html", default=None, metavar="PATH", help="write a self-contained page")
     add_wide_arg(rep)
     rep.add_argument(
-        "--plots", default=None, metavar="DIR",
+        "--plots",
+        default=None,
+        metavar="DIR",
         help="write the latency spectrum and the cost charts (PNG and SVG) into DIR",
-    )  # fmt: skip
+    )
     cmp = sub.add_parser("compare", help="compare two runs cell by cell, with significance")
     cmp.add_argument("a", help="the baseline run (JSON written with --json)")
     cmp.add_argument(
-        "b", nargs="?", default=None,
+        "b",
+        nargs="?",
+        default=None,
         help="the run to compare with it (default: A itself, across interpreters)",
-    )  # fmt: skip
+    )
     cmp.add_argument(
-        "--python-a", default=None, metavar="PYTHON",
+        "--python-a",
+        default=None,
+        metavar="PYTHON",
         help="pair across interpreters: A's rows under this one (3.11, 3.14.0t)",
-    )  # fmt: skip
+    )
     cmp.add_argument(
         "--python-b", default=None, metavar="PYTHON", help="... with B's rows under this one"
     )
     cmp.add_argument(
-        "--plots", default=None, metavar="DIR",
+        "--plots",
+        default=None,
+        metavar="DIR",
         help="also draw the ratio per cell with its interval (PNG and SVG)",
-    )  # fmt: skip
+    )
     add_output_args(cmp)
     files = sub.add_parser("files", help="generate or remove a file set for the disk cells")
     files_sub = files.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
@@ -114,12 +125,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("kind", choices=SERVER_KINDS)
     sub.add_parser("list", help="models, clients and workloads")
     py = sub.add_parser("pythons", help="the interpreters found here, or prepare one's environment")
-    py.add_argument("action", nargs="?", choices=("list", "prepare"), default="list",
-                    help="list (default), or prepare PYTHON's environment")  # fmt: skip
-    py.add_argument("target", nargs="?", default=None, metavar="PYTHON",
-                    help="for prepare: a path or a version (3.13, 3.14t)")  # fmt: skip
-    py.add_argument("--python", action="append", default=[], metavar="PATH",
-                    help="also list this interpreter")  # fmt: skip
+    py.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "prepare"),
+        default="list",
+        help="list (default), or prepare PYTHON's environment",
+    )
+    py.add_argument(
+        "target",
+        nargs="?",
+        default=None,
+        metavar="PYTHON",
+        help="for prepare: a path or a version (3.13, 3.14t)",
+    )
+    py.add_argument(
+        "--python", action="append", default=[], metavar="PATH", help="also list this interpreter"
+    )
     cl = sub.add_parser("cluster", help="a Dask scheduler and workers here, to try --cluster")
     cl.add_argument("action", choices=("local",), help="local: start them on 127.0.0.1")
     cl.add_argument("--workers", default="2", help="how many workers (default 2)")

@@ -66,8 +66,10 @@ def _expected(settings: Any) -> str:
     cells = len(plan_cells(settings))
     each = settings.warmup + settings.duration + ROUND_OVERHEAD_S
     minutes = cells * settings.repeat * each / 60
-    return (f"the full matrix: {cells} cells, {settings.repeat} rounds each, about "
-            f"{minutes:.0f} minutes expected (Ctrl-C keeps what was measured)")  # fmt: skip
+    return (
+        f"the full matrix: {cells} cells, {settings.repeat} rounds each, about "
+        f"{minutes:.0f} minutes expected (Ctrl-C keeps what was measured)"
+    )
 
 
 def _stopped(doc: Mapping[str, Any]) -> int:
@@ -154,8 +156,9 @@ def cmd_sweep(a: argparse.Namespace) -> int:
             from workbench.cluster.dispatch import run_io_on_cluster
 
             address = a.cluster
-            doc = run_sweep(settings, counts, observer,
-                            lambda s, o: run_io_on_cluster(s, address, spread, o))  # fmt: skip
+            doc = run_sweep(
+                settings, counts, observer, lambda s, o: run_io_on_cluster(s, address, spread, o)
+            )
         else:
             doc = run_sweep(settings, counts, observer)
     write_json(a.json or out / "sweep.json", doc)
@@ -190,8 +193,15 @@ def cmd_compare(a: argparse.Namespace) -> int:
     doc_a, doc_b = (cast(ResultDoc, doc) for doc in docs)
     result = compare_docs(doc_a, doc_b, a.python_a, a.python_b)
     if a.json:
-        write_json(a.json, {"schema_version": docs[0]["schema_version"], "kind": "compare",
-                            "results": [], **result})  # fmt: skip
+        write_json(
+            a.json,
+            {
+                "schema_version": docs[0]["schema_version"],
+                "kind": "compare",
+                "results": [],
+                **result,
+            },
+        )
     side_a = f"{a.a}" + (f" (Python {a.python_a})" if a.python_a else "")
     side_b = f"{b_path}" + (f" (Python {a.python_b})" if a.python_b else "")
     table = Table(title=f"{side_b} against {side_a}", title_justify="left")
@@ -202,10 +212,13 @@ def cmd_compare(a: argparse.Namespace) -> int:
         ci = c["ratio_ci"]
         interval = "-" if ci is None else f"{ci[0]:.3f}-{ci[1]:.3f}"
         table.add_row(
-            c["cell"], f"{c['a_ops_per_s']:,.0f}", f"{c['b_ops_per_s']:,.0f}",
-            f"{c['ratio']:.3f}", interval,
+            c["cell"],
+            f"{c['a_ops_per_s']:,.0f}",
+            f"{c['b_ops_per_s']:,.0f}",
+            f"{c['ratio']:.3f}",
+            interval,
             Text(c["verdict"], style=styles.get(c["verdict"], "")),
-        )  # fmt: skip
+        )
     out = stdout_console(160)
     out.print(table)
     out.print(
@@ -274,8 +287,10 @@ def cmd_files(a: argparse.Namespace) -> int:
         fs = fileset.generate(root, parse_count(a.count, "--count"), sizes, a.content)
         kind = fileset.filesystem_of(fs.directory)
         mix = "+".join(size_label(s) for s in fs.sizes)
-        print(f"{fs.directory}: {fs.count} files of {mix}, {fs.total_bytes / 1e6:,.1f} MB, "
-              f"{fs.content}, on {kind}")  # fmt: skip
+        print(
+            f"{fs.directory}: {fs.count} files of {mix}, {fs.total_bytes / 1e6:,.1f} MB, "
+            f"{fs.content}, on {kind}"
+        )
         if kind in fileset.MEMORY_FILESYSTEMS:
             print("note: that filesystem lives in memory; disk cells there measure memory")
         return 0
@@ -354,8 +369,11 @@ def cmd_pythons(a: argparse.Namespace) -> int:
         python = find(a.target)
         manifest = prepare(python, lambda text: err.print(f"  {text}", highlight=False))
         out = stdout_console(160)
-        out.print(f"prepared: {env_dir(python)} (Python {manifest['version']}"
-                  f"{'t' if manifest['free_threaded'] else ''})", highlight=False)  # fmt: skip
+        out.print(
+            f"prepared: {env_dir(python)} (Python {manifest['version']}"
+            f"{'t' if manifest['free_threaded'] else ''})",
+            highlight=False,
+        )
         out.print(f"installed: {', '.join(manifest['installed']) or 'nothing'}", highlight=False)
         for module, reason in manifest["failed"].items():
             out.print(f"not installed: {module}: {reason}", highlight=False)

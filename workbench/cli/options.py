@@ -36,10 +36,11 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("what to run")
     g.add_argument("--clients", default="100", help="concurrent clients (default 100)")
     g.add_argument(
-        "--models", default="default",
+        "--models",
+        default="default",
         help=f"comma list of: {', '.join(MODEL_NAMES)}; or all; default: all but "
         f"{', '.join(m for m in MODEL_NAMES if m not in DEFAULT_MODELS)}",
-    )  # fmt: skip
+    )
     g.add_argument(
         "--libs",
         "--clients-lib",
@@ -55,29 +56,37 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
         "here stands in for --disk-workloads or --db-workloads)",
     )
     g.add_argument(
-        "--procs", default=None,
+        "--procs",
+        default=None,
         help="worker processes for the processes models, loop threads for the *-threads models "
         "(default: the client CPUs, at least 2)",
-    )  # fmt: skip
+    )
     g.add_argument(
-        "--client-file", action="append", default=[], metavar="PATH",
+        "--client-file",
+        action="append",
+        default=[],
+        metavar="PATH",
         help="measure your own client (a file in the shape of `workbench template`), repeatable",
-    )  # fmt: skip
+    )
     g.add_argument(
-        "--work", default=None, metavar="KIND:DURATION",
+        "--work",
+        default=None,
+        metavar="KIND:DURATION",
         help="work per request: python:200us (holds the GIL), hashlib:200us or zlib:200us",
-    )  # fmt: skip
+    )
     g.add_argument(
-        "--rate", default=None,
+        "--rate",
+        default=None,
         help="open loop: operations per second in total, spread over the clients; latency is "
         "measured from each operation's intended send time (default: closed loop)",
-    )  # fmt: skip
+    )
     g = p.add_argument_group("how long")
     g.add_argument(
-        "--duration", default="0.75",
+        "--duration",
+        default="0.75",
         help="measuring window of each round of a cell (default 0.75s: three short rounds say more "
         "about the next run than one long one)",
-    )  # fmt: skip
+    )
     g.add_argument(
         "--warmup", default="0.3", help="warm-up once every client is connected (default 0.3s)"
     )
@@ -87,10 +96,11 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
         help="longest ramp-up before measuring anyway (default 5s + 1ms per client)",
     )
     g.add_argument(
-        "--repeat", default="3",
+        "--repeat",
+        default="3",
         help="rounds per cell, each a fresh worker, interleaved across cells; the rate is their "
         "median and its interval comes from them (default 3; 1 ranks nothing)",
-    )  # fmt: skip
+    )
     g.add_argument("--timeout", default="10", help="per-operation timeout (default 10s)")
     g = p.add_argument_group("the server")
     g.add_argument("--latency", default="0", help="server delay per response, e.g. 20ms")
@@ -98,29 +108,42 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--body-size", default="64", help="GET response body (default 64 bytes)")
     g.add_argument("--upload-size", default="1KiB", help="POST body for http-upload")
     g.add_argument("--message-size", default="64", help="echo message payload")
-    g.add_argument("--fault", action="append", default=[], metavar="KIND:RATE",
-                   help="inject server faults: 500, reset, stall, slow-body")  # fmt: skip
+    g.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND:RATE",
+        help="inject server faults: 500, reset, stall, slow-body",
+    )
     g.add_argument("--server-loop", choices=("uvloop", "asyncio"), default="uvloop")
     g.add_argument(
         "--url", default=None, help="measure your own HTTP(S) server instead of the mock"
     )
     g.add_argument("--allow-remote", action="store_true", help="allow a --url that is not loopback")
     g.add_argument(
-        "--ca-file", default=None, metavar="PEM",
+        "--ca-file",
+        default=None,
+        metavar="PEM",
         help="with an https --url: the CA its certificate is verified against (default: the "
         "system's); verification is never turned off",
-    )  # fmt: skip
+    )
     g.add_argument("--no-pin", action="store_true", help="do not pin server and clients to CPUs")
     g.add_argument(
-        "--python", action="append", default=[], metavar="PYTHON",
+        "--python",
+        action="append",
+        default=[],
+        metavar="PYTHON",
         help="interpreter for the client workers, a path or a version (3.13, 3.14t); repeat it to "
         "run every cell under each, side by side (see `workbench pythons`)",
-    )  # fmt: skip
+    )
     g.add_argument(
-        "--env", action="append", default=[], metavar="KEY=VALUE",
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="environment for client workers, e.g. MALLOC_ARENA_MAX=2; KEY=A|B runs every cell "
         "once per value, e.g. PYTHON_GIL=0|1 on a free-threaded build",
-    )  # fmt: skip
+    )
     add_cluster_args(p, spread=True)
     add_output_args(p)
     add_wide_arg(p)
@@ -129,17 +152,21 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
 def add_cluster_args(p: argparse.ArgumentParser, spread: bool) -> None:
     g = p.add_argument_group("past one machine (needs pip install 'workbench[cluster]')")
     g.add_argument(
-        "--cluster", default=None, metavar="ADDRESS",
+        "--cluster",
+        default=None,
+        metavar="ADDRESS",
         help="run every cell on this Dask scheduler's workers, e.g. tcp://HOST:8786 (workers "
         "started with --nthreads 1 --resources cell=1; see `workbench cluster local`)",
-    )  # fmt: skip
+    )
     if spread:
         g.add_argument(
-            "--spread", default=None, metavar="K",
+            "--spread",
+            default=None,
+            metavar="K",
             help="with --cluster and --url: run each cell on K hosts at once, --clients and --rate "
             "split between them (the totals are what you asked for), windows opened together, "
             "throughput summed and latency histograms merged",
-        )  # fmt: skip
+        )
 
 
 def spread_of(a: argparse.Namespace) -> int | None:
@@ -158,44 +185,68 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_wide_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--wide", action="store_true",
-                   help="every column (p99, p99.9, files/s, faults, RSS, ...); the default table "
-                   "fits 120 columns and the JSON always has them all")  # fmt: skip
+    p.add_argument(
+        "--wide",
+        action="store_true",
+        help="every column (p99, p99.9, files/s, faults, RSS, ...); the default table "
+        "fits 120 columns and the JSON always has them all",
+    )
 
 
 def add_db_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("db cells (io --only db; pip install '.[db]')")
-    g.add_argument("--db-workloads", default="pg-select,redis-get",
-                   help="db workloads: pg-select, pg-insert, redis-get, redis-set")  # fmt: skip
-    g.add_argument("--pg-url", default=None, metavar="URL",
-                   help="your own PostgreSQL (postgresql://user:password@host:port/db) instead of "
-                   "one the run starts; loopback unless --allow-remote")  # fmt: skip
-    g.add_argument("--redis-url", default=None, metavar="URL",
-                   help="your own Redis (redis://[:password@]host:port/db) instead of one the run "
-                   "starts; loopback unless --allow-remote")  # fmt: skip
-    g.add_argument("--db-latency", default="0", metavar="DURATION",
-                   help="a proxy in front of each database delays each direction by this much "
-                   "(1ms: a round trip gains 2 ms)")  # fmt: skip
-    g.add_argument("--pool-size", default="20",
-                   help="connections per process of the *-pool clients (default 20)")  # fmt: skip
+    g.add_argument(
+        "--db-workloads",
+        default="pg-select,redis-get",
+        help="db workloads: pg-select, pg-insert, redis-get, redis-set",
+    )
+    g.add_argument(
+        "--pg-url",
+        default=None,
+        metavar="URL",
+        help="your own PostgreSQL (postgresql://user:password@host:port/db) instead of "
+        "one the run starts; loopback unless --allow-remote",
+    )
+    g.add_argument(
+        "--redis-url",
+        default=None,
+        metavar="URL",
+        help="your own Redis (redis://[:password@]host:port/db) instead of one the run "
+        "starts; loopback unless --allow-remote",
+    )
+    g.add_argument(
+        "--db-latency",
+        default="0",
+        metavar="DURATION",
+        help="a proxy in front of each database delays each direction by this much "
+        "(1ms: a round trip gains 2 ms)",
+    )
+    g.add_argument(
+        "--pool-size",
+        default="20",
+        help="connections per process of the *-pool clients (default 20)",
+    )
 
 
 def add_disk_args(p: argparse.ArgumentParser, standalone: bool) -> None:
     g = p.add_argument_group("disk cells")
     if not standalone:
         g.add_argument(
-            "--only", choices=("both", "net", "disk", "db", "all"), default="both",
+            "--only",
+            choices=("both", "net", "disk", "db", "all"),
+            default="both",
             help="which cells to run: both (net and disk, the default), net, disk, db (real "
             "PostgreSQL and Redis, needs pip install '.[db]'), or all three",
-        )  # fmt: skip
+        )
         g.add_argument("--disk-workloads", default="file-read", help="disk workloads (file-*)")
         g.add_argument("--disk-clients", default="8", help="disk concurrency (default 8)")
     if standalone:
         g.add_argument(
-            "--full", action="store_true",
+            "--full",
+            action="store_true",
             help="the full matrix: every file API on every model it fits, reads and writes, pools "
             "of 8 and 32, longer windows (many minutes; the expected time is printed first)",
-        )  # fmt: skip
+        )
         g.add_argument("--pool-sizes", default=None, help="threads on disk cells (default 8)")
     else:
         g.add_argument("--pool-sizes", default="8", help="threads on disk cells (default 8)")
@@ -240,11 +291,17 @@ def _run_workloads(a: argparse.Namespace) -> list[str]:
     from workbench.workloads import WORKLOAD_NAMES, workloads_of
 
     only = "net" if a.command != "io" else a.only
-    runs = {"network": only in ("both", "net", "all"), "disk": only in ("both", "disk", "all"),
-            "db": only in ("db", "all")}  # fmt: skip
+    runs = {
+        "network": only in ("both", "net", "all"),
+        "disk": only in ("both", "disk", "all"),
+        "db": only in ("db", "all"),
+    }
     given = name_list(a.workloads, WORKLOAD_NAMES, "workload") if a.workloads else []
-    fallback = {"network": "http", "disk": getattr(a, "disk_workloads", ""),
-                "db": getattr(a, "db_workloads", "")}  # fmt: skip
+    fallback = {
+        "network": "http",
+        "disk": getattr(a, "disk_workloads", ""),
+        "db": getattr(a, "db_workloads", ""),
+    }
     out: list[str] = []
     for kind, on in runs.items():
         names = workloads_of(kind)

@@ -22,28 +22,46 @@ class ClientEntry:
     # "module:function" -> why this machine cannot run it, or None (checked before a run plans
     # its cells, so that a missing kernel feature skips them with the reason instead of failing)
     unavailable: str | None = None
+    pooled: bool = False  # the users of a process share a pool of --pool-size connections
 
 
 def _db_entries() -> tuple[ClientEntry, ...]:
-    """The database drivers, each twice: one connection per user, and a shared pool (`-pool`,
-    of `--pool-size` connections per process), the two ways they are used."""
+    """The database drivers, each twice: one connection per user, and a shared pool (named
+    `NAME-pool`, of `--pool-size` connections per process), the two ways they are used. Each
+    module says itself what it misses (`PACKAGE_missing`)."""
     pg, rd = "workbench.clients.db_postgres:", "workbench.clients.db_redis:"
     drivers = (
-        ("asyncpg", {"asyncio": pg + "AsyncpgClient"}, "postgres", "asyncpg", "asyncpg"),
-        ("psycopg", {"blocking": pg + "PsycopgClient", "asyncio": pg + "PsycopgAsyncClient"},
+        ("asyncpg", pg, {"asyncio": "AsyncpgClient"}, "postgres", "asyncpg", "asyncpg"),
+        ("psycopg", pg, {"blocking": "PsycopgClient", "asyncio": "PsycopgAsyncClient"},
          "postgres", "psycopg", "psycopg 3: Connection / AsyncConnection"),
-        ("redis", {"blocking": rd + "RedisClient", "asyncio": rd + "RedisAsyncClient"},
+        ("redis", rd, {"blocking": "RedisClient", "asyncio": "RedisAsyncClient"},
          "redis", "redis", "redis-py: redis.Redis / redis.asyncio.Redis"),
     )  # fmt: skip
     out = []
-    for name, impls, protocol, package, what in drivers:
-        missing = f"{pg}{package.replace('-', '_')}_missing"
-        out.append(ClientEntry(name, impls, (protocol,), package, f"{what}, a connection per user",
-                               unavailable=missing))  # fmt: skip
+    for name, module, classes, protocol, package, what in drivers:
+        impls = {family: module + cls for family, cls in classes.items()}
+        out.append(
+            ClientEntry(
+                name,
+                impls,
+                (protocol,),
+                package,
+                f"{what}, a connection per user",
+                unavailable=f"{module}{package}_missing",
+            )
+        )
         pooled = "psycopg_pool" if name == "psycopg" else package
-        out.append(ClientEntry(f"{name}-pool", impls, (protocol,), pooled,
-                               f"{what}, users share a pool of --pool-size per process",
-                               unavailable=f"{pg}{pooled}_missing"))  # fmt: skip
+        out.append(
+            ClientEntry(
+                f"{name}-pool",
+                impls,
+                (protocol,),
+                pooled,
+                f"{what}, users share a pool of --pool-size per process",
+                unavailable=f"{module}{pooled}_missing",
+                pooled=True,
+            )
+        )
     return tuple(out)
 
 

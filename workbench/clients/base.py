@@ -54,6 +54,16 @@ def read_by_deadline(
 
 
 @functools.cache
+def package_missing(module: str, package: str, extra: str) -> str | None:
+    """Why a client cannot run here for want of a package, with what installs it; None if it
+    can. A client's module declares its own check with this (the registry names it)."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        return f"{package} is not installed: pip install '.[{extra}]'"
+    return None
+
+
 def _context(ca_file: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=ca_file)
 

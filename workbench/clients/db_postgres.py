@@ -24,32 +24,21 @@ from workbench.clients.base import (
     BlockingClient,
     BlockingConnection,
     ClientContext,
-)  # fmt: skip
+    package_missing,
+)
 from workbench.workloads.db import DbWorkload, PgInsert, PgSelect
 
 
-def _missing(module: str, package: str) -> str | None:
-    import importlib.util
-
-    if importlib.util.find_spec(module) is None:
-        return f"{package} is not installed: pip install '.[db]'"
-    return None
-
-
 def asyncpg_missing() -> str | None:
-    return _missing("asyncpg", "asyncpg")
+    return package_missing("asyncpg", "asyncpg", "db")
 
 
 def psycopg_missing() -> str | None:
-    return _missing("psycopg", "psycopg")
+    return package_missing("psycopg", "psycopg", "db")
 
 
 def psycopg_pool_missing() -> str | None:
-    return psycopg_missing() or _missing("psycopg_pool", "psycopg_pool")
-
-
-def redis_missing() -> str | None:
-    return _missing("redis", "redis")
+    return psycopg_missing() or package_missing("psycopg_pool", "psycopg_pool", "db")
 
 
 def _psycopg_sql(sql: str) -> str:
@@ -139,8 +128,9 @@ class AsyncpgClient(_AsyncDriver):
     async def open_pool(self, size: int) -> Any:
         import asyncpg
 
-        return await asyncpg.create_pool(self.workload.dsn(), min_size=size, max_size=size,
-                                         timeout=self.ctx.timeout)  # fmt: skip
+        return await asyncpg.create_pool(
+            self.workload.dsn(), min_size=size, max_size=size, timeout=self.ctx.timeout
+        )
 
     async def connect(self) -> Any:
         import asyncpg
@@ -168,9 +158,14 @@ class PsycopgAsyncClient(_AsyncDriver):
     async def open_pool(self, size: int) -> Any:
         from psycopg_pool import AsyncConnectionPool
 
-        pool = AsyncConnectionPool(self.workload.dsn(), min_size=size, max_size=size,
-                                   timeout=self.ctx.timeout, open=False,
-                                   kwargs={"autocommit": True})  # fmt: skip
+        pool = AsyncConnectionPool(
+            self.workload.dsn(),
+            min_size=size,
+            max_size=size,
+            timeout=self.ctx.timeout,
+            open=False,
+            kwargs={"autocommit": True},
+        )
         await pool.open(wait=True, timeout=self.ctx.timeout)
         return pool
 
@@ -211,9 +206,14 @@ class PsycopgClient(BlockingClient):
         if size:
             from psycopg_pool import ConnectionPool
 
-            self.pool = ConnectionPool(self.workload.dsn(), min_size=size, max_size=size,
-                                       timeout=ctx.timeout, kwargs=_sync_options(ctx),
-                                       open=True)  # fmt: skip
+            self.pool = ConnectionPool(
+                self.workload.dsn(),
+                min_size=size,
+                max_size=size,
+                timeout=ctx.timeout,
+                kwargs=_sync_options(ctx),
+                open=True,
+            )
             self.pool.wait(timeout=ctx.timeout)
 
     def connection(self) -> BlockingConnection:
@@ -228,8 +228,11 @@ def _sync_options(ctx: ClientContext) -> dict[str, Any]:
     """A blocking driver cannot be interrupted mid-wait by the harness: the server ends a query
     that outlasts --timeout, and the connection attempt gives up at it."""
     ms = max(1, int(ctx.timeout * 1000))
-    return {"connect_timeout": max(1, round(ctx.timeout)), "autocommit": True,
-            "options": f"-c statement_timeout={ms}"}  # fmt: skip
+    return {
+        "connect_timeout": max(1, round(ctx.timeout)),
+        "autocommit": True,
+        "options": f"-c statement_timeout={ms}",
+    }
 
 
 class PsycopgConnection(BlockingConnection):
@@ -245,8 +248,9 @@ class PsycopgConnection(BlockingConnection):
         if self.conn is None:
             import psycopg
 
-            self.conn = psycopg.connect(self.client.workload.dsn(),
-                                        **_sync_options(self.client.ctx))  # fmt: skip
+            self.conn = psycopg.connect(
+                self.client.workload.dsn(), **_sync_options(self.client.ctx)
+            )
         return self._run(self.conn)
 
     def _run(self, conn: Any) -> int:

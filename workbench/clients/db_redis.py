@@ -15,15 +15,26 @@ from workbench.clients.base import (
     BlockingClient,
     BlockingConnection,
     ClientContext,
-)  # fmt: skip
+    package_missing,
+)
 from workbench.workloads.db import DbWorkload, RedisGet, RedisSet
+
+
+def redis_missing() -> str | None:
+    return package_missing("redis", "redis", "db")
 
 
 def _kwargs(workload: DbWorkload, timeout: float) -> dict[str, Any]:
     o, t = workload.options, workload.target
-    return {"host": t.connect_host, "port": t.port, "db": int(o.database or 0),
-            "username": o.user, "password": o.password, "socket_timeout": timeout,
-            "socket_connect_timeout": timeout}  # fmt: skip
+    return {
+        "host": t.connect_host,
+        "port": t.port,
+        "db": int(o.database or 0),
+        "username": o.user,
+        "password": o.password,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+    }
 
 
 class RedisClient(BlockingClient):
@@ -39,8 +50,8 @@ class RedisClient(BlockingClient):
         if size:
             kwargs = _kwargs(self.workload, ctx.timeout)
             pool = redis.BlockingConnectionPool(  # type: ignore[no-untyped-call]
-                max_connections=size, timeout=ctx.timeout,
-                                                **kwargs)  # fmt: skip
+                max_connections=size, timeout=ctx.timeout, **kwargs
+            )
             self.shared = redis.Redis(connection_pool=pool)
 
     def connection(self) -> BlockingConnection:
@@ -65,8 +76,9 @@ class RedisConnection(BlockingConnection):
             if self.own is None:
                 import redis
 
-                self.own = redis.Redis(single_connection_client=True,
-                                       **_kwargs(c.workload, c.ctx.timeout))  # fmt: skip
+                self.own = redis.Redis(
+                    single_connection_client=True, **_kwargs(c.workload, c.ctx.timeout)
+                )
             r = self.own
         w, key = c.workload, next(self.keys)
         if isinstance(w, RedisGet):
@@ -94,8 +106,9 @@ class RedisAsyncClient(AsyncClient):
         size = self.workload.options.pool_size
         if size:
             kwargs = _kwargs(self.workload, self.ctx.timeout)
-            pool = aredis.BlockingConnectionPool(max_connections=size, timeout=self.ctx.timeout,
-                                                 **kwargs)  # fmt: skip
+            pool = aredis.BlockingConnectionPool(
+                max_connections=size, timeout=self.ctx.timeout, **kwargs
+            )
             self.shared = aredis.Redis(connection_pool=pool)
 
     def connection(self) -> AsyncConnection:
@@ -120,8 +133,9 @@ class RedisAsyncConnection(AsyncConnection):
             if self.own is None:
                 import redis.asyncio as aredis
 
-                self.own = aredis.Redis(single_connection_client=True,
-                                        **_kwargs(c.workload, c.ctx.timeout))  # fmt: skip
+                self.own = aredis.Redis(
+                    single_connection_client=True, **_kwargs(c.workload, c.ctx.timeout)
+                )
             r = self.own
         w, key = c.workload, next(self.keys)
         if isinstance(w, RedisGet):

@@ -41,8 +41,13 @@ INSTALL_HINT = (
     "it builds from source: a C compiler, about 90 s"
 )
 
-OPS_NEEDED = ("IORING_OP_OPENAT", "IORING_OP_READ", "IORING_OP_WRITE", "IORING_OP_CLOSE",
-              "IORING_OP_FSYNC")  # fmt: skip
+OPS_NEEDED = (
+    "IORING_OP_OPENAT",
+    "IORING_OP_READ",
+    "IORING_OP_WRITE",
+    "IORING_OP_CLOSE",
+    "IORING_OP_FSYNC",
+)
 ENTRIES = 256  # submission queue size; a chain never exceeds MAX_READS + 2
 SLOTS = 1024  # fixed-file slots: one per round in flight
 CLOSE_WAIT_S = 5.0  # at close, how long to wait for the kernel to finish what is in flight
@@ -59,8 +64,10 @@ def unavailable() -> str | None:
         return f"{BINDING} is not installed ({INSTALL_HINT})"
     if version != BINDING_VERSION:
         # Not imported: the 2026 wheels crash the interpreter on CPUs without AVX-512.
-        return (f"{BINDING} {version} is installed; this client needs {BINDING_VERSION} "
-                f"({INSTALL_HINT})")  # fmt: skip
+        return (
+            f"{BINDING} {version} is installed; this client needs {BINDING_VERSION} "
+            f"({INSTALL_HINT})"
+        )
     disabled = _sysctl("io_uring_disabled")
     if disabled == "2":
         return "io_uring is disabled on this machine (sysctl kernel.io_uring_disabled = 2)"
@@ -71,12 +78,16 @@ def unavailable() -> str | None:
     except OSError as exc:
         if exc.errno == errno.EPERM and disabled == "1":
             group = _sysctl("io_uring_group")
-            return (f"io_uring is limited to group {group} (kernel.io_uring_disabled = 1), "
-                    "which this user is not in")  # fmt: skip
+            return (
+                f"io_uring is limited to group {group} (kernel.io_uring_disabled = 1), "
+                "which this user is not in"
+            )
         if exc.errno in (errno.EPERM, errno.ENOSYS):
-            return (f"io_uring_setup is refused ({errno.errorcode[exc.errno]}): the kernel "
-                    "is too old or built without it, or a seccomp filter blocks it (as "
-                    "container runtimes' default profiles do)")  # fmt: skip
+            return (
+                f"io_uring_setup is refused ({errno.errorcode[exc.errno]}): the kernel "
+                "is too old or built without it, or a seccomp filter blocks it (as "
+                "container runtimes' default profiles do)"
+            )
         return f"io_uring_setup failed: {exc}"
     liburing.io_uring_queue_exit(ring)
     supported = liburing.probe()

@@ -44,8 +44,9 @@ def cluster_rows(
     lost: list[dict[str, Any]] = []
     # Runs measured at once by two workers of one machine.
     flat = [(key, run) for key, got in received.items() for run in got.runs]
-    facts = [(run.host or "?", machine_of.get(run.host or "?", "?"), run.wall_window)
-             for _, run in flat]  # fmt: skip
+    facts = [
+        (run.host or "?", machine_of.get(run.host or "?", "?"), run.wall_window) for _, run in flat
+    ]
     shared_keys = {flat[i][0] for i in concurrent_on_one_machine(facts)}
     for i, cell in enumerate(plan.cells):
         keys = [j.key for j in jobs if j.key.startswith(f"c{i}-") and j.key in received]

@@ -150,9 +150,16 @@ class _Dispatch:
     ) -> Future[Any]:
         group = job.key if spread else None
         future = self.client.submit(
-            tasks.cell_task, plan or self.plan, job.cell, self.run_id, task_key, group,
-            key=f"{self.run_id}-{task_key}", resources={"cell": 1}, pure=False,
-        )  # fmt: skip
+            tasks.cell_task,
+            plan or self.plan,
+            job.cell,
+            self.run_id,
+            task_key,
+            group,
+            key=f"{self.run_id}-{task_key}",
+            resources={"cell": 1},
+            pure=False,
+        )
         self.futures.append(future)
         return future
 
@@ -257,8 +264,14 @@ class _Dispatch:
             host = answer["host"]
             if answer.get("lost_on"):
                 got.lost += list(answer["lost_on"])
-                got.reruns.append({"cell": job.cell.label, "job": job.key,
-                                   "lost_on": list(answer["lost_on"]), "ran_on": host})  # fmt: skip
+                got.reruns.append(
+                    {
+                        "cell": job.cell.label,
+                        "job": job.key,
+                        "lost_on": list(answer["lost_on"]),
+                        "ran_on": host,
+                    }
+                )
             if run.wall_window is not None:  # onto our clock, to line hosts up
                 off = self.offset(host)
                 run.wall_window = (run.wall_window[0] - off, run.wall_window[1] - off)
@@ -311,21 +324,27 @@ class _Dispatch:
             }
             for name, h in self.hosts.items()
         }
-        return document(self.plan, rows, stopped, {
-            "servers": first.get("servers", {}),
-            "disk": first.get("disk"),
-            "processes_per_cell": first.get("processes_per_cell"),
-            "pinning": None,
-            "cluster": {
-                "scheduler": self.address,
-                "run_id": self.run_id,
-                "hosts": hosts,
-                "spread": self.spread,
-                "one_cell_at_a_time": self.spread is not None or self.plan.settings.url is not None,
-                "shared_machines": shared_machines(list(self.hosts.values())),
-                "lost": lost,
-                "reruns": [r for got in self.received.values() for r in got.reruns],
-                "tasks": len(self.futures),
-                "wall_s": round(wall_s, 3),
+        return document(
+            self.plan,
+            rows,
+            stopped,
+            {
+                "servers": first.get("servers", {}),
+                "disk": first.get("disk"),
+                "processes_per_cell": first.get("processes_per_cell"),
+                "pinning": None,
+                "cluster": {
+                    "scheduler": self.address,
+                    "run_id": self.run_id,
+                    "hosts": hosts,
+                    "spread": self.spread,
+                    "one_cell_at_a_time": self.spread is not None
+                    or self.plan.settings.url is not None,
+                    "shared_machines": shared_machines(list(self.hosts.values())),
+                    "lost": lost,
+                    "reruns": [r for got in self.received.values() for r in got.reruns],
+                    "tasks": len(self.futures),
+                    "wall_s": round(wall_s, 3),
+                },
             },
-        })  # fmt: skip
+        )

@@ -26,11 +26,16 @@ def experiments_on_cluster(address: str, own_python: bool) -> Experiments:
             hosts_of(client, target, [], [] if own_python else sorted({p for p, _ in pairs}))
             run_id = f"workbench-{uuid.uuid4().hex[:12]}"
             futures = {
-                client.submit(tasks.experiment_task, None if own_python else python, number,
-                              key=f"{run_id}-g{i}", resources={"cell": 1},
-                              pure=False): (python, number)
+                client.submit(
+                    tasks.experiment_task,
+                    None if own_python else python,
+                    number,
+                    key=f"{run_id}-g{i}",
+                    resources={"cell": 1},
+                    pure=False,
+                ): (python, number)
                 for i, (python, number) in enumerate(pairs)
-            }  # fmt: skip
+            }
 
             def finished() -> Iterator[Any]:
                 from distributed import as_completed

@@ -55,10 +55,21 @@ def local_cluster(
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="workbench-cluster-")))
         file = tmp / "scheduler.json"
-        scheduler = stack.enter_context(owned_process(_command(
-            "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
-            "--scheduler-file", str(file),
-        ), stdin=subprocess.DEVNULL))  # fmt: skip
+        scheduler = stack.enter_context(
+            owned_process(
+                _command(
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-dashboard",
+                    "--scheduler-file",
+                    str(file),
+                ),
+                stdin=subprocess.DEVNULL,
+            )
+        )
         deadline = time.monotonic() + START_TIMEOUT_S
         while not file.exists():
             if scheduler.poll() is not None:
@@ -74,10 +85,26 @@ def local_cluster(
         procs = {}
         for i in range(workers):
             name = f"local-{i}"
-            procs[name] = stack.enter_context(owned_process(_command(
-                "worker", address, "--nthreads", "1", "--resources", f"{CELL_RESOURCE}=1",
-                "--name", name, "--no-dashboard", "--no-nanny", "--host", "127.0.0.1",
-            ), stdin=subprocess.DEVNULL, env=worker_env))  # fmt: skip
+            procs[name] = stack.enter_context(
+                owned_process(
+                    _command(
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--resources",
+                        f"{CELL_RESOURCE}=1",
+                        "--name",
+                        name,
+                        "--no-dashboard",
+                        "--no-nanny",
+                        "--host",
+                        "127.0.0.1",
+                    ),
+                    stdin=subprocess.DEVNULL,
+                    env=worker_env,
+                )
+            )
         with connect(address) as client:
             while len(client.scheduler_info()["workers"]) < workers:
                 for name, proc in procs.items():
@@ -100,8 +127,10 @@ def serve(workers: int, port: int, say: Callable[[str], None]) -> int:
     try:
         with local_cluster(workers, port) as cluster:
             say(f"READY {cluster.address}")
-            say(f"  {workers} worker{'s' if workers > 1 else ''} on 127.0.0.1 "
-                f"({', '.join(cluster.workers)}); Ctrl-C stops them")  # fmt: skip
+            say(
+                f"  {workers} worker{'s' if workers > 1 else ''} on 127.0.0.1 "
+                f"({', '.join(cluster.workers)}); Ctrl-C stops them"
+            )
             if workers > 1:
                 say(
                     "  note: they share this machine's cores, so cells run at once measure each "

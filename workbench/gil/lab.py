@@ -111,10 +111,13 @@ def run_lab(
     except RunFailed as exc:
         stopped = {"reason": str(exc), "exit_code": 1}
     runs = [
-        {"python": python, "interpreter": info_of[python],
-         "claims": [verdicts[python, n] for n in numbers if (python, n) in verdicts]}
+        {
+            "python": python,
+            "interpreter": info_of[python],
+            "claims": [verdicts[python, n] for n in numbers if (python, n) in verdicts],
+        }
         for python in pythons
-    ]  # fmt: skip
+    ]
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "gil",

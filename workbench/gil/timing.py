@@ -67,8 +67,9 @@ def _cpu_of(fn: Callable[[int], object], arg: int) -> float:
     return time.process_time() - t
 
 
-def processes_phase(pool: cf.ProcessPoolExecutor, fn: Callable[[int], object],
-                    args: Sequence[int]) -> Phase:  # fmt: skip
+def processes_phase(
+    pool: cf.ProcessPoolExecutor, fn: Callable[[int], object], args: Sequence[int]
+) -> Phase:
     """One task per argument on a started pool: the wall time, and the CPU time the workers
     spent on them (each measures its own)."""
     t0 = time.perf_counter()

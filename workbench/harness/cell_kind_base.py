@@ -82,8 +82,9 @@ class CellKind(ABC):
         """Add this kind's own fields to a row."""
 
 
-def models_and_libs(settings: IoSettings, workload: str, defaults: tuple[tuple[str, str], ...],
-                     every: bool) -> Iterator[tuple[str, str]]:  # fmt: skip
+def models_and_libs(
+    settings: IoSettings, workload: str, defaults: tuple[tuple[str, str], ...], every: bool
+) -> Iterator[tuple[str, str]]:
     """(model, client) pairs that fit `workload`, model by model: --libs if given, else every
     client (with `every`), else the model's pairs in `defaults`."""
     for model in settings.models:

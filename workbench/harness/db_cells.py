@@ -16,7 +16,7 @@ from typing import Any
 
 from servers.lifetime import raise_nofile_limit
 from workbench.cell_spec import CellSpec
-from workbench.clients import fits
+from workbench.clients import CLIENTS, fits
 from workbench.errors import UsageError
 from workbench.harness.cell import Cell, CellRun
 from workbench.harness.cell_kind_base import CellKind, Pinning, Prepared
@@ -53,7 +53,8 @@ def round_trips(workload: str, client: str) -> int:
 
 
 def pool_size_of(client: str, settings: IoSettings) -> int:
-    return settings.pool_size if client.endswith("-pool") else 0
+    entry = CLIENTS.get(client)  # a user's client file is no pool of ours
+    return settings.pool_size if entry is not None and entry.pooled else 0
 
 
 class DbCells(CellKind):
@@ -73,18 +74,24 @@ class DbCells(CellKind):
             parse_db_url(settings.redis_url, "--redis-url")
         need = settings.clients + FD_MARGIN
         if need > raise_nofile_limit(need):
-            raise UsageError(f"--clients {settings.clients} needs about {need} open files; "
-                             "raise the hard limit (ulimit -Hn) or use fewer clients")  # fmt: skip
+            raise UsageError(
+                f"--clients {settings.clients} needs about {need} open files; "
+                "raise the hard limit (ulimit -Hn) or use fewer clients"
+            )
 
     def plan(self, settings: IoSettings, workload: str) -> list[Cell]:
         default_models = settings.models == list(DEFAULT_MODELS)
         if settings.libs is None:
-            pairs = [(m, lib) for m, lib in DEFAULT_DB_CELLS
-                     if default_models or m in settings.models]  # fmt: skip
+            pairs = [
+                (m, lib) for m, lib in DEFAULT_DB_CELLS if default_models or m in settings.models
+            ]
         else:
             pairs = [(m, lib) for m in settings.models for lib in settings.libs]
-        return [Cell(m, lib, workload) for m, lib in pairs
-                if runs(m, workload) and fits(lib, model_class(m).family, workload)]  # fmt: skip
+        return [
+            Cell(m, lib, workload)
+            for m, lib in pairs
+            if runs(m, workload) and fits(lib, model_class(m).family, workload)
+        ]
 
     def client_cpus(self, pinning: Pinning) -> set[int] | None:
         return pinning.client_cpus
@@ -117,8 +124,13 @@ class DbCells(CellKind):
 class _Databases(Prepared):
     """Each protocol's server (ours or the user's), seeded, behind a delay proxy if asked."""
 
-    def __init__(self, settings: IoSettings, protocols: list[str], pinning: Pinning,
-                 stack: contextlib.ExitStack) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: IoSettings,
+        protocols: list[str],
+        pinning: Pinning,
+        stack: contextlib.ExitStack,
+    ) -> None:
         from workbench import db_servers
         from workbench.harness import db_data
 
@@ -134,16 +146,24 @@ class _Databases(Prepared):
             if url is not None:
                 option = "--pg-url" if protocol == "postgres" else "--redis-url"
                 target, given = db_data.check_db_url(url, option, settings.allow_remote)
-                options = replace(base, user=given.user, password=given.password,
-                                  database=given.database)  # fmt: skip
+                options = replace(
+                    base, user=given.user, password=given.password, database=given.database
+                )
             else:
                 run = db_servers.run_postgres if protocol == "postgres" else db_servers.run_redis
                 handle = stack.enter_context(run(cpus, connections))
                 scheme = protocol_of_scheme(protocol)
                 target = Target(scheme, handle.host, handle.port, "/", address=handle.host)
-                options = replace(base, user=db_servers.PG_USER, password=handle.password,
-                                  database=db_servers.PG_DATABASE
-                                  ) if protocol == "postgres" else base  # fmt: skip
+                options = (
+                    replace(
+                        base,
+                        user=db_servers.PG_USER,
+                        password=handle.password,
+                        database=db_servers.PG_DATABASE,
+                    )
+                    if protocol == "postgres"
+                    else base
+                )
             (db_data.seed_postgres if protocol == "postgres" else db_data.seed_redis)(
                 target, options
             )
@@ -151,13 +171,18 @@ class _Databases(Prepared):
             if handle is not None:
                 shown.update(binary=handle.binary, version=handle.version)
             if settings.db_latency > 0:
-                proxy = stack.enter_context(db_servers.run_delay_proxy(
-                    target.connect_host, target.port, settings.db_latency, cpus))  # fmt: skip
+                proxy = stack.enter_context(
+                    db_servers.run_delay_proxy(
+                        target.connect_host, target.port, settings.db_latency, cpus
+                    )
+                )
                 target = db_data.with_address(target, proxy.host, proxy.port)
                 if handle is not None:
                     handle.helpers.append(proxy.process)
-                shown["delay_proxy"] = {"url": proxy.url, "each_direction_ms":
-                                        round(settings.db_latency * 1000, 3)}  # fmt: skip
+                shown["delay_proxy"] = {
+                    "url": proxy.url,
+                    "each_direction_ms": round(settings.db_latency * 1000, 3),
+                }
             self.targets[protocol] = (target, options, handle)
             self.metadata[protocol] = shown
 

@@ -20,7 +20,7 @@ from workbench.workloads.db import (
     REDIS_SET_PREFIX,
     DbOptions,
     payload,
-)  # fmt: skip
+)
 
 DEFAULT_PORTS = {"postgresql": 5432, "redis": 6379}
 SEED_BATCH = 2000
@@ -98,10 +98,14 @@ def seed_postgres(target: Target, options: DbOptions) -> None:
     table pg-insert appends to, emptied."""
     size = options.value_size
     with pg_connect(_dsn(target, options)) as conn:
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {ITEMS_TABLE} (id integer PRIMARY KEY, "
-                     "payload text NOT NULL)")  # fmt: skip
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {LOG_TABLE} (id bigserial PRIMARY KEY, "
-                     "user_id integer NOT NULL, payload text NOT NULL)")  # fmt: skip
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {ITEMS_TABLE} (id integer PRIMARY KEY, "
+            "payload text NOT NULL)"
+        )
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {LOG_TABLE} (id bigserial PRIMARY KEY, "
+            "user_id integer NOT NULL, payload text NOT NULL)"
+        )
         conn.execute(f"TRUNCATE {ITEMS_TABLE}, {LOG_TABLE}")
         # The same text `payload` makes, built by the server: head repeated, cut to size.
         head = "'item-' || (i - 1) || '-'"

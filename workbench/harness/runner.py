@@ -178,14 +178,19 @@ def run_io(
         stopped = interrupted(exc)
     except RunFailed as exc:
         stopped = {"reason": str(exc), "exit_code": 1}
-    return document(plan, [row(c) for c in cells if runs[c]], stopped, {
-        "pinning": {
-            "server_cpus": sorted(pinning.server_cpus) if pinning.server_cpus else None,
-            "client_cpus": sorted(pinning.client_cpus) if pinning.client_cpus else None,
+    return document(
+        plan,
+        [row(c) for c in cells if runs[c]],
+        stopped,
+        {
+            "pinning": {
+                "server_cpus": sorted(pinning.server_cpus) if pinning.server_cpus else None,
+                "client_cpus": sorted(pinning.client_cpus) if pinning.client_cpus else None,
+            },
+            "processes_per_cell": procs,
+            **kind_metadata,
         },
-        "processes_per_cell": procs,
-        **kind_metadata,
-    })  # fmt: skip
+    )
 
 
 def collapsed(first: CellRun) -> bool:
@@ -247,8 +252,13 @@ def with_interpreters(
         for variant in variants:
             lacking = variant.lacks(needs(cell))
             if lacking:
-                skipped.append({"cell": cell.label, "python": variant.name,
-                                "reason": f"needs {', '.join(lacking)}"})  # fmt: skip
+                skipped.append(
+                    {
+                        "cell": cell.label,
+                        "python": variant.name,
+                        "reason": f"needs {', '.join(lacking)}",
+                    }
+                )
             else:
                 out.append(replace(cell, python=variant) if len(variants) > 1 else cell)
     if not out:

@@ -39,8 +39,11 @@ def servers_for(
             target = parse_url(settings.url)
             for protocol in protocols:
                 if PROTOCOLS[protocol].scheme != target.scheme:
-                    fit = [w for w, p in WORKLOAD_PROTOCOLS.items()
-                           if PROTOCOLS[p].scheme == target.scheme]  # fmt: skip
+                    fit = [
+                        w
+                        for w, p in WORKLOAD_PROTOCOLS.items()
+                        if PROTOCOLS[p].scheme == target.scheme
+                    ]
                     raise UsageError(
                         f"--url is a {target.scheme}:// target, which the {protocol} workloads "
                         f"cannot load; choose from: {', '.join(fit)}"

@@ -52,9 +52,13 @@ def csv_text(doc: ResultDoc) -> str:
     for r in doc["results"]:
         fields: Mapping[str, Any] = r
         lat = r["latency_ms"]
-        writer.writerow({
-            **{k: fields.get(k) for k in CSV_FIELDS},
-            "p50_ms": lat["p50"], "p99_ms": lat["p99"], "p999_ms": lat["p999"],
-            "flags": ";".join(r["flags"]),
-        })  # fmt: skip
+        writer.writerow(
+            {
+                **{k: fields.get(k) for k in CSV_FIELDS},
+                "p50_ms": lat["p50"],
+                "p99_ms": lat["p99"],
+                "p999_ms": lat["p999"],
+                "flags": ";".join(r["flags"]),
+            }
+        )
     return out.getvalue()

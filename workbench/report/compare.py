@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import UsageError
-from workbench.ranking import FASTER, MIN_EFFECT, SLOWER, UNRANKED, decide
+from workbench.ranking import MIN_EFFECT, SAID, UNRANKED, decide
 from workbench.results import ResultDoc, Row, cell_key, pythons_in
 
 CONFIDENCE = 0.95
@@ -64,10 +64,9 @@ def compare_rows(a: Row, b: Row, with_python: bool = True) -> Comparison:
         else [round(min(d.lo, ratio), 4), round(max(d.hi, ratio), 4)]
     )
     if d.verdict == UNRANKED:
-        needed = f"too few rounds (run both with --repeat 3 or more; {MIN_ROUNDS} at the least)"
+        needed = f"{SAID[UNRANKED]} (run both with --repeat 3 or more; {MIN_ROUNDS} at the least)"
         return Comparison(label, ma, mb, ratio, needed, ci)
-    verdict = {FASTER: "faster", SLOWER: "slower"}.get(d.verdict, "not significant")
-    return Comparison(label, ma, mb, ratio, verdict, ci)
+    return Comparison(label, ma, mb, ratio, SAID[d.verdict], ci)
 
 
 def on_python(rows: list[Row], python: str | None) -> list[Row]:

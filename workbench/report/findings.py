@@ -119,10 +119,14 @@ def collapses(rows: Sequence[Row]) -> list[str]:
         if is_disk(r) or r["client"] == "raw":
             continue
         same = [
-            x for x in rows
-            if x["client"] == "raw" and x["model"] == r["model"] and not is_disk(x)
-            and _where(x) == _where(r) and x.get("python") == r.get("python")
-        ]  # fmt: skip
+            x
+            for x in rows
+            if x["client"] == "raw"
+            and x["model"] == r["model"]
+            and not is_disk(x)
+            and _where(x) == _where(r)
+            and x.get("python") == r.get("python")
+        ]
         raw = same[0] if same else None
         name = f"{r['client']} on {r['model']}" + (f" ({r.get('python')})" if multi else "")
         if "not-warm" in r["flags"] or "no-ops" in r["flags"]:
@@ -178,8 +182,10 @@ def littles_law(rows: Sequence[Row], latency_s: float) -> list[str]:
         listed = ", ".join(_share(r, multi, each) for r in shares)
         db_ms = shares[0].get("db_latency_ms")
         if db_ms is not None:
-            cause = (f"{db_ms:g} ms each way through the delay proxy: Little's law allows "
-                     "N / (round trips x 2D)")  # fmt: skip
+            cause = (
+                f"{db_ms:g} ms each way through the delay proxy: Little's law allows "
+                "N / (round trips x 2D)"
+            )
         else:
             cause = f"{latency_s * 1000:g} ms injected: Little's law allows N/d"
         allowed = "" if each else f" = {format_rate(bounds.pop())} ops/s"

@@ -94,8 +94,9 @@ def plot_gil(doc: dict[str, Any], stem: Path) -> list[Path]:
             collect(claim["measurements"], py, groups)
             verdicts.append(claim["verdict"])
         verdict = verdicts[0] if len(set(verdicts)) == 1 else " / ".join(verdicts)
-        bars(ax, groups, xlabel=xlabel, title=f"{claim_id}. {title}: {verdict}", log=log,
-             lines=lines)  # fmt: skip
+        bars(
+            ax, groups, xlabel=xlabel, title=f"{claim_id}. {title}: {verdict}", log=log, lines=lines
+        )
     for ax in list(axes.flat)[len(ids) :]:
         ax.set_visible(False)
     fig.suptitle("GIL claims, measured on this machine (whiskers: range over the rounds)")

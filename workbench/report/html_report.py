@@ -86,8 +86,9 @@ def _td(cell: Cell) -> str:
     text, css, value = cell
     if css == "flags":  # each flag with its meaning on hover; the list under the table says it too
         flags = [f for f in text.split(", ") if f]
-        inner = ", ".join(f'<abbr title="{_e(ALL_FLAG_HELP.get(f, ""))}">{_e(f)}</abbr>'
-                          for f in flags)  # fmt: skip
+        inner = ", ".join(
+            f'<abbr title="{_e(ALL_FLAG_HELP.get(f, ""))}">{_e(f)}</abbr>' for f in flags
+        )
         return f'<td class="flags" data-v="{_e(text)}">{inner}</td>'
     return f'<td class="{css}" data-v="{_e(value)}">{_e(text)}</td>'
 
@@ -119,43 +120,89 @@ def _io_rows(doc: ResultDoc) -> str:
         rank = ranks_within(net, lambda r: r["workload"])
         rows = [
             [
-                _txt(r["model"]), _txt(r["client"]), _txt(r["workload"]), _txt(r.get("python")),
+                _txt(r["model"]),
+                _txt(r["client"]),
+                _txt(r["workload"]),
+                _txt(r.get("python")),
                 *([_txt(r.get("host"))] if hosts else []),
-                _num(r["clients_requested"]), _num(r["ops_per_s"]),
+                _num(r["clients_requested"]),
+                _num(r["ops_per_s"]),
                 _num(_half_pct(r["ops_per_s_ci"], r["ops_per_s"]), "±{:.0f}%"),
                 _num(rank.get(id(r))),
-                _num(r["latency_ms"]["p50"], "{:.3f}"), _num(r["latency_ms"]["p99"], "{:.3f}"),
+                _num(r["latency_ms"]["p50"], "{:.3f}"),
+                _num(r["latency_ms"]["p99"], "{:.3f}"),
                 _num(r["cpu_us_per_op"], "{:.1f}"),
                 _num(_percent(r["server_cpu_util"]), "{:.0f}%"),
-                _num(r["errors"]), (", ".join(r["flags"]), "flags", ""),
+                _num(r["errors"]),
+                (", ".join(r["flags"]), "flags", ""),
             ]
             for r in sorted(net, key=lambda r: (r["workload"], -r["ops_per_s"]))
-        ]  # fmt: skip
+        ]
         out += "<h2>Network</h2>" + _table(
-            ["model", "client", "workload", "python", *(["host"] if hosts else []), "clients",
-             "ops/s", "±", "rank", "p50 ms", "p99 ms", "CPU µs/op", "server CPU", "errors",
-             "flags"], rows,
-        )  # fmt: skip
+            [
+                "model",
+                "client",
+                "workload",
+                "python",
+                *(["host"] if hosts else []),
+                "clients",
+                "ops/s",
+                "±",
+                "rank",
+                "p50 ms",
+                "p99 ms",
+                "CPU µs/op",
+                "server CPU",
+                "errors",
+                "flags",
+            ],
+            rows,
+        )
     if disk:
         rows = [
             [
-                _txt(r["model"]), _txt(r["client"]), _txt(r["workload"]), _txt(r.get("python")),
+                _txt(r["model"]),
+                _txt(r["client"]),
+                _txt(r["workload"]),
+                _txt(r.get("python")),
                 *([_txt(r.get("host"))] if hosts else []),
                 (size_label(r.get("file_size", 0)), "", r.get("file_size", 0)),
                 _txt(r.get("cache")),
-                _num(r["clients"]), _num(r["mb_per_s"]), _num(r.get("files_per_s")),
-                _num(r["latency_ms"]["p99"], "{:.3f}"), _num(r.get("hops_per_op")),
-                _num(r.get("hop_us"), "{:.0f}"), _num(r.get("minor_faults_per_op"), "{:.0f}"),
-                _num(r["errors"]), (", ".join(r["flags"]), "flags", ""),
+                _num(r["clients"]),
+                _num(r["mb_per_s"]),
+                _num(r.get("files_per_s")),
+                _num(r["latency_ms"]["p99"], "{:.3f}"),
+                _num(r.get("hops_per_op")),
+                _num(r.get("hop_us"), "{:.0f}"),
+                _num(r.get("minor_faults_per_op"), "{:.0f}"),
+                _num(r["errors"]),
+                (", ".join(r["flags"]), "flags", ""),
             ]
-            for r in sorted(disk, key=lambda r: (r["workload"], r.get("file_size", 0),
-                                                 -r["mb_per_s"]))
-        ]  # fmt: skip
+            for r in sorted(
+                disk, key=lambda r: (r["workload"], r.get("file_size", 0), -r["mb_per_s"])
+            )
+        ]
         out += "<h2>Disk</h2>" + _table(
-            ["model", "client", "workload", "python", *(["host"] if hosts else []), "size", "cache",
-             "clients", "MB/s", "files/s",
-             "p99 ms", "hops/op", "µs/hop", "faults/op", "errors", "flags"], rows,
-        )  # fmt: skip
+            [
+                "model",
+                "client",
+                "workload",
+                "python",
+                *(["host"] if hosts else []),
+                "size",
+                "cache",
+                "clients",
+                "MB/s",
+                "files/s",
+                "p99 ms",
+                "hops/op",
+                "µs/hop",
+                "faults/op",
+                "errors",
+                "flags",
+            ],
+            rows,
+        )
     flags = sorted({f for r in doc["results"] for f in r["flags"]})
     if flags:
         out += (

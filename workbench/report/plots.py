@@ -77,8 +77,13 @@ def plot_sweep(doc: ResultDoc, out_dir: Path) -> list[Path]:
             pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if y]
             if pairs:
                 ax.plot(*zip(*pairs, strict=True), marker="o", label=key)
-        bounds = sorted({(r["clients_requested"], r["bound_ops_per_s"])
-                         for r in doc["results"] if "bound_ops_per_s" in r})  # fmt: skip
+        bounds = sorted(
+            {
+                (r["clients_requested"], r["bound_ops_per_s"])
+                for r in doc["results"]
+                if "bound_ops_per_s" in r
+            }
+        )
         if field == "ops_per_s" and bounds:  # with injected latency nothing can pass N/d
             ax.plot(*zip(*bounds, strict=True), "k--", alpha=0.5, label="N/d (Little's law)")
         ax.set_xscale("log")
@@ -100,8 +105,11 @@ def plot_rows(doc: ResultDoc, path: Path) -> Path:
     rows = sorted(doc["results"], key=lambda r: r["ops_per_s"])
     fig, ax = plt.subplots(figsize=(9, max(2.5, 0.32 * len(rows))), dpi=110)
     multi = len(pythons_in(rows)) > 1
-    labels = [f"{r['model']} · {r['client']} · {r['workload']}"
-              + (f" · {r.get('python', '?')}" if multi else "") for r in rows]  # fmt: skip
+    labels = [
+        f"{r['model']} · {r['client']} · {r['workload']}"
+        + (f" · {r.get('python', '?')}" if multi else "")
+        for r in rows
+    ]
     ax.barh(labels, [r["ops_per_s"] for r in rows])
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(PLAIN)
@@ -181,13 +189,22 @@ def plot_compare(result: Mapping[str, Any], stem: Path, title: str) -> list[Path
     for i, c in enumerate(rows):
         ci = c.get("ratio_ci")
         err = None if not ci else [[c["ratio"] - ci[0]], [ci[1] - c["ratio"]]]
-        ax.errorbar([c["ratio"]], [i], xerr=err, fmt="o", capsize=3,
-                    color=colours.get(c["verdict"], "tab:gray"))  # fmt: skip
+        ax.errorbar(
+            [c["ratio"]],
+            [i],
+            xerr=err,
+            fmt="o",
+            capsize=3,
+            color=colours.get(c["verdict"], "tab:gray"),
+        )
     ax.axvline(1.0, color="k", linestyle="--", alpha=0.6, label="1.0: no change")
     ax.set_yticks(range(len(rows)), [c["cell"] for c in rows], fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("B's rate / A's rate (dot: ratio of medians; whisker: its 95% interval; "
-                  "green faster, red slower, grey not significant)", fontsize=8)  # fmt: skip
+    ax.set_xlabel(
+        "B's rate / A's rate (dot: ratio of medians; whisker: its 95% interval; "
+        "green faster, red slower, grey not told apart)",
+        fontsize=8,
+    )
     ax.set_title(title, fontsize=9)
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(fontsize=7, loc="best")

@@ -40,8 +40,15 @@ def runnable(modules: dict[str, str | None]) -> str:
 
 def print_pythons(found: Sequence[Found], console: Console) -> None:
     t = Table(title="interpreters found", title_justify="left")
-    for col in ("python", "where", "path", "free-threaded", "GIL at run time", "dependencies",
-                "models and clients"):  # fmt: skip
+    for col in (
+        "python",
+        "where",
+        "path",
+        "free-threaded",
+        "GIL at run time",
+        "dependencies",
+        "models and clients",
+    ):
         t.add_column(col)
     for f in found:
         info = f.info
@@ -53,8 +60,9 @@ def print_pythons(found: Sequence[Found], console: Console) -> None:
         modules = info.get("modules", {})
         missing = [m for m, err in modules.items() if err]
         if missing and env is not None:  # what the prepared environment holds counts instead
-            modules = {m: (env["failed"].get(m) if m not in env["installed"] else None)
-                       for m in modules}  # fmt: skip
+            modules = {
+                m: (env["failed"].get(m) if m not in env["installed"] else None) for m in modules
+            }
             missing = [m for m, err in modules.items() if err]
         deps = "all" if not missing else f"missing {', '.join(missing)}"
         if env is not None:
@@ -65,7 +73,12 @@ def print_pythons(found: Sequence[Found], console: Console) -> None:
         if info.get("free_threaded_build") and info.get("gil_enabled_by"):
             gil += f" (turned on by {info['gil_enabled_by']})"
         t.add_row(
-            name, f.where, f.path, "yes" if info.get("free_threaded_build") else "no", gil,
-            deps, runnable(modules),
-        )  # fmt: skip
+            name,
+            f.where,
+            f.path,
+            "yes" if info.get("free_threaded_build") else "no",
+            gil,
+            deps,
+            runnable(modules),
+        )
     console.print(t)

@@ -114,8 +114,9 @@ def plot_cost(rows: Sequence[Row], stem: Path, title: str) -> list[Path]:
         if not cpu or not row["ops_per_s"]:
             continue
         ax.scatter([cpu], [row["ops_per_s"]], s=30)
-        ax.annotate(label, (cpu, row["ops_per_s"]), fontsize=7, xytext=(4, 3),
-                    textcoords="offset points")  # fmt: skip
+        ax.annotate(
+            label, (cpu, row["ops_per_s"]), fontsize=7, xytext=(4, 3), textcoords="offset points"
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     for axis in (ax.xaxis, ax.yaxis):
@@ -159,6 +160,11 @@ def write_run_charts(doc: ResultDoc, out: Path) -> list[Path]:
         written += plot_spectrum(disk, out / "disk-spectrum", title)
         for field, unit in (("mb_per_s", "MB"), ("files_per_s", "files")):
             name = f"disk-{field.replace('_', '-')}"
-            written += plot_disk(disk, out / name, field, f"{unit} per second (log scale)",
-                                 f"disk throughput in {unit} · {on}")  # fmt: skip
+            written += plot_disk(
+                disk,
+                out / name,
+                field,
+                f"{unit} per second (log scale)",
+                f"disk throughput in {unit} · {on}",
+            )
     return written

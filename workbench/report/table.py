@@ -5,15 +5,14 @@ a rank and ≈ only from intervals between rounds, never from one window's stead
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from workbench.harness.trust import ALL_FLAG_HELP
-from workbench.ranking import FASTER, MIN_EFFECT, decide, ranks_within
+from workbench.ranking import FASTER, decide, ranks_within
+from workbench.report.table_notes import notes, title_of
 from workbench.results import ResultDoc, Row, cell_key, half_width, is_disk, pythons_in
 from workbench.units import format_rate, size_label
 
@@ -34,8 +33,14 @@ UNIFORM_TO_TITLE = ("workload", "cache")
 
 def _table(title: str) -> Table:
     # One space between columns and no vertical rules: a rule per column costs what a column does.
-    return Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
-                 pad_edge=False, padding=0)  # fmt: skip
+    return Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=0,
+    )
 
 
 def narrowed(table: Table, wide: bool, wide_only: frozenset[str] = WIDE_ONLY) -> Table:
@@ -67,8 +72,15 @@ def disk_table(doc: ResultDoc) -> Table:
     pythons = pythons_in(rows)
     multi = len(pythons) > 1
     hosts = any(r.get("host") for r in rows)
-    for name in ("model", "client", *(["host"] if hosts else []), "workload", "size", "cache",
-                 *(["python"] if multi else [])):  # fmt: skip
+    for name in (
+        "model",
+        "client",
+        *(["host"] if hosts else []),
+        "workload",
+        "size",
+        "cache",
+        *(["python"] if multi else []),
+    ):
         table.add_column(name)
     ratio_col = [f"× {pythons[0].split()[0]}"] if multi else []
     numeric = ("clients", "MB/s", "±", "files/s", "rank", "× best", *ratio_col, "p50 ms",
@@ -91,21 +103,30 @@ def disk_table(doc: ResultDoc) -> Table:
             lat = r["latency_ms"]
             faults = r.get("minor_faults_per_op")
             table.add_row(
-                r["model"], r["client"], *([r.get("host", "-")] if hosts else []),
-                r["workload"], size_label(r.get("file_size", 0)),
-                r.get("cache") or "-", *([str(r.get("python", "?"))] if multi else []),
-                str(r["clients"]), f"{r['mb_per_s']:,.0f}",
-                _pm(r.get("mb_per_s_ci"), r["mb_per_s"]), format_rate(r.get("files_per_s", 0.0)),
-                _rank(rank[id(r)]), _times_best(r["mb_per_s"] / best, _tied(r, top)),
+                r["model"],
+                r["client"],
+                *([r.get("host", "-")] if hosts else []),
+                r["workload"],
+                size_label(r.get("file_size", 0)),
+                r.get("cache") or "-",
+                *([str(r.get("python", "?"))] if multi else []),
+                str(r["clients"]),
+                f"{r['mb_per_s']:,.0f}",
+                _pm(r.get("mb_per_s_ci"), r["mb_per_s"]),
+                format_rate(r.get("files_per_s", 0.0)),
+                _rank(rank[id(r)]),
+                _times_best(r["mb_per_s"] / best, _tied(r, top)),
                 *([_opt(vs_first, "{:.2f}")] if multi else []),
-                _ms(lat["p50"]), _ms(lat["p99"]),
+                _ms(lat["p50"]),
+                _ms(lat["p99"]),
                 _opt(r.get("cpu_s_per_gb"), "{:.2f}"),
-                str(r.get("hops_per_op", 0)), _opt(r.get("hop_us"), "{:.0f}"),
+                str(r.get("hops_per_op", 0)),
+                _opt(r.get("hop_us"), "{:.0f}"),
                 "-" if faults is None else f"{faults:.0f}",
                 f"{r['peak_rss_mb']:.0f}",
                 Text(_errors(r), style="red" if r["errors"] else ""),
                 Text(", ".join(r["flags"]), style="yellow" if r["flags"] else ""),
-            )  # fmt: skip
+            )
         table.add_section()
     return table
 
@@ -118,7 +139,7 @@ def io_table(doc: ResultDoc) -> Table:
     pythons = pythons_in(rows)
     multi = len(pythons) > 1
     hosts = any(r.get("host") for r in rows)
-    table = _table(_title(doc))
+    table = _table(title_of(doc))
     table.add_column("model")
     table.add_column("client")
     if hosts:
@@ -168,13 +189,15 @@ def io_table(doc: ResultDoc) -> Table:
                 cells.append("-" if share is None else f"{share:.2f}")
             srv = r["server_cpu_util"]
             cells += [
-                _ms(lat["p50"]), _ms(lat["p99"]), _ms(lat["p999"]),
+                _ms(lat["p50"]),
+                _ms(lat["p99"]),
+                _ms(lat["p999"]),
                 "-" if r["cpu_us_per_op"] is None else f"{r['cpu_us_per_op']:.1f}",
                 "-" if srv is None else f"{srv * 100:.0f}%",
                 f"{r['peak_rss_mb']:.0f}",
                 Text(_errors(r), style="red" if r["errors"] else ""),
                 Text(", ".join(r["flags"]), style="yellow" if r["flags"] else ""),
-            ]  # fmt: skip
+            ]
             table.add_row(*cells)
         table.add_section()
     return table
@@ -239,136 +262,6 @@ def _errors(row: Row) -> str:
     return f"{errors} ({errors / (errors + row['ops']):.1%})"
 
 
-def _title(doc: ResultDoc) -> str:
-    md = doc["metadata"]
-    s = md["settings"]
-    parent = md["parent"]
-    pin = md.get("pinning")
-    cluster = md.get("cluster")
-    where = ", ".join(
-        v["url"] for v in [*md["servers"].values(), *md.get("databases", {}).values()]
-    )
-    if cluster and not s.get("url"):
-        where = "each host's own mock server"
-    pythons = pythons_in(doc["results"])
-    parts = [
-        f"Python {', '.join(pythons)}" if pythons else f"Python {parent['python']}",
-        f"{s['clients']} clients",
-        f"{s['duration']:g}s window after {s['warmup']:g}s warm-up",
-        _latency(s),
-        f"work per request {s['work']}" if s.get("work") else "no work per request",
-        f"target {where}",
-    ]
-    if pin and pin["server_cpus"]:
-        parts.append(f"server on CPU {pin['server_cpus']}, clients on {pin['client_cpus']}")
-    if cluster:
-        n = len(cluster["hosts"])
-        spread = f", each cell on {cluster['spread']} at once" if cluster.get("spread") else ""
-        parts.append(f"on {n} host{'s' if n != 1 else ''} of {cluster['scheduler']}{spread}")
-    return " · ".join(parts)
-
-
-def notes(doc: ResultDoc) -> list[str]:
-    rows = doc["results"]
-    out = []
-    rounds = max((len(r["repeats"]["ops_per_s"]) for r in rows), default=1)
-    if rounds > 1:
-        out.append(
-            f"±: where the next run's rate should land (a 95% prediction interval from the "
-            f"{rounds} rounds, each a fresh worker, rounds interleaved across cells; Student's t "
-            "on the log rates). rank: 1 + the rows decidedly faster (Welch's 95% interval of the "
-            f"ratio above 1, and at least {MIN_EFFECT:.0%} apart), shared by rows the run cannot "
-            "tell apart; ≈ before × best: not told apart from the best row"
-        )
-    else:
-        out.append(
-            "one round per cell: no interval between runs, so nothing is ranked (rank -); one "
-            "window's own steadiness says nothing about the next run: use --repeat 3 or more"
-        )
-    pythons = pythons_in(rows)
-    if len(pythons) > 1:
-        out.append(
-            f"× {pythons[0].split()[0]}: the row's rate as a multiple of the same cell's under "
-            f"Python {pythons[0]}, measured in the same run, cells interleaved"
-        )
-    out += cluster_notes(doc)
-    for skip in doc["metadata"].get("skipped") or []:
-        where = f" under Python {skip['python']}" if "python" in skip else ""
-        out.append(f"skipped{where}: {skip['cell']}: {skip['reason']}")
-    seen = sorted({f for r in rows for f in r["flags"]})
-    for flag in seen:
-        out.append(f"{flag}: {ALL_FLAG_HELP.get(flag, '')}")
-    bounded = [r for r in rows if r.get("bound_ops_per_s")]
-    if any(r.get("db_latency_ms") is None for r in bounded):
-        bound = next(r["bound_ops_per_s"] for r in bounded if r.get("db_latency_ms") is None)
-        out.append(
-            f"of N/d: share of the Little's-law bound N/d = {format_rate(bound)} ops/s "
-            "(N clients, d injected latency); 1.00 means the model adds no delay of its own"
-        )
-    if any(r.get("db_latency_ms") is not None for r in bounded):
-        out.append(
-            "of N/d (db rows): share of the row's own Little's-law bound N / (k x 2D): N users "
-            "holding a connection (a pool holds at most its size per process), k round trips an "
-            "operation takes (asyncpg's pool adds one, its reset), D the delay proxy's delay each "
-            "way; 1.00 means the model adds no delay of its own"
-        )
-    disk = doc["metadata"].get("disk")
-    if disk:
-        out.append(
-            "disk: hops/op = thread hops an async file API makes per file (µs/hop: one empty hop, "
-            "measured; io_uring makes none); faults/op = minor page faults per file, mostly the "
-            "allocator mapping fresh memory for each buffer (try --env "
-            "MALLOC_MMAP_THRESHOLD_=...); reads check "
-            "every length and the CRC-32 of every 64th; written files are read back after the "
-            f"window. {disk['note']}."
-        )
-    for r in rows:
-        if "not-warm" in r["flags"]:
-            out.append(
-                f"not warm in {r['model']} · {r['client']} · {r['workload']}: "
-                f"{r['users_warm']:,} of {r['clients']:,} users had finished an operation after "
-                f"{doc['metadata']['warm_limit_s']:g}s"
-            )
-        if r["errors"]:
-            kinds = ", ".join(f"{k} {v}" for k, v in sorted(r["errors_by_kind"].items()))
-            out.append(f"errors in {r['model']} · {r['client']} · {r['workload']}: {kinds}")
-        if r.get("write_budget_spent"):
-            out.append(f"write budget spent in {r['model']} · {r['client']}: rate undercounted")
-    return out
-
-
-def cluster_notes(doc: ResultDoc) -> list[str]:
-    """Where a cluster run's rows were measured, and what went wrong out there."""
-    cluster = doc["metadata"].get("cluster")
-    if not cluster:
-        return []
-    out = []
-    for name, h in cluster["hosts"].items():
-        machine = h.get("machine") or {}
-        cpu = machine.get("cpu_model") or "?"
-        out.append(
-            f"host {name}: {h['address']}, {h['cpus']} CPUs ({cpu}), Python {h['python']}, "
-            f"clock {h['clock_offset_s'] * 1000:+.1f} ms ±{h['clock_error_s'] * 1000:.1f}"
-        )
-    for names in cluster.get("shared_machines") or []:
-        out.append(f"one machine: {', '.join(names)} share its cores")
-    for lost in cluster.get("lost") or []:
-        out.append(f"worker lost: {lost['cell']} ({lost['job']}), tried on "
-                   f"{', '.join(lost['hosts']) or 'a worker that died'}")  # fmt: skip
-    for rerun in cluster.get("reruns") or []:
-        out.append(f"re-run: {rerun['cell']} ({rerun['job']}) on {rerun['ran_on']}, its worker "
-                   f"{', '.join(rerun['lost_on'])} having died under it")  # fmt: skip
-    for r in doc["results"]:
-        for h in r.get("per_host") or []:
-            overlap = "-" if h.get("overlap") is None else f"{h['overlap']:.1%}"
-            out.append(
-                f"{r['model']} · {r['client']} on {h['host']}: {format_rate(h['ops_per_s'])} "
-                f"ops/s, {h['ops']:,} ops, {h['errors']} errors, p99 {h['p99_ms']} ms, window "
-                f"overlap {overlap}"
-            )
-    return out
-
-
 def print_io(doc: ResultDoc, console: Console, wide: bool = False) -> None:
     """The tables (their `WIDE_ONLY` columns with `wide`), the notes and the findings."""
     if any(not is_disk(r) for r in doc["results"]):
@@ -384,11 +277,3 @@ def print_io(doc: ResultDoc, console: Console, wide: bool = False) -> None:
         console.print("\nFindings", style="bold", highlight=False)
         for line in found:
             console.print(f"  - {line}", highlight=False, markup=False)
-
-
-def _latency(settings: Mapping[str, Any]) -> str:
-    if settings["latency"]:
-        return f"server latency {settings['latency'] * 1000:g} ms"
-    if settings.get("db_latency"):
-        return f"db round trip +{settings['db_latency'] * 2000:g} ms (delay proxy)"
-    return "no injected latency"

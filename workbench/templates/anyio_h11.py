@@ -25,8 +25,13 @@ MODEL = "anyio-asyncio"  # the same code runs on trio: anyio.run(..., backend="t
 async def setup(url: str, concurrency: int, timeout_s: float) -> dict[str, Any]:
     u = urllib.parse.urlsplit(url)
     get = h11.Request(method="GET", target=u.path or "/", headers=[("Host", u.netloc)])
-    return {"addr": (u.hostname, u.port or 80), "get": get, "timeout": timeout_s,
-            "idle": [], "limit": anyio.CapacityLimiter(concurrency)}  # fmt: skip
+    return {
+        "addr": (u.hostname, u.port or 80),
+        "get": get,
+        "timeout": timeout_s,
+        "idle": [],
+        "limit": anyio.CapacityLimiter(concurrency),
+    }
 
 
 async def exchange(stream: SocketStream, conn: h11.Connection, get: h11.Request) -> bytes:

@@ -24,8 +24,13 @@ MODEL = "processes"
 
 def setup(url: str, concurrency: int, timeout_s: float) -> dict[str, Any]:
     parts = urllib.parse.urlsplit(url)
-    return {"host": parts.hostname, "port": parts.port or 80, "path": parts.path or "/",
-            "timeout": timeout_s, "local": threading.local()}  # fmt: skip
+    return {
+        "host": parts.hostname,
+        "port": parts.port or 80,
+        "path": parts.path or "/",
+        "timeout": timeout_s,
+        "local": threading.local(),
+    }
 
 
 def request(state: dict[str, Any]) -> int:

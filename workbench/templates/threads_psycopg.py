@@ -26,8 +26,11 @@ def setup(url: str, concurrency: int, timeout_s: float) -> dict[str, Any]:
     # statement_timeout: the server ends a query that outlasts the timeout, since a blocking
     # driver cannot be interrupted from another thread.
     ms = int(timeout_s * 1000)
-    kwargs = {"autocommit": True, "options": f"-c statement_timeout={ms}",
-              "connect_timeout": max(1, round(timeout_s))}  # fmt: skip
+    kwargs = {
+        "autocommit": True,
+        "options": f"-c statement_timeout={ms}",
+        "connect_timeout": max(1, round(timeout_s)),
+    }
     size = min(POOL_SIZE, concurrency)
     pool = ConnectionPool(url, min_size=size, max_size=size, timeout=timeout_s, kwargs=kwargs)
     pool.wait(timeout=timeout_s)

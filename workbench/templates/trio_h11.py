@@ -23,8 +23,13 @@ MODEL = "trio"
 async def setup(url: str, concurrency: int, timeout_s: float) -> dict[str, Any]:
     u = urllib.parse.urlsplit(url)
     get = h11.Request(method="GET", target=u.path or "/", headers=[("Host", u.netloc)])
-    return {"addr": (u.hostname, u.port or 80), "get": get, "timeout": timeout_s,
-            "idle": [], "limit": trio.CapacityLimiter(concurrency)}  # fmt: skip
+    return {
+        "addr": (u.hostname, u.port or 80),
+        "get": get,
+        "timeout": timeout_s,
+        "idle": [],
+        "limit": trio.CapacityLimiter(concurrency),
+    }
 
 
 async def exchange(stream: trio.SocketStream, conn: h11.Connection, get: h11.Request) -> bytes:

@@ -51,8 +51,13 @@ class Connection(asyncio.Protocol):
 async def setup(url: str, concurrency: int, timeout_s: float) -> dict[str, Any]:
     u = urllib.parse.urlsplit(url)
     line = f"GET {u.path or '/'} HTTP/1.1\r\nHost: {u.netloc}\r\n\r\n".encode()
-    return {"addr": (u.hostname, u.port or 80), "request": line, "timeout": timeout_s,
-            "idle": [], "limit": asyncio.Semaphore(concurrency)}  # fmt: skip
+    return {
+        "addr": (u.hostname, u.port or 80),
+        "request": line,
+        "timeout": timeout_s,
+        "idle": [],
+        "limit": asyncio.Semaphore(concurrency),
+    }
 
 
 async def request(state: dict[str, Any]) -> int:

@@ -60,8 +60,14 @@ class Target:
         return f"{self.scheme}://{host}:{self.port}{self.path}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"scheme": self.scheme, "host": self.host, "port": self.port, "path": self.path,
-                "address": self.address, "ca_file": self.ca_file}  # fmt: skip
+        return {
+            "scheme": self.scheme,
+            "host": self.host,
+            "port": self.port,
+            "path": self.path,
+            "address": self.address,
+            "ca_file": self.ca_file,
+        }
 
 
 class Exchange(ABC):

@@ -85,9 +85,12 @@ class DbWorkload(Workload):
     def describe(self) -> dict[str, Any]:
         d = super().describe()
         pool = self.options.pool_size
-        d.update(keys=self.options.keys, value_bytes=self.options.value_size,
-                 connections=f"a pool of {pool}" if pool else "one per user",
-                 round_trips=self.round_trips)  # fmt: skip
+        d.update(
+            keys=self.options.keys,
+            value_bytes=self.options.value_size,
+            connections=f"a pool of {pool}" if pool else "one per user",
+            round_trips=self.round_trips,
+        )
         return d
 
 

@@ -77,8 +77,12 @@ def measure(chunk_s: float = 0.03, chunks: int = 4, rounds: int = ROUNDS) -> dic
             burn(n)
             await asyncio.sleep(0)
 
-    async def off(loop: asyncio.AbstractEventLoop, fn: Callable[[int], object], arg: int,
-                  executor: cf.Executor | None) -> None:  # fmt: skip
+    async def off(
+        loop: asyncio.AbstractEventLoop,
+        fn: Callable[[int], object],
+        arg: int,
+        executor: cf.Executor | None,
+    ) -> None:
         for _ in range(chunks):
             await loop.run_in_executor(executor, fn, arg)
 
@@ -174,10 +178,12 @@ def judge(m: dict[str, Any]) -> tuple[str, str, str]:
     )
     threads = "; ".join(
         _thread_note(loop[name][1], f"a {what} thread")
-        for name, what in (("thread, pure Python", "pure-Python"),
-                           ("thread, hashlib (releases the GIL)", "GIL-releasing (hashlib)"))
+        for name, what in (
+            ("thread, pure Python", "pure-Python"),
+            ("thread, hashlib (releases the GIL)", "GIL-releasing (hashlib)"),
+        )
         if name in loop
-    )  # fmt: skip
+    )
     threads = threads[:1].upper() + threads[1:]
     if factor.above(LAG_FACTOR) and in_loop.above(CHUNK_SHARE * chunk_ms):
         return (
