@@ -4,7 +4,7 @@ here from the same data, so the README cannot claim what its figures do not show
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from scripts._figures_benches import cluster, disk_bench, servers
@@ -51,74 +51,31 @@ def sample_brief(f: Figures) -> str:
     s = source(f, "sample")
     st, run = s["settings"], f["runs"]["sample"]
     net = [r for r in rows(f, "sample").values() if not r.get("file_size")]
-    head = [
-        "model",
-        "client",
-        "ops/s",
-        "±",
-        "rank",
-        "× best",
-        "p50 ms",
-        "p99 ms",
-        "CPU µs/op",
-        "flags",
-    ]
-    body = [
-        [
-            r["model"],
-            r["client"],
-            rate(r),
-            fmt(r["ci_pct"], "pm"),
-            str(r["rank"] or "-"),
-            ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"),
-            fmt(r["p50_ms"], "ms"),
-            fmt(r["p99_ms"], "ms"),
-            fmt(r["cpu_us_per_op"], "f1"),
-            ", ".join(r["flags"]),
-        ]
-        for r in ranked(net)
-    ]
+    brief = ("model", "client", "ops/s", "±", "rank", "× best", "p50 ms", "p99 ms", "CPU µs/op",
+             "flags")  # fmt: skip
     said = wrap(
         f"`python -m workbench io --clients {st['clients']}` on a {run['machine']['cpu_count']}-core "
         f"VM, Python {s['python']}, {plural(st['repeat'], 'round')} of each cell "
         f"({fmt(run['seconds'], 's')} in all), network rows only:"
     )
-    return f"\n{said}\n\n```\n{table(head, body, 2, flags=True)}\n```\n"
+    return f"\n{said}\n\n```\n{_net_table(net, brief)}\n```\n"
 
 
-def _net_table(net: list[Row]) -> str:
-    head = [
-        "model",
-        "client",
-        "clients",
-        "ops/s",
-        "±",
-        "rank",
-        "× best",
-        "p50 ms",
-        "p99 ms",
-        "CPU µs/op",
-        "srv CPU",
-        "flags",
-    ]
-    body = [
-        [
-            r["model"],
-            r["client"],
-            str(r["clients"]),
-            rate(r),
-            fmt(r["ci_pct"], "pm"),
-            str(r["rank"] or "-"),
-            ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"),
-            fmt(r["p50_ms"], "ms"),
-            fmt(r["p99_ms"], "ms"),
-            fmt(r["cpu_us_per_op"], "f1"),
-            f"{r['server_cpu_pct']:.0f}%",
-            ", ".join(r["flags"]),
-        ]
-        for r in ranked(net)
-    ]
-    return table(head, body, 2, flags=True)
+# The sample's network columns, each from a reduced row, in the order the terminal prints them.
+NET_COLUMNS: dict[str, Callable[[Row], str]] = {
+    "model": lambda r: r["model"], "client": lambda r: r["client"],
+    "clients": lambda r: str(r["clients"]), "ops/s": rate,
+    "±": lambda r: fmt(r["ci_pct"], "pm"), "rank": lambda r: str(r["rank"] or "-"),
+    "× best": lambda r: ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"),
+    "p50 ms": lambda r: fmt(r["p50_ms"], "ms"), "p99 ms": lambda r: fmt(r["p99_ms"], "ms"),
+    "CPU µs/op": lambda r: fmt(r["cpu_us_per_op"], "f1"),
+    "srv CPU": lambda r: f"{r['server_cpu_pct']:.0f}%", "flags": lambda r: ", ".join(r["flags"]),
+}  # fmt: skip
+
+
+def _net_table(net: list[Row], columns: Sequence[str] = tuple(NET_COLUMNS)) -> str:
+    body = [[NET_COLUMNS[c](r) for c in columns] for r in ranked(net)]
+    return table(list(columns), body, 2, flags=True)
 
 
 def _disk_table(disk: list[Row]) -> str:

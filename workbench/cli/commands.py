@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -251,11 +252,13 @@ def cmd_gil(a: argparse.Namespace) -> int:
     if a.only:
         numbers = [parse_count(v, "--only") for v in a.only.split(",")]
     err = Console(stderr=True)
-    show = not a.quiet and err.is_terminal
+    started = time.monotonic()
 
     def progress(text: str) -> None:
-        if show:
-            err.print(f"  measuring {text}", highlight=False)
+        # One line a claim (several seconds each): in a terminal and in a log alike.
+        if not a.quiet:
+            err.print(f"  [{time.monotonic() - started:.0f} s] measuring {text}", highlight=False,
+                      soft_wrap=True)  # fmt: skip
 
     from workbench.interpreter_discovery import find
 
