@@ -27,7 +27,14 @@ KIND = "workbench-figures"
 # What the figures do not measure: these may change after a run without touching what it
 # measured. Everything else (the package, the servers, the scripts, the tests the suite's
 # figures count, the dependencies) is measured code.
-NOT_MEASURED = ("README.md", "docs/", ".ci/", "scripts/readme_figures.py", "scripts/_figures_")
+NOT_MEASURED = (
+    "README.md",
+    "docs/",
+    ".ci/",
+    ".gitignore",
+    "scripts/readme_figures.py",
+    "scripts/_figures_",
+)
 
 Run = dict[str, Any]
 Record = dict[str, list[Run]]
