@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,19 +38,17 @@ from workbench.cluster.merge import (
 from workbench.errors import UsageError
 from workbench.harness.cell import CellRun
 from workbench.harness.trust import CLUSTER_FLAG_HELP
-from workbench.metrics import Recording, new_histogram
+from workbench.metrics import Recording, hdr_bucket
 from workbench.report.table_notes import cluster_notes
 
 # -- merging a spread cell ----------------------------------------------------------------------
 
 
 def _run(host: str, ops: int, latency_us: int, window: tuple[float, float]) -> CellRun:
-    hist = new_histogram()
-    hist.record_value(latency_us, ops)
     rec = Recording(
         ops=ops,
         bytes=ops * 100,
-        histogram=hist,
+        latency_counts=Counter({hdr_bucket(latency_us): ops}),
         cpu_user_s=0.5,
         clients=10,
         users_warm=10,

@@ -77,14 +77,13 @@ def test_workloads_name_any_kind_and_count_for_it(argv: list[str], workloads: li
     assert _settings(*argv).workloads == workloads
 
 
-def _wide_doc() -> ResultDoc:
-    long = make_row(
-        model=LONGEST_MODEL,
-        client="http.client",
-        flags=["client-bound", "noisy"],
-        ops_per_s=123_456.0,
-    )
-    doc = make_doc(long, make_row(model="anyio-asyncio", client="urllib3"))
+def _wide_doc(pythons: bool = False) -> ResultDoc:
+    long = make_row(model=LONGEST_MODEL, client="http.client", flags=["client-bound", "noisy"],
+                    ops_per_s=123_456.0)  # fmt: skip
+    rows = [long, make_row(model="anyio-asyncio", client="urllib3")]
+    if pythons:  # every row twice: the widest table, interpreters side by side
+        rows += [{**r, "python": "3.13.5t GIL off"} for r in rows]
+    doc = make_doc(*rows)
     doc["metadata"] = {
         "settings": {"clients": 500, "duration": 0.75, "warmup": 0.3, "latency": 0.02,
                      "work": None},
@@ -95,11 +94,12 @@ def _wide_doc() -> ResultDoc:
     return doc
 
 
-@pytest.mark.parametrize("wide", [False, True])
-def test_the_default_table_fits_120_columns(wide: bool) -> None:
+@pytest.mark.parametrize("pythons", [False, True], ids=["one-python", "two-pythons"])
+@pytest.mark.parametrize("wide", [False, True], ids=["default", "wide"])
+def test_the_default_table_fits_120_columns(wide: bool, pythons: bool) -> None:
     out = io.StringIO()
     console = Console(file=out, width=200 if wide else 120, color_system=None)
-    print_io(_wide_doc(), console, wide)
+    print_io(_wide_doc(pythons), console, wide)
     lines = out.getvalue().splitlines()
     widest = max(len(line.rstrip()) for line in lines)
     header = next(line for line in lines if "model" in line and "client" in line)

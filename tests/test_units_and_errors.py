@@ -6,14 +6,24 @@ from __future__ import annotations
 import errno
 import ssl
 import time
+from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from servers.payload import body_bytes
 from workbench.burn import burn, calibrate
 from workbench.clients.base import BlockingClient, BlockingConnection, ClientContext
 from workbench.errors import UsageError
-from workbench.metrics import error_kind
+from workbench.metrics import (
+    HDR_HIGHEST_US,
+    HDR_LOWEST_US,
+    Recording,
+    error_kind,
+    hdr_bucket,
+    new_histogram,
+)
 from workbench.protocol.http import ConnectionClosed, ProtocolError
 from workbench.units import (
     format_rate,
@@ -222,3 +232,20 @@ def test_what_ci_installed_is_required_under_ci_and_skipped_elsewhere(
     else:
         with pytest.raises(pytest.skip.Exception):
             skip_io_uring("io_uring_setup is refused")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=10**10), min_size=1, max_size=300))
+def test_latencies_counted_by_hdr_bucket_make_the_very_same_histogram(values: list[int]) -> None:
+    """Workers count latencies in plain Python (hdrh's C codec would switch a free-threaded
+    build's GIL back on); the parent's histogram from those counts is the one that recording
+    every value would have made, byte for byte."""
+    direct = new_histogram()
+    for v in values:
+        direct.record_value(min(max(v, HDR_LOWEST_US), HDR_HIGHEST_US))
+    counted = Recording(latency_counts=Counter(hdr_bucket(v) for v in values))
+    assert counted.histogram.encode() == direct.encode()
+    assert counted.histogram.get_max_value() == direct.get_max_value()
+    again = Recording.from_dict(counted.to_dict())
+    again.merge(counted)
+    assert again.histogram.get_total_count() == 2 * len(values)

@@ -15,7 +15,7 @@ from typing import Any
 
 from workbench.errors import UsageError
 from workbench.interpreter_envs import read_manifest
-from workbench.interpreters import probe, supported, tag_of, version_tuple
+from workbench.interpreters import builds_root, probe, supported, tag_of, version_tuple
 
 
 def candidates(extra: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
@@ -37,6 +37,8 @@ def candidates(extra: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
             if (version / "bin" / exe).exists():
                 yield str(version / "bin" / exe), "pyenv"
                 break
+    for build in sorted(builds_root().glob("*/bin/python3")):
+        yield str(build), "workbench build"
     uv = Path(
         os.environ.get("UV_PYTHON_INSTALL_DIR")
         or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")

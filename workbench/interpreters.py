@@ -249,3 +249,8 @@ def tag_of(info: Mapping[str, Any]) -> str:
 def cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "workbench" / "pythons"
+
+
+def builds_root() -> Path:
+    """Where `pythons build` installs the interpreters it compiles."""
+    return cache_root() / "builds"

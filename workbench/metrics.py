@@ -11,21 +11,38 @@ from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-from hdrh.histogram import HdrHistogram
+from typing import TYPE_CHECKING, Any
 
 from workbench.results import LatencyMs
 from workbench.stats import SLICES
+
+if TYPE_CHECKING:
+    from hdrh.histogram import HdrHistogram
 
 # Latencies are recorded in microseconds, 1 us to 1 hour, 3 significant digits.
 HDR_LOWEST_US = 1
 HDR_HIGHEST_US = 3_600_000_000
 HDR_DIGITS = 3
+# 3 significant digits: HDR splits each power of two into 2**11 sub-buckets.
+HDR_SUB_BUCKET_BITS = 11
 
 
 def new_histogram() -> HdrHistogram:
+    """An HDR histogram, in the parent only: importing hdrh loads its C codec (pyhdrh), which has
+    not declared free-threading support, and on a free-threaded build that import would switch
+    the GIL back on in a worker and make every figure there a GIL figure."""
+    from hdrh.histogram import HdrHistogram
+
     return HdrHistogram(HDR_LOWEST_US, HDR_HIGHEST_US, HDR_DIGITS)
+
+
+def hdr_bucket(us: int) -> int:
+    """The lowest value of the HDR bucket `us` falls in. Workers count latencies by it, in plain
+    Python; recording those counts into a histogram in the parent gives exactly the histogram
+    that recording every value would have."""
+    us = min(max(us, HDR_LOWEST_US), HDR_HIGHEST_US)
+    shift = max(0, us.bit_length() - HDR_SUB_BUCKET_BITS)
+    return (us >> shift) << shift
 
 
 class ClientRecorder:
@@ -106,7 +123,8 @@ class Recording:
     ops: int = 0
     bytes: int = 0
     errors: Counter[str] = field(default_factory=Counter)
-    histogram: HdrHistogram = field(default_factory=new_histogram)
+    # Latencies (us) counted by HDR bucket (`hdr_bucket`): mergeable by adding, no C codec needed.
+    latency_counts: Counter[int] = field(default_factory=Counter)
     cpu_user_s: float = 0.0
     cpu_sys_s: float = 0.0
     ctx_voluntary: int = 0
@@ -134,17 +152,24 @@ class Recording:
             rec.bytes += r.bytes
             rec.errors.update(r.errors)
             rec.ops += len(r.latencies)
-            # Rounding to whole microseconds first keeps the histogram insert count small.
-            counts.update([max(HDR_LOWEST_US, v // 1000) for v in r.latencies])
+            counts.update([v // 1000 for v in r.latencies])  # whole microseconds first: fewer keys
         for value, count in counts.items():
-            rec.histogram.record_value(min(value, HDR_HIGHEST_US), count)
+            rec.latency_counts[hdr_bucket(value)] += count
         return rec
+
+    @property
+    def histogram(self) -> HdrHistogram:
+        """The latencies as an HDR histogram (built in the parent, where hdrh may be imported)."""
+        hist = new_histogram()
+        for value, count in self.latency_counts.items():
+            hist.record_value(value, count)
+        return hist
 
     def merge(self, other: Recording) -> None:
         self.ops += other.ops
         self.bytes += other.bytes
         self.errors.update(other.errors)
-        self.histogram.add(other.histogram)
+        self.latency_counts.update(other.latency_counts)
         self.cpu_user_s += other.cpu_user_s
         self.cpu_sys_s += other.cpu_sys_s
         self.ctx_voluntary += other.ctx_voluntary
@@ -164,7 +189,7 @@ class Recording:
             "ops": self.ops,
             "bytes": self.bytes,
             "errors": dict(self.errors),
-            "histogram": self.histogram.encode().decode("ascii"),
+            "latency_counts": sorted(self.latency_counts.items()),
             "cpu_user_s": self.cpu_user_s,
             "cpu_sys_s": self.cpu_sys_s,
             "ctx_voluntary": self.ctx_voluntary,
@@ -180,14 +205,11 @@ class Recording:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Recording:
-        hist = new_histogram()
-        if d.get("histogram"):
-            hist.add(HdrHistogram.decode(d["histogram"].encode("ascii")))
         return cls(
             ops=int(d["ops"]),
             bytes=int(d["bytes"]),
             errors=Counter(d.get("errors", {})),
-            histogram=hist,
+            latency_counts=Counter({int(v): int(c) for v, c in d.get("latency_counts", [])}),
             cpu_user_s=float(d["cpu_user_s"]),
             cpu_sys_s=float(d["cpu_sys_s"]),
             ctx_voluntary=int(d["ctx_voluntary"]),

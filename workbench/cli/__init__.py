@@ -128,20 +128,25 @@ def build_parser() -> argparse.ArgumentParser:
     py.add_argument(
         "action",
         nargs="?",
-        choices=("list", "prepare"),
+        choices=("list", "prepare", "build"),
         default="list",
-        help="list (default), or prepare PYTHON's environment",
+        help="list (default); prepare PYTHON's environment; or build PYTHON (3.13t: a "
+        "free-threaded 3.13) into the workbench's cache and prepare it",
     )
     py.add_argument(
         "target",
         nargs="?",
         default=None,
         metavar="PYTHON",
-        help="for prepare: a path or a version (3.13, 3.14t)",
+        help="for prepare: a path or a version (3.13, 3.14t); for build: a version (3.13t)",
     )
     py.add_argument(
         "--python", action="append", default=[], metavar="PATH", help="also list this interpreter"
     )
+    py.add_argument(
+        "--source", default=None, metavar="PATH",
+        help="for build: python.org's source tarball (its sha256 is checked)",
+    )  # fmt: skip
     cl = sub.add_parser("cluster", help="a Dask scheduler and workers here, to try --cluster")
     cl.add_argument("action", choices=("local",), help="local: start them on 127.0.0.1")
     cl.add_argument("--workers", default="2", help="how many workers (default 2)")

@@ -365,12 +365,25 @@ def cmd_pythons(a: argparse.Namespace) -> int:
     from workbench.interpreters import MODULES
     from workbench.report.pythons_table import print_pythons
 
-    if a.action == "prepare":
+    if a.action in ("prepare", "build"):
         if a.target is None:
-            raise UsageError("pythons prepare needs the interpreter: a path or a version (3.13)")
+            raise UsageError(f"pythons {a.action} needs the interpreter: a version such as 3.13t")
         err = Console(stderr=True)
-        python = find(a.target)
-        manifest = prepare(python, lambda text: err.print(f"  {text}", highlight=False))
+        started = time.monotonic()
+
+        def note(text: str) -> None:
+            err.print(f"  [{time.monotonic() - started:.0f} s] {text}", highlight=False,
+                      soft_wrap=True)  # fmt: skip
+
+        if a.action == "build":
+            from workbench.interpreter_build import build
+
+            built, how = build(a.target, a.source, note)
+            stdout_console(160).print(f"Python {a.target}: {built} ({how})", highlight=False)
+            python = str(built)
+        else:
+            python = find(a.target)
+        manifest = prepare(python, note)
         out = stdout_console(160)
         out.print(
             f"prepared: {env_dir(python)} (Python {manifest['version']}"

@@ -58,7 +58,7 @@ def summarise(
     merged = Recording.from_dict(rec.to_dict())  # every round's latencies, not one round's
     for r in runs:
         if r is not median_run:
-            merged.histogram.add(r.recording.histogram)
+            merged.latency_counts.update(r.recording.latency_counts)
     row: Row = {
         "model": cell.model,
         "python": label_of(median_run.metadata),

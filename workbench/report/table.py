@@ -28,7 +28,8 @@ def _ms(value: float | None) -> str:
 WIDE_ONLY = frozenset({"files/s", "p99.9 ms", "faults/op", "RSS MB", "spread"})
 # A disk row's p99 is one slow read among thousands: its p50 and CPU per GB tell more.
 WIDE_ONLY_DISK = WIDE_ONLY | {"p99 ms"}
-UNIFORM_TO_TITLE = ("workload", "cache")
+UNIFORM_TO_TITLE = {"workload": "{}", "cache": "{} cache", "clients": "{} clients"}
+FLAGS_MIN_WIDTH = len("client-bound")  # the flags wrap, one to a line at worst, never cut
 
 
 def _table(title: str) -> Table:
@@ -49,17 +50,24 @@ def narrowed(table: Table, wide: bool, wide_only: frozenset[str] = WIDE_ONLY) ->
     if wide:
         return table
     kept = []
+    # Interpreters side by side: their ratio is the table's point, and rank orders the rest.
+    by_python = any(str(c.header).startswith("× ") and str(c.header) != "× best"
+                    for c in table.columns)  # fmt: skip
     for c in table.columns:
         name, values = str(c.header), {str(v) for v in c.cells}
-        if name in wide_only:
+        if name in wide_only or (by_python and name == "× best"):
             continue
         if name in UNIFORM_TO_TITLE and len(values) == 1:
-            table.title = f"{table.title} · {values.pop()}"
+            said = UNIFORM_TO_TITLE[name].format(values.pop())
+            if said not in str(table.title):
+                table.title = f"{table.title} · {said}"
             continue
         kept.append(c)
     table.columns = kept
     for c in kept:  # everything but the flags keeps its width; the flags wrap if they must
         c.no_wrap = str(c.header) != "flags"
+        if not c.no_wrap:
+            c.min_width = FLAGS_MIN_WIDTH
     return table
 
 
