@@ -72,19 +72,11 @@ def compact_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "repeats": row["repeats"]["ops_per_s"],
         "spread_pct": None if spread is None else _r(spread * 100, 1),
     }
-    for key in (
-        "file_size",
-        "cache",
-        "scenario",
-        "mb_per_s",
-        "files_per_s",
-        "hop_us",
-        "hops_per_op",
-        "minor_faults_per_op",
-        "cpu_s_per_gb",
-        "bound_ops_per_s",
-        "bound_share",
-    ):
+    # The fields only some kinds of row have.
+    optional = ("file_size", "cache", "scenario", "mb_per_s", "files_per_s", "hop_us",
+                "hops_per_op", "minor_faults_per_op", "cpu_s_per_gb", "bound_ops_per_s",
+                "bound_share")  # fmt: skip
+    for key in optional:
         if row.get(key) is not None and (key != "mb_per_s" or row.get("file_size")):
             out[key] = row[key]
     return out
@@ -332,7 +324,13 @@ def databases_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def free_threaded_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The script's own summary (it holds each interpreter's version and build flags too)."""
+    return dict(doc["summary"])
+
+
 REDUCERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "compare_free_threaded": free_threaded_figures,
     "compare_databases": databases_figures,
     "sample": io_figures,
     "compare_asyncio_uvloop": asyncio_uvloop_figures,

@@ -9,6 +9,7 @@ from typing import Any
 
 from scripts._figures_benches import cluster, disk_bench, servers
 from scripts._figures_databases import databases
+from scripts._figures_gil import free_threaded, gil_claims, interpreters, stability_gil
 from scripts._figures_scripts import SCRIPT_ROWS, httpx_pool, scripts_table
 from scripts._figures_text import (
     Figures,
@@ -332,118 +333,11 @@ def stability_io(f: Figures) -> str:
     return "\n" + "".join(wrap_item(line) for line in out)
 
 
-def stability_gil(f: Figures) -> str:
-    g = source(f, "bench_stability")["gil"]
-    seconds = g["seconds_per_run"]
-    n = len(seconds["runs"])
-    tally: Mapping[str, Mapping[str, int]] = g["tally"]
-    same = all(set(v) == {"holds"} for v in tally.values())
-    said = (
-        f"every claim held in all {n} runs"
-        if same
-        else "; ".join(
-            f"claim {k}: " + ", ".join(f"{verdict} {count}" for verdict, count in v.items())
-            for k, v in tally.items()
-        )
-    )
-    return (
-        "\n"
-        + wrap(
-            f"**How still they hold**: `python -m scripts.bench_stability` ran the lab {n} times in a "
-            f"row: {said}, and a run took {span(seconds['runs'], 'f1')} s."
-        )
-        + "\n"
-    )
-
-
-def gil_claims(f: Figures) -> str:
-    claims: Mapping[str, Mapping[str, Any]] = source(f, "gil_claims")["claims"]
-    out = [
-        "What the default run of `gil_claims.py` said, claim by claim: the verdict, and the "
-        f"explanation the lab built from its evidence ({fmt(source(f, 'gil_claims')['seconds'], 's')}"
-        " for all of them):\n"
-    ]
-    for k, c in claims.items():
-        out.append(wrap_item(f"- {k}, **{c['verdict']}**: {c.get('explanation') or ''}."))
-    return "\n" + wrap_item(out[0]) + "".join(out[1:])
-
-
-def interpreters(f: Figures) -> str:
-    s = source(f, "compare_interpreters")
-    scenarios: Mapping[str, Mapping[str, Any]] = s["scenarios"]
-    first = next(iter(scenarios.values()))
-    pythons = list(dict.fromkeys(r["python"] for r in first["rows"].values()))
-    counts = sorted({r["clients_requested"] for r in first["rows"].values()})
-    head = "| work per request | clients | " + " | ".join(p.split()[0] for p in pythons) + " |"
-    lines = [head, "|---|---|" + "---|" * len(pythons)]
-    notes = []
-    for name, sc in scenarios.items():
-        for c in counts:
-            cells = []
-            for p in pythons:
-                ratio = sc["threads_over_asyncio"].get(f"{p} · c{c}")
-                cells.append(fmt(ratio, "share"))
-                th = find(sc["rows"], model="threads", python=p, clients_requested=c)
-                bad = [x for x in ("no-ops", "not-warm") if th and x in th["flags"]]
-                if th and bad:
-                    notes.append(
-                        f"{p.split()[0]} at {c:,} clients{' with work' if sc['settings']['work'] else ''}: "
-                        f"{th['users_warm']:,} of {c:,} threads warm ({', '.join(bad)})"
-                    )
-            lines.append(f"| {name} | {c:,} | " + " | ".join(cells) + " |")
-    uv = [r for r in first["rows"].values() if r["model"] == "uvloop"]
-    text = (
-        f"What `python -m scripts.compare_interpreters` found here under "
-        f"{and_list(p.split()[0] for p in pythons)} ({and_list(sorted({' '.join(p.split()[1:]) for p in pythons}))}; "
-        f"raw client, mock server, {first['settings']['duration']} s windows): threads' rate as "
-        "a share of asyncio's, by interpreter and clients."
-    )
-    out = "\n" + wrap(text) + "\n\n" + "\n".join(lines) + "\n\n"
-    tail = []
-    if notes:
-        tail.append("Threads that never all warmed up: " + "; ".join(notes) + ".")
-    if uv:
-        tail.append(
-            f"uvloop made {span([r['ops_per_s'] for r in uv], 'k', ' to ')} ops/s in "
-            "that scenario" + _uvloop_lead(uv, first["rows"]) + "."
-        )
-    gil = s.get("gil") or {}
-    if gil:
-        verdicts = {v: tuple(c["verdict"] for c in claims.values()) for v, claims in gil.items()}
-        tail.append(
-            "The GIL lab gave every claim the same verdict under all of them."
-            if len(set(verdicts.values())) == 1
-            else "The GIL lab's verdicts differed: "
-            + "; ".join(f"{v}: {', '.join(x)}" for v, x in verdicts.items())
-            + "."
-        )
-    return out + (wrap(" ".join(tail)) + "\n" if tail else "")
-
-
-def _uvloop_lead(uv: list[Row], table_rows: Mapping[str, Row]) -> str:
-    """Whether the rounds put uvloop ahead of asyncio, row by row (one round decides nothing)."""
-    if any(r.get("rank") is None for r in uv):
-        return " (one round a cell: the rounds decide nothing between the rows)"
-    ahead = sum(
-        faster(
-            r,
-            find(
-                table_rows,
-                model="asyncio",
-                python=r["python"],
-                clients_requested=r["clients_requested"],
-            ),
-            table_rows,
-        )
-        for r in uv
-    )
-    return f", decidedly ahead of asyncio in {ahead} of its {len(uv)} rows"
-
-
 TEMPLATES: dict[str, Template] = {
     "sample-brief": sample_brief, "suite-size": suite_size, "sample": sample, "sample-hops": sample_hops, "tls": tls, "stability-io": stability_io,
     "stability-gil": stability_gil, "gil-claims": gil_claims, "interpreters": interpreters,
     "cluster": cluster, "disk-bench": disk_bench, "servers": servers, "scripts": scripts_table,
     "httpx-pool": httpx_pool, "fast-loop": fast_loop, "databases": databases,
+    "free-threaded": free_threaded,
 }  # fmt: skip
 __all__ = ["SCRIPT_ROWS", "TEMPLATES"]

@@ -46,6 +46,7 @@ SCRIPTS = (
     "compare_asyncio_uvloop", "compare_threads_asyncio", "compare_libraries", "compare_file_apis",
     "compare_interpreters", "gil_claims", "bench_stability", "bench_network", "bench_disk",
     "bench_servers", "bench_overhead", "bench_cluster", "compare_tls", "compare_databases",
+    "compare_free_threaded",
 )  # fmt: skip
 SOURCES = ("sample", *SCRIPTS, "suite", "fast_loop")
 PICTURE = ROOT / "docs" / "report.png"

@@ -244,7 +244,7 @@ def test_pythons_says_which_models_and_clients_an_interpreter_can_run() -> None:
         "all but uvloop, processes-uvloop, uvloop-threads"
     )
     assert runnable({**everything, "aiohttp": "ModuleNotFoundError"}) == "all but aiohttp"
-    assert runnable({**everything, "hdrh": "ModuleNotFoundError"}).startswith("none")
+    assert runnable({**everything, "psutil": "ModuleNotFoundError"}).startswith("none")
 
 
 def test_another_interpreter_sees_the_workbench_and_not_this_ones_site_packages(

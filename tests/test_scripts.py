@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import skip_unless_ci
+from workbench.errors import UsageError
+from workbench.interpreter_discovery import find
 
 # Every test here starts real processes (servers, workers, the CLI): the full suite only.
 pytestmark = pytest.mark.slow
@@ -23,6 +25,8 @@ SCRIPTS = sorted(
     for p in (ROOT / "scripts").glob("*.py")
     if not p.stem.startswith("_") and p.stem != "readme_figures"
 )
+# The interpreters a script needs beside this one (`workbench pythons build` makes them).
+PYTHONS = {"compare_free_threaded": ["3.13t"]}
 # The reference tools a script needs (Debian packages; .ci/run installs them).
 TOOLS = {
     "bench_network": ["wrk"],
@@ -52,6 +56,11 @@ def test_script_quick_mode_prints_a_table_and_writes_a_plot(name: str, tmp_path:
     missing = [t for t in TOOLS.get(name, []) if not shutil.which(t, path="/usr/sbin:/usr/bin")]
     if missing:  # .ci/run installs them: under CI=true a missing tool is a broken setup
         skip_unless_ci(f"{name} needs {', '.join(missing)} (apt-get install)")
+    for spec in PYTHONS.get(name, []):  # .ci/run builds it
+        try:
+            find(spec)
+        except UsageError:
+            skip_unless_ci(f"{name} needs Python {spec}: python -m workbench pythons build {spec}")
     out = tmp_path / "out"
     proc = script(name, "--quick", "--out", str(out), timeout=150)
     assert proc.returncode == 0, proc.stderr[-3000:]

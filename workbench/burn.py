@@ -13,8 +13,21 @@ from collections.abc import Callable
 
 
 def burn(n: int) -> int:
-    """Pure-Python work that holds the GIL for its whole duration. Every step costs the same
-    (small integers only), so the time is linear in n and `calibrate` can scale it."""
+    """Pure-Python work that holds the GIL for its whole duration. Every step costs the same, so
+    the time is linear in n and `calibrate` can scale it. Its constants are small integers, which
+    are immortal: threads running it share no object whose reference count they would update.
+    On a free-threaded 3.13 that matters: see `burn_shared`."""
+    x = 0
+    for i in range(n):
+        x = (x * 31 + i) & 0xFF
+    return x
+
+
+def burn_shared(n: int) -> int:
+    """`burn` with one large constant, which every thread running it shares. On a free-threaded
+    3.13 each use updates that one object's reference count from every thread at once, and two
+    threads of this ran at about half the speed of one, both cores busy, where `burn` ran twice
+    as fast (measured here, 3.13.5t; the GIL lab's claim 1 measures it every run)."""
     x = 0
     for i in range(n):
         x = (x * 31 + i) & 0xFFFF

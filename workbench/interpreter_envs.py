@@ -34,6 +34,13 @@ def env_dir(python: str) -> Path:
     return cache_root() / f"{Path(real).name}-{digest}"
 
 
+def env_python(python: str) -> str:
+    """The interpreter to run `python`'s work with: its prepared environment's where it has one
+    (the GIL lab's claim 2 imports NumPy and Pillow from there), else itself."""
+    manifest = read_manifest(python)
+    return str(manifest["python"]) if manifest else python
+
+
 def read_manifest(python: str) -> dict[str, Any] | None:
     path = env_dir(python) / "workbench-env.json"
     try:

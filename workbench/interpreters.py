@@ -30,15 +30,17 @@ from workbench.errors import UsageError
 # The directory that holds the `workbench` and `servers` packages of this checkout.
 PACKAGE_ROOT = str(Path(workbench.__file__).resolve().parent.parent)
 MIN_VERSION = (3, 11)
-# What a worker imports, as module name -> what to pip install. The first two every worker needs;
-# the rest only the models and clients that use them (see `needs`).
-CORE = {"psutil": "psutil", "hdrh": "hdrhistogram"}
+# What a worker imports, as module name -> what to pip install. The first every worker needs; the
+# rest only the models and clients that use them (see `needs`), and NumPy and Pillow the GIL lab's
+# claim 2. Not hdrh: workers count latencies themselves and the parent builds the histogram, since
+# hdrh's C codec switches a free-threaded build's GIL back on.
+CORE = {"psutil": "psutil"}
 OPTIONAL = {
     "uvloop": "uvloop", "trio": "trio", "anyio": "anyio", "aiohttp": "aiohttp",
     "httpx": "httpx", "urllib3": "urllib3", "aiofiles": "aiofiles", "h11": "h11",
     "requests": "requests", "gevent": "gevent", "liburing": "liburing",
     "asyncpg": "asyncpg", "psycopg": "psycopg[binary]", "psycopg_pool": "psycopg-pool",
-    "redis": "redis",
+    "redis": "redis", "numpy": "numpy", "PIL": "pillow",
 }  # fmt: skip
 MODULES = {**CORE, **OPTIONAL}
 # Packages with no usable wheel, built from source only (liburing: see

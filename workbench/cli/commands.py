@@ -263,6 +263,10 @@ def cmd_gil(a: argparse.Namespace) -> int:
     from workbench.interpreter_discovery import find
 
     pythons = [find(p) for p in a.python] if a.python else [sys.executable]
+    if a.cluster is None:  # here: each with its prepared packages; a cluster's hosts have theirs
+        from workbench.interpreter_envs import env_python
+
+        pythons = [env_python(p) for p in pythons]
     experiments = None
     if a.cluster is not None:
         from workbench.cluster.gil_experiments import experiments_on_cluster
