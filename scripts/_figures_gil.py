@@ -39,13 +39,12 @@ def free_threaded(f: Figures) -> str:
     s = source(f, "compare_free_threaded")
     names = list(s["pythons"])
     builds = s["builds"]
-    flags = and_list(f"{n}: `{builds[n].get('config_args') or 'none'}`" for n in names)
     head = wrap(
         f"What `python -m scripts.compare_free_threaded` measured under {and_list(names)} (the "
-        f"raw client against the mock HTTP server, 3 rounds of each cell; configure flags: "
-        f"{flags}). Rates in requests per second with the next run's interval; `decided` is "
-        "the ranking's verdict between threads and asyncio from the rounds; cores are the "
-        "client's CPU per request times its rate."
+        "raw client against the mock HTTP server, every cell in rounds, each a fresh worker). "
+        "Rates in requests per second with the next run's interval; `decided` is the ranking's "
+        "verdict between threads and asyncio from the rounds; cores are the client's CPU per "
+        "request times its rate (the work cells run unpinned, so the client may use both)."
     )
     lines = [
         "| cells | interpreter | threads | asyncio | loop per thread | threads ÷ asyncio "
@@ -60,17 +59,20 @@ def free_threaded(f: Figures) -> str:
                 f"| {_rate(v.get('asyncio-threads'))} | {fmt(v.get('ratio'), 'x')} "
                 f"| {v.get('decided', '-')} | {_cores(v)} |"
             )
-    out = [head, "\n".join(lines)]
+    flags = "\n".join(f"{n}: {builds[n].get('config_args') or '(none)'}" for n in names)
+    out = [head, "\n".join(lines), f"Their configure flags:\n\n```\n{flags}\n```"]
     cpu = s["single_cpu_us"]
     base, free = (cpu.get(n) for n in names)
     if base and free:
         more = free / base - 1
+        said = f"{fmt(more, 'pct0')} more" if more >= 0 else f"{fmt(-more, 'pct0')} less"
         within = "within" if more <= s["pep_779"] else "above"
         out.append(wrap(
             f"One sequential client (the sync model) spent {fmt(base, 'us')} µs of CPU per "
-            f"request under {names[0]} and {fmt(free, 'us')} under {names[1]}: "
-            f"{fmt(more, 'pct0')} more, {within} the {fmt(s['pep_779'], 'pct0')} that PEP 779 "
-            "sets as the free-threaded build's single-thread cost (for 3.14t)."
+            f"request under {names[0]} and {fmt(free, 'us')} under {names[1]}: {said}, "
+            f"{within} the {fmt(s['pep_779'], 'pct0')} that PEP 779 sets as the free-threaded "
+            "build's single-thread cost (for 3.14t); the two builds differ in their configure "
+            "flags too."
         ))  # fmt: skip
     mem = s.get("memory_kib_per_connection")
     if mem:
