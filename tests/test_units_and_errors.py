@@ -249,3 +249,20 @@ def test_latencies_counted_by_hdr_bucket_make_the_very_same_histogram(values: li
     again = Recording.from_dict(counted.to_dict())
     again.merge(counted)
     assert again.histogram.get_total_count() == 2 * len(values)
+
+
+@pytest.mark.slow  # a child process
+def test_peak_memory_is_the_process_own_not_its_parents() -> None:
+    """getrusage's ru_maxrss survives exec on Linux: a small child of a large parent would report
+    the parent's size. The figure must be the child's own."""
+    import subprocess
+    import sys
+
+    ballast = bytearray(200 * 1024 * 1024)
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    code = "from workbench.metrics import peak_rss_kb; print(peak_rss_kb())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         check=True)  # fmt: skip
+    assert int(out.stdout) < 100 * 1024  # the child's own tens of MB, not the parent's 200+
+    del ballast
