@@ -47,16 +47,17 @@ def free_threaded(f: Figures) -> str:
         "request times its rate (the work cells run unpinned, so the client may use both)."
     )
     lines = [
-        "| cells | interpreter | threads | asyncio | loop per thread | threads ÷ asyncio "
-        "| decided | client cores, threads / asyncio |",
-        "|---|---|---|---|---|---|---|---|",
+        "| cells | interpreter | threads | asyncio | uvloop | asyncio loop per thread "
+        "| threads ÷ asyncio | decided | client cores, threads / asyncio |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for cells in s["versus"][names[0]]:
         for name in names:
             v = s["versus"][name][cells]
             lines.append(
                 f"| {cells} | {name} | {_rate(v.get('threads'))} | {_rate(v.get('asyncio'))} "
-                f"| {_rate(v.get('asyncio-threads'))} | {fmt(v.get('ratio'), 'x')} "
+                f"| {_rate(v.get('uvloop'))} | {_rate(v.get('asyncio-threads'))} "
+                f"| {fmt(v.get('ratio'), 'x')} "
                 f"| {v.get('decided', '-')} | {_cores(v)} |"
             )
     flags = "\n".join(f"{n}: {builds[n].get('config_args') or '(none)'}" for n in names)

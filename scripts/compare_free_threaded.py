@@ -1,10 +1,11 @@
 """Threads against asyncio without a GIL: the same cells on a GIL build and a free-threaded one.
 
-Interpreters: a GIL build of the free-threaded one's version where one is found (3.13 beside
-3.13t), else this one; and the free-threaded 3.13 (`python -m workbench pythons build 3.13t`
-makes it). Every cell runs under both, interleaved, 3 rounds each, the raw client against the
-mock HTTP server:
-- plain I/O at 100 and 500 clients: threads, asyncio and a loop per thread (asyncio-threads);
+Interpreters: the free-threaded 3.13 (`python -m workbench pythons build 3.13t` makes it) and the
+GIL build nearest it: the same release where one is found (`pythons build 3.13.5` makes it from
+the same tarball with the same flags), else the same minor version, else this one. Every cell
+runs under both, interleaved, 3 rounds each, the raw client against the mock HTTP server:
+- plain I/O at 100 and 500 clients: threads, asyncio, uvloop, and a loop per thread on each
+  (asyncio-threads, uvloop-threads; uvloop has no free-threaded build, and says so);
 - I/O with pure-Python work per request (`--work python:500us`) behind 2 ms of server latency at
   50 clients, unpinned: the server stays nearly idle (each request waits on a timer), so the rate
   is the client's, and without a GIL a thread pool may use both cores where one event loop
@@ -42,7 +43,7 @@ from workbench.report.plots import plot_bars
 from workbench.results import ResultDoc, Row
 
 FREE_THREADED = "3.13t"
-PLAIN_MODELS = ["threads", "asyncio", "asyncio-threads"]
+PLAIN_MODELS = ["threads", "asyncio", "asyncio-threads", "uvloop", "uvloop-threads"]
 PLAIN_COUNTS = [100, 500]
 WORK = "python:500us"
 WORK_CLIENTS = 50
@@ -64,10 +65,16 @@ def interpreters(gil_spec: str | None) -> tuple[str, str]:
         ) from None
     if gil_spec is not None:
         return find(gil_spec), free
-    try:  # the same minor version with its GIL, so that the build is what differs
-        return find(FREE_THREADED.removesuffix("t")), free
-    except UsageError:
-        return sys.executable, free
+    # The GIL build nearest the free-threaded one, so that the GIL is what differs: the same
+    # release (`pythons build 3.13.5` makes it from the same tarball, with the same flags but
+    # --disable-gil), else the same minor version, else this interpreter.
+    version = str(probe(free)["version"])
+    for spec in (version, FREE_THREADED.removesuffix("t")):
+        try:
+            return find(spec), free
+        except UsageError:
+            continue
+    return sys.executable, free
 
 
 def by(rows: list[Row], python: str, **match: Any) -> dict[str, Row]:

@@ -17,7 +17,7 @@ from workbench.cli.options import io_settings
 from workbench.errors import UsageError
 from workbench.harness.cell import Cell, CellRun
 from workbench.harness.plan import plan_cells
-from workbench.harness.runner import refuse_misconfigured
+from workbench.harness.runner import refuse_gil_reenabled, refuse_misconfigured
 from workbench.harness.settings import IoSettings
 from workbench.metrics import Recording, error_kind
 from workbench.report.progress import LinesObserver, progress_on
@@ -165,3 +165,22 @@ def test_authentication_failures_are_named_whichever_driver_raised() -> None:
 
     assert error_kind(InvalidPasswordError("x")) == "auth"
     assert error_kind(RuntimeError('password authentication failed for user "me"')) == "auth"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "refused"),
+    [({"free_threaded_build": True, "gil_enabled": True, "python_gil_env": None}, True),
+     ({"free_threaded_build": True, "gil_enabled": True, "python_gil_env": "1"}, False),
+     ({"free_threaded_build": True, "gil_enabled": False, "python_gil_env": None}, False),
+     ({"free_threaded_build": False, "gil_enabled": True, "python_gil_env": None}, False)],
+    ids=["switched-back-on", "asked-for", "off", "gil-build"],
+)  # fmt: skip
+def test_a_free_threaded_row_measured_with_the_gil_on_by_accident_is_refused(
+    metadata: dict[str, object], refused: bool
+) -> None:
+    run = CellRun(Recording(ops=10), None, 1.0, {"python": "3.13.5", **metadata}, None)
+    if refused:
+        with pytest.raises(UsageError, match="refused; --env PYTHON_GIL=1"):
+            refuse_gil_reenabled(run)
+    else:
+        refuse_gil_reenabled(run)

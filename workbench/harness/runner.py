@@ -26,7 +26,7 @@ from workbench.harness.plan import kinds_in, plan_cells, validate
 from workbench.harness.rows import summarise
 from workbench.harness.settings import IoSettings, warm_limit
 from workbench.interpreter_variants import resolve
-from workbench.interpreters import Interpreter, child_env
+from workbench.interpreters import Interpreter, child_env, gil_reenabled, label_of
 from workbench.metadata import interpreter, machine
 from workbench.models import model_class
 from workbench.results import SCHEMA_VERSION, ResultDoc, Row, Stopped
@@ -129,6 +129,17 @@ def refuse_misconfigured(run: CellRun) -> None:
             raise UsageError(f"{CONFIG_ERRORS[kind]} ({errors[kind]:,} operations failed: {kind})")
 
 
+def refuse_gil_reenabled(run: CellRun) -> None:
+    """A free-threaded worker whose GIL an import switched back on measured a GIL build: its
+    figures would be printed as free-threaded ones. Stop instead (UsageError)."""
+    if gil_reenabled(run.metadata):
+        raise UsageError(
+            f"a {label_of(run.metadata)} worker ran with its GIL switched back on by an extension "
+            "it imported (`workbench pythons` names it): a free-threaded figure measured with the "
+            "GIL on is refused; --env PYTHON_GIL=1 measures that build with its GIL on on purpose"
+        )
+
+
 def run_io(
     settings: IoSettings,
     observer: Observer | None = None,
@@ -172,6 +183,8 @@ def run_io(
                             runs[cell].append(run_cell(spec, settings, server, cpus, observer))
                         if index == 1:
                             refuse_misconfigured(runs[cell][0])
+                        if round_ == 0:
+                            refuse_gil_reenabled(runs[cell][0])
                     if round_ == settings.repeat - 1:
                         observer.done(cell, row(cell))
     except KeyboardInterrupt as exc:
