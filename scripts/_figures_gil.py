@@ -35,6 +35,18 @@ def _cores(v: Mapping[str, Any]) -> str:
     return " / ".join(fmt(c, "f2") for c in got)
 
 
+def _flags_differ(builds: Mapping[str, Any], names: list[str]) -> str:
+    """Whether the two builds differ in more than --disable-gil (and where they install)."""
+
+    def rest(name: str) -> list[str]:
+        args = str(builds[name].get("config_args") or "").split()
+        return [a for a in args if not a.startswith("'--prefix=") and a != "'--disable-gil'"]
+
+    if rest(names[0]) == rest(names[1]):
+        return "the two builds differ only in --disable-gil"
+    return "the two builds differ in other configure flags too"
+
+
 def free_threaded(f: Figures) -> str:
     s = source(f, "compare_free_threaded")
     names = list(s["pythons"])
@@ -72,8 +84,7 @@ def free_threaded(f: Figures) -> str:
             f"One sequential client (the sync model) spent {fmt(base, 'us')} µs of CPU per "
             f"request under {names[0]} and {fmt(free, 'us')} under {names[1]}: {said}, "
             f"{within} the {fmt(s['pep_779'], 'pct0')} that PEP 779 sets as the free-threaded "
-            "build's single-thread cost (for 3.14t); the two builds differ in their configure "
-            "flags too."
+            f"build's single-thread cost (for 3.14t); {_flags_differ(builds, names)}."
         ))  # fmt: skip
     mem = s.get("memory_kib_per_connection")
     if mem:
