@@ -161,6 +161,7 @@ BAD_INPUT: list[tuple[list[str], str]] = [
     (["io", "--cache", "lukewarm", "--only", "disk"], "unknown cache state"),
     (["disk", "--file-sizes", "0"], "--file-sizes must be at least 1"),
     (["gil", "--only", "9"], "there is no claim 9"),
+    (["gil", "--env", "PYTHON_GIL=0|1"], "one value per key"),
     (["compare", "/no/such.json", "/no/such.json"], "cannot read"),
     (["io", "--only", "db", "--workloads", "http"], "which --only db does not run"),
     (["io", "--only", "net", "--workloads", "file-read"], "which --only net does not run"),

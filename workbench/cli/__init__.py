@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="run under this interpreter (twice: side by side), e.g. a free-threaded python3.13t",
     )
+    gil.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE",
+        help="environment for the experiments, e.g. PYTHON_GIL=1 to run a free-threaded build "
+        "with its GIL on (one value each: run gil once per value)",
+    )  # fmt: skip
     add_cluster_args(gil, spread=False)
     add_output_args(gil)
     sweep = sub.add_parser("sweep", help="the network cells at several client counts, plotted")

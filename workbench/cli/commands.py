@@ -273,6 +273,12 @@ def cmd_gil(a: argparse.Namespace) -> int:
 
         # Without --python each host runs the claims under the interpreter its worker runs.
         experiments = experiments_on_cluster(a.cluster, own_python=not a.python)
+    from workbench.cli.options import env_option
+
+    env = env_option(a.env)
+    if any("|" in value for value in env.values()):
+        raise UsageError("gil --env takes one value per key: run gil once per value")
+    os.environ.update(env)  # the probes inherit it, and the labels say what it did (GIL on/off)
     doc = run_lab(numbers, pythons, progress, experiments)
     if a.json:
         err.print(f"results written to {write_json(a.json, doc)}", highlight=False)

@@ -265,7 +265,7 @@ def add_disk_args(p: argparse.ArgumentParser, standalone: bool) -> None:
     )
 
 
-def _env(items: list[str]) -> dict[str, str]:
+def env_option(items: list[str]) -> dict[str, str]:
     env = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -365,7 +365,7 @@ def io_settings(a: argparse.Namespace) -> IoSettings:
         ca_file=None if a.ca_file is None else os.path.abspath(a.ca_file),
         pin=not a.no_pin,
         procs=None if a.procs is None else parse_count(a.procs, "--procs"),
-        env=_env(a.env),
+        env=env_option(a.env),
         work=a.work,
         client_files=[os.path.abspath(p) for p in a.client_file],
         rate=None if a.rate is None else parse_rate(a.rate),
