@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from workbench.cli import build_parser, main
-from workbench.cli.commands import _expected
+from workbench.cli.commands import expected_time
 from workbench.cli.options import io_settings
 from workbench.errors import UsageError
 from workbench.harness.cell import Cell, CellRun
@@ -58,7 +58,7 @@ def test_disk_full_is_the_whole_matrix_and_says_how_long_first() -> None:
     assert full.workloads == ["file-read", "file-read-chunked", "file-write"]
     assert full.pool_sizes == [8, 32]
     assert len(plan_cells(full)) > 3 * len(plan_cells(quick))
-    said = _expected(full)
+    said = expected_time(full)
     assert f"{len(plan_cells(full))} cells" in said
     assert "minutes expected" in said
     mine = _settings("disk", "--full", "--workloads", "file-write", "--duration", "1")

@@ -18,6 +18,7 @@ from typing import NoReturn
 from workbench import __version__
 from workbench.children import sigterm_as_interrupt
 from workbench.cli import commands as c
+from workbench.cli import interpreter_commands as ic
 from workbench.cli.options import (
     add_cluster_args,
     add_db_args,
@@ -160,9 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "io": c.cmd_io, "net": c.cmd_io, "disk": c.cmd_io, "files": c.cmd_files, "gil": c.cmd_gil,
+    "io": c.cmd_io, "net": c.cmd_io, "disk": c.cmd_io, "files": c.cmd_files, "gil": ic.cmd_gil,
     "compare": c.cmd_compare, "sweep": c.cmd_sweep, "report": c.cmd_report,
-    "template": c.cmd_template, "list": c.cmd_list, "pythons": c.cmd_pythons,
+    "template": c.cmd_template, "list": c.cmd_list, "pythons": ic.cmd_pythons,
     "cluster": c.cmd_cluster,
 }  # fmt: skip
 

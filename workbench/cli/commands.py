@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -38,7 +37,7 @@ def cmd_io(a: argparse.Namespace) -> int:
     spread = spread_of(a)
     err = Console(stderr=True)
     if getattr(a, "full", False):
-        err.print(_expected(settings), highlight=False)
+        err.print(expected_time(settings), highlight=False)
     with progress_on(err, a.quiet) as observer:
         if a.cluster is not None:
             from workbench.cluster.dispatch import run_io_on_cluster
@@ -52,7 +51,7 @@ def cmd_io(a: argparse.Namespace) -> int:
     out = stdout_console(200 if a.wide else 120)
     if doc["results"]:
         print_io(doc, out, a.wide)
-    return _stopped(doc)
+    return stopped_exit_code(doc)
 
 
 # What one round of a cell costs beyond its warm-up and window: a fresh worker's start, its
@@ -60,7 +59,7 @@ def cmd_io(a: argparse.Namespace) -> int:
 ROUND_OVERHEAD_S = 0.8
 
 
-def _expected(settings: Any) -> str:
+def expected_time(settings: Any) -> str:
     """The long run's size and expected time, said before it starts."""
     from workbench.harness.plan import plan_cells
 
@@ -73,7 +72,7 @@ def _expected(settings: Any) -> str:
     )
 
 
-def _stopped(doc: Mapping[str, Any]) -> int:
+def stopped_exit_code(doc: Mapping[str, Any]) -> int:
     """Exit code of a run: 0, or the stopped run's (130 Ctrl-C, 1 failure), said on stderr."""
     stopped = doc.get("stopped")
     if not stopped:
@@ -174,7 +173,7 @@ def cmd_sweep(a: argparse.Namespace) -> int:
         if not doc["partial"]:
             written += write_run_charts(doc, out)
     print(f"sweep written to {out}: sweep.json, sweep.csv, {', '.join(p.name for p in written)}")
-    return _stopped(doc)
+    return stopped_exit_code(doc)
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
@@ -238,54 +237,6 @@ def cmd_compare(a: argparse.Namespace) -> int:
         written = plot_compare(result, Path(a.plots) / "compare", f"{side_b} against {side_a}")
         print(f"plots written to {a.plots}: {', '.join(p.name for p in written)}")
     return 0
-
-
-def cmd_gil(a: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from workbench.gil.claims import CLAIM_NUMBERS
-    from workbench.gil.lab import run_lab
-    from workbench.report.gil_table import print_gil
-    from workbench.report.results_file import write_json
-
-    numbers = list(CLAIM_NUMBERS)
-    if a.only:
-        numbers = [parse_count(v, "--only") for v in a.only.split(",")]
-    err = Console(stderr=True)
-    started = time.monotonic()
-
-    def progress(text: str) -> None:
-        # One line a claim (several seconds each): in a terminal and in a log alike.
-        if not a.quiet:
-            err.print(f"  [{time.monotonic() - started:.0f} s] measuring {text}", highlight=False,
-                      soft_wrap=True)  # fmt: skip
-
-    from workbench.interpreter_discovery import find
-
-    pythons = [find(p) for p in a.python] if a.python else [sys.executable]
-    if a.cluster is None:  # here: each with its prepared packages; a cluster's hosts have theirs
-        from workbench.interpreter_envs import env_python
-
-        pythons = [env_python(p) for p in pythons]
-    experiments = None
-    if a.cluster is not None:
-        from workbench.cluster.gil_experiments import experiments_on_cluster
-
-        # Without --python each host runs the claims under the interpreter its worker runs.
-        experiments = experiments_on_cluster(a.cluster, own_python=not a.python)
-    from workbench.cli.options import env_option
-
-    env = env_option(a.env)
-    if any("|" in value for value in env.values()):
-        raise UsageError("gil --env takes one value per key: run gil once per value")
-    os.environ.update(env)  # the probes inherit it, and the labels say what it did (GIL on/off)
-    doc = run_lab(numbers, pythons, progress, experiments)
-    if a.json:
-        err.print(f"results written to {write_json(a.json, doc)}", highlight=False)
-    out = stdout_console(160)
-    if doc["claims"]:
-        print_gil(doc, out)
-    return _stopped(doc)
 
 
 def cmd_files(a: argparse.Namespace) -> int:
@@ -365,45 +316,3 @@ def cmd_cluster(a: argparse.Namespace) -> int:
         print(text, flush=True)
 
     return serve(parse_count(a.workers, "--workers"), parse_count(a.port, "--port"), say)
-
-
-def cmd_pythons(a: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from workbench.interpreter_discovery import discover, find
-    from workbench.interpreter_envs import env_dir, prepare
-    from workbench.interpreters import MODULES
-    from workbench.report.pythons_table import print_pythons
-
-    if a.action in ("prepare", "build"):
-        if a.target is None:
-            raise UsageError(f"pythons {a.action} needs the interpreter: a version such as 3.13t")
-        err = Console(stderr=True)
-        started = time.monotonic()
-
-        def note(text: str) -> None:
-            err.print(f"  [{time.monotonic() - started:.0f} s] {text}", highlight=False,
-                      soft_wrap=True)  # fmt: skip
-
-        if a.action == "build":
-            from workbench.interpreter_build import build
-
-            built, how = build(a.target, a.source, note)
-            stdout_console(160).print(f"Python {a.target}: {built} ({how})", highlight=False)
-            python = str(built)
-        else:
-            python = find(a.target)
-        manifest = prepare(python, note)
-        out = stdout_console(160)
-        out.print(
-            f"prepared: {env_dir(python)} (Python {manifest['version']}"
-            f"{'t' if manifest['free_threaded'] else ''})",
-            highlight=False,
-        )
-        out.print(f"installed: {', '.join(manifest['installed']) or 'nothing'}", highlight=False)
-        for module, reason in manifest["failed"].items():
-            out.print(f"not installed: {module}: {reason}", highlight=False)
-        return 0
-    found = discover(a.python, list(MODULES))
-    print_pythons(found, stdout_console(200))
-    return 0
