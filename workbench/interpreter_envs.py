@@ -34,6 +34,11 @@ def env_dir(python: str) -> Path:
     return cache_root() / f"{Path(real).name}-{digest}"
 
 
+# What to build where an optional package has no wheel for a build: psycopg's binary extra has
+# none for free-threaded builds, and psycopg itself runs on the system's libpq.
+SOURCE_FALLBACK = {"psycopg": "psycopg"}
+
+
 def env_python(python: str) -> str:
     """The interpreter to run `python`'s work with: its prepared environment's where it has one
     (the GIL lab's claim 2 imports NumPy and Pillow from there), else itself."""
@@ -69,10 +74,10 @@ def requirements() -> dict[str, str]:
 
 def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Make (or refresh) the environment for `python`: a venv holding every worker package that
-    installs there. The optional ones only from a wheel (a package with no wheel for this build
-    is listed as not installed, with pip's reason, and the models and clients that need it are
-    skipped); the core ones, without which no worker runs, are compiled if they must be.
-    Returns its manifest."""
+    installs there. The optional ones from a wheel, or else built from source once (a package
+    that neither gives is listed as not installed, with pip's reason, and the models and clients
+    that need it are skipped); the core ones, without which no worker runs, are compiled if they
+    must be. Returns its manifest."""
     info = probe(python)
     require_supported(python, info)
     where = env_dir(python)
@@ -103,12 +108,19 @@ def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[s
     for kind in ("core", "optional"):
         group = {m: r for m, r in wanted.items() if (m in CORE) == (kind == "core")}
         note(f"installing {', '.join(group.values())} for Python {tag_of(info)}")
-        if _pip_install(venv_python, kind, list(group.values())) is None:
+        if _pip_install(venv_python, kind == "core", list(group.values())) is None:
             installed += list(group)
             continue
         for module, requirement in group.items():
             note(f"installing {requirement} for Python {tag_of(info)} on its own")
-            reason = _pip_install(venv_python, kind, [requirement])
+            reason = _pip_install(venv_python, kind == "core", [requirement])
+            if reason is not None and kind == "optional":
+                # No wheel for this build: one try from source, where a compiler can build it
+                # (on 3.13t uvloop took 54 s and asyncpg 36 s here; gevent's build failed).
+                built = SOURCE_FALLBACK.get(module, requirement)
+                note(f"building {built} from source for Python {tag_of(info)}")
+                if _pip_install(venv_python, True, [built]) is None:
+                    reason = None
             if reason is None:
                 installed.append(module)
             else:
@@ -129,10 +141,10 @@ def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[s
     return manifest
 
 
-def _pip_install(venv_python: Path, kind: str, requirements: list[str]) -> str | None:
-    """pip install into the environment; None, or why it failed. The optional packages only from
-    wheels; the core ones, without which no worker runs, are compiled if they must be."""
-    binary = "--prefer-binary" if kind == "core" else "--only-binary=:all:"
+def _pip_install(venv_python: Path, from_source: bool, requirements: list[str]) -> str | None:
+    """pip install into the environment; None, or why it failed. Only from wheels, unless
+    `from_source` lets pip build what has none."""
+    binary = "--prefer-binary" if from_source else "--only-binary=:all:"
     cmd = [
         str(venv_python),
         "-m",
