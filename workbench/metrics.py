@@ -159,7 +159,8 @@ class Recording:
 
     @property
     def histogram(self) -> HdrHistogram:
-        """The latencies as an HDR histogram (built in the parent, where hdrh may be imported)."""
+        """The latencies as an HDR histogram, built anew on each access (in the parent, where
+        hdrh may be imported): build it once where it is used twice."""
         hist = new_histogram()
         for value, count in self.latency_counts.items():
             hist.record_value(value, count)
@@ -223,8 +224,10 @@ class Recording:
             slice_ops=[int(v) for v in d.get("slice_ops", [])],
         )
 
-    def latency_ms(self) -> LatencyMs:
-        h = self.histogram
+    def latency_ms(self, h: HdrHistogram | None = None) -> LatencyMs:
+        """The percentiles, from `h` if the caller built the histogram already (building it
+        records every bucket again)."""
+        h = self.histogram if h is None else h
         if h.get_total_count() == 0:
             return {"p50": None, "p90": None, "p99": None, "p999": None, "max": None, "mean": None}
 

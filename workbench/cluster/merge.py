@@ -56,7 +56,7 @@ def host_figures(run: CellRun, overlap: float | None) -> dict[str, Any]:
         "ops": rec.ops,
         "ops_per_s": round(rec.ops / run.window_s, 2) if run.window_s else 0.0,
         "errors": sum(rec.errors.values()),
-        "histogram_count": rec.histogram.get_total_count(),
+        "histogram_count": sum(rec.latency_counts.values()),
         "p50_ms": lat["p50"],
         "p99_ms": lat["p99"],
         "cpu_us_per_op": round(cpu / rec.ops * 1e6, 2) if rec.ops else None,

@@ -55,10 +55,10 @@ def summarise(
     ]
     errors = sum(rec.errors.values())
     server_cpu = median_run.server_cpu_s
-    merged = Recording.from_dict(rec.to_dict())  # every round's latencies, not one round's
+    merged = Recording()  # every round's latencies, not one round's
     for r in runs:
-        if r is not median_run:
-            merged.latency_counts.update(r.recording.latency_counts)
+        merged.latency_counts.update(r.recording.latency_counts)
+    histogram = merged.histogram
     row: Row = {
         "model": cell.model,
         "python": label_of(median_run.metadata),
@@ -79,7 +79,7 @@ def summarise(
         "errors_by_kind": dict(rec.errors),
         "bytes": rec.bytes,
         "mb_per_s": round(rec.bytes / rec.ops * median_rate / 1e6, 3) if rec.ops else 0.0,
-        "latency_ms": merged.latency_ms(),
+        "latency_ms": merged.latency_ms(histogram),
         "cpu_s": round(cpu, 4),
         "cpu_user_s": round(rec.cpu_user_s, 4),
         "cpu_sys_s": round(rec.cpu_sys_s, 4),
@@ -99,7 +99,7 @@ def summarise(
             "cpu_us_per_op": [round(c, 3) for c in cpu_per_op],
         },
         "metadata": median_run.metadata,
-        "histogram": merged.histogram.encode().decode("ascii"),
+        "histogram": histogram.encode().decode("ascii"),
         "flags": [],
     }
     kind_of(cell.workload).complete_row(row, cell, median_run, settings)
