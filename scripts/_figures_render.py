@@ -53,12 +53,17 @@ def provenance(record: Record, read: set[str]) -> str:
     return wrap(f"<sub>Measured {said} (every run kept in `{where}/`).</sub>")
 
 
-def rendered(name: str, record: Record) -> str:
-    """One section's body: its template's text, then where it came from."""
+def template_of(name: str, record: Record) -> tuple[str, set[str]]:
+    """A section's template text, and the sources it read to make it."""
     if name not in TEMPLATES:
         raise KeyError(f"no template for the figure section {name!r}")
     seen: set[str] = set()
-    text = TEMPLATES[name](view(record, seen))
+    return TEMPLATES[name](view(record, seen)), seen
+
+
+def rendered(name: str, record: Record) -> str:
+    """One section's body: its template's text, then where it came from."""
+    text, seen = template_of(name, record)
     return f"{text}\n{provenance(record, seen)}\n"
 
 
@@ -91,16 +96,14 @@ def status(record: Record, root: Path = ROOT) -> list[str]:
     """Per section: the sources it was rendered from and what changed in the measured code since
     each ran. Informational: the page already says which commit it measured."""
     lines = []
-    stale: dict[str, list[str]] = {}
+    stale: dict[str, list[str]] = {}  # by commit: most sources share one
     for page in pages(root):
         for m in sections(page.read_text()):
-            seen: set[str] = set()
-            TEMPLATES[m.group(1)](view(record, seen))
-            for name in sorted(seen):
+            for name in sorted(template_of(m.group(1), record)[1]):
                 run = record[name][-1]
-                if name not in stale:
-                    stale[name] = measured_changes(run["commit"], root)
-                changed = stale[name]
+                if run["commit"] not in stale:
+                    stale[run["commit"]] = measured_changes(run["commit"], root)
+                changed = stale[run["commit"]]
                 note = f"{len(changed)} measured files changed since" if changed else "current"
                 lines.append(
                     f"{page.relative_to(root)} {m.group(1)}: {name} at "

@@ -58,8 +58,7 @@ def test_the_readme_is_a_front_door() -> None:
 def test_every_section_says_which_runs_it_was_rendered_from() -> None:
     for text in PAGES.values():
         for m in fr.sections(text):
-            seen: set[str] = set()
-            TEMPLATES[m.group(1)](rec.view(RECORD, seen))
+            seen = fr.template_of(m.group(1), RECORD)[1]
             assert seen, m.group(1)  # a section reads at least one source
             body = " ".join(m.group(2).split())
             assert "<sub>Measured " in body, m.group(1)
