@@ -173,16 +173,16 @@ def compile_source(tarball: Path, version: str, free_threaded: bool, note: Note)
         with tarfile.open(tarball) as tar:
             tar.extractall(tmp, filter="data")
         (src,) = Path(tmp).glob("Python-*")
-        log = Path(tmp) / "build.log"
+        log = prefix.with_name(f"{prefix.name}.log")  # beside the build, there while it runs
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_bytes(b"")
         for step in (configure, ["make", f"-j{jobs}"], ["make", "install"]):
-            note(f"{' '.join(step)} (log: {prefix}.log)")
+            note(f"{' '.join(step)} (log: {log})")
             with log.open("ab") as sink:
                 code = subprocess.run(step, cwd=src, stdout=sink, stderr=subprocess.STDOUT,
                                       timeout=BUILD_TIMEOUT_S, check=False).returncode  # fmt: skip
             if code != 0:
-                shutil.copy(log, f"{prefix}.log")
-                raise UsageError(f"{step[0]} failed (exit {code}); its output is in {prefix}.log")
-        shutil.copy(log, f"{prefix}.log")
+                raise UsageError(f"{step[0]} failed (exit {code}); its output is in {log}")
     return built_python(version, free_threaded)
 
 
