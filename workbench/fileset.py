@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import json
 import os
 import random
@@ -128,6 +129,15 @@ def generate(root: Path, count: int, sizes: tuple[int, ...], content: str = "ran
     directory = root / set_name(count, sizes, content)
     if directory.is_symlink():
         raise UsageError(f"{directory} is a symbolic link; refusing to write through it")
+    # One maker at a time: two processes asking for the same set at once (cluster workers on one
+    # machine) would otherwise see each other's half-made directory, or move each other's
+    # manifest (both seen in the cluster test). The second one waits, then finds the set made.
+    with open(root / f".{directory.name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _generate(directory, count, sizes, content)
+
+
+def _generate(directory: Path, count: int, sizes: tuple[int, ...], content: str) -> FileSet:
     existing = load(directory)
     if existing is not None:
         return existing
@@ -193,6 +203,7 @@ def remove(directory: Path) -> int:
         (directory / extra).unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         directory.rmdir()  # files someone else put there stay
+    directory.with_name(f".{directory.name}.lock").unlink(missing_ok=True)  # generate's
     return removed
 
 
