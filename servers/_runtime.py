@@ -20,6 +20,7 @@ from typing import Any
 
 from servers.faults import FaultPlan, FaultSpecError, parse_fault
 from servers.lifetime import cpu_seconds, die_with_parent, raise_nofile_limit
+from servers.timers import Lateness, Timers
 
 CLOSE = object()  # queue marker: close the connection once everything before it is written
 RESET = object()  # queue marker: abort the connection with a TCP RST
@@ -64,69 +65,25 @@ class Timing:
         return max(0.0, self.latency + self.rng.uniform(-self.jitter, self.jitter))
 
 
-class TimerLead:
-    """How early to arm timers so that they fire on time, on average.
-
-    A loop timer fires late: libuv counts in whole milliseconds, and a busy loop reaches due timers
-    only between callbacks. Measured here, a 20 ms delay came out 20.6 ms at one client and 21 ms at
-    500, which lowers every Little's-law figure. So the server learns its own mean lateness (an
-    exponentially weighted average over firings) and arms timers that much before the due time;
-    writes then land on the due time on average, a little before or after it, never systematically
-    late. Capped, so a stalled loop cannot make it answer early by much.
-    """
-
-    __slots__ = ("seconds",)
-    CAP = 0.002
-    WEIGHT = 0.02
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def observe(self, late: float) -> None:
-        s = self.seconds + self.WEIGHT * (late - self.seconds)
-        self.seconds = min(self.CAP, max(0.0, s))
-
-
 class OrderedWriter:
-    """Writes chunks to a transport in order, each at its due time, using the loop's timer.
+    """Writes chunks to a transport in order, each at its due time, on the server's `Timers`.
 
-    One timer handle per connection at most (not a task per response): a chunk is due at
+    One timer entry per connection at most (not a task per response): a chunk is due at
     max(now + delay, due time of the chunk before it), which keeps pipelined responses in order.
-    Timers are armed `lead.seconds` early so that, on average, chunks go out at their due time.
+    Each chunk's lateness (written minus due) goes into the server's `Lateness`.
     """
 
-    __slots__ = (
-        "_armed_at",
-        "_last_due",
-        "_lead",
-        "_loop",
-        "_queue",
-        "_timer",
-        "_transport",
-        "stats",
-    )
+    __slots__ = ("_last_due", "_late", "_queue", "_timer", "_timers", "_transport", "stats")
 
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        transport: asyncio.Transport,
-        stats: ServerStats,
-        lead: TimerLead,
-    ) -> None:
-        self._loop = loop
+    def __init__(self, config: ServerConfig, transport: asyncio.Transport) -> None:
+        assert config.timers is not None, "the server's Timers are made before it accepts"
+        self._timers = config.timers
         self._transport = transport
         self._queue: deque[tuple[float, object]] = deque()
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: list[object] | None = None
         self._last_due = 0.0
-        self._armed_at = 0.0
-        self._lead = lead
-        self.stats = stats
-
-    def _arm(self, due: float) -> None:
-        # Due times are on time.monotonic(), not loop.time(): uvloop's loop time is libuv's
-        # millisecond clock, cached per iteration, too coarse to measure lateness with.
-        self._armed_at = due - self._lead.seconds
-        self._timer = self._loop.call_later(self._armed_at - monotonic(), self._flush)
+        self._late = config.late
+        self.stats = config.stats
 
     @property
     def idle(self) -> bool:
@@ -138,18 +95,16 @@ class OrderedWriter:
         self._last_due = due
         self._queue.append((due, item))
         if self._timer is None:
-            self._arm(due)
+            self._timer = self._timers.call_at(due, self._flush)
 
     def _flush(self) -> None:
         self._timer = None
         now = monotonic()
-        lead = self._lead
-        lead.observe(now - self._armed_at)
-        horizon = now + lead.seconds
         out: list[bytes] = []
-        queue = self._queue
-        while queue and queue[0][0] <= horizon:
-            item = queue.popleft()[1]
+        queue, add = self._queue, self._late.add
+        while queue and queue[0][0] <= now:
+            due, item = queue.popleft()
+            add(now - due)
             if isinstance(item, bytes):
                 out.append(item)
                 continue
@@ -163,7 +118,7 @@ class OrderedWriter:
             return
         self._write(out)
         if queue:
-            self._arm(queue[0][0])
+            self._timer = self._timers.call_at(queue[0][0], self._flush)
 
     def _write(self, chunks: list[bytes]) -> None:
         if chunks and not self._transport.is_closing():
@@ -173,7 +128,7 @@ class OrderedWriter:
 
     def cancel(self) -> None:
         if self._timer is not None:
-            self._timer.cancel()
+            self._timers.cancel(self._timer)
             self._timer = None
         self._queue.clear()
 
@@ -234,6 +189,11 @@ def common_parser(prog: str, description: str, faults: tuple[str, ...]) -> argpa
         metavar="DIR",
         help="where the throw-away CA's files go (default: a temporary directory removed at exit)",
     )
+    p.add_argument(
+        "--timer-stats",
+        metavar="PATH",
+        help="keep the delayed writes' lateness histogram in this file (the harness reads it)",
+    )
     p.add_argument("--die-with-parent", action="store_true", help=argparse.SUPPRESS)
     return p
 
@@ -244,7 +204,8 @@ class ServerConfig:
     timing: Timing
     faults: FaultPlan
     stats: ServerStats
-    lead: TimerLead = field(default_factory=TimerLead)
+    late: Lateness = field(default_factory=Lateness)
+    timers: Timers | None = None  # made once the loop exists (see _serve)
     ca_file: str | None = None  # with --tls: the throw-away CA's certificate
 
 
@@ -303,7 +264,11 @@ def serve(
         16,
         random.Random(args.seed),
     )
-    config = ServerConfig(args, timing, plan, ServerStats())
+    try:
+        late = Lateness(args.timer_stats)
+    except OSError as exc:
+        return _fail(prog, f"cannot write --timer-stats {args.timer_stats}: {exc.strerror}")
+    config = ServerConfig(args, timing, plan, ServerStats(), late)
     with contextlib.ExitStack() as stack:  # owns the throw-away CA's directory, if any
         ssl_context = None
         if args.tls:
@@ -361,6 +326,7 @@ async def _serve(
     import signal
 
     args = config.args
+    config.timers = Timers(loop)
     try:
         server = await loop.create_server(
             protocol_factory(config),
@@ -390,6 +356,6 @@ async def _serve(
     server.close()
     report = {"event": "stopped", "signal": signum, "cpu_s": round(cpu_seconds(), 4)}
     report.update(config.stats.as_dict())
-    report["timer_lead_ms"] = round(config.lead.seconds * 1e3, 3)
+    report["timer_late"] = config.late.summary(config.timing.latency)
     print(json.dumps(report), flush=True)
     return 0

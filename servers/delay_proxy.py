@@ -44,7 +44,7 @@ class ProxyProtocol(asyncio.Protocol):
         self.client = cast(asyncio.Transport, transport)
         self.config.stats.connections += 1
         loop = asyncio.get_running_loop()
-        self.down_writer = OrderedWriter(loop, self.client, self.config.stats, self.config.lead)
+        self.down_writer = OrderedWriter(self.config, self.client)
         self.connecting = loop.create_task(self._connect(loop))
 
     async def _connect(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -56,7 +56,7 @@ class ProxyProtocol(asyncio.Protocol):
                 self.client.close()
             return
         self.upstream = transport
-        self.up_writer = OrderedWriter(loop, transport, self.config.stats, self.config.lead)
+        self.up_writer = OrderedWriter(self.config, transport)
         for data in self.early:
             self.up_writer.send(self.config.timing.delay(), data)
         self.early.clear()

@@ -75,9 +75,7 @@ class EchoServerProtocol(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         self.stats.connections += 1
         if self.delayed:
-            self.writer = OrderedWriter(
-                asyncio.get_running_loop(), self.transport, self.stats, self.config.lead
-            )
+            self.writer = OrderedWriter(self.config, self.transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.writer is not None:

@@ -100,7 +100,7 @@ def test_a_library_that_collapses_is_named(run: ResultDoc) -> None:
     lib["flags"].append("not-warm")
     lib["users_warm"] = 7
     (text,) = _about(run, "httpx on asyncio collapsed")
-    assert "only 7 of 50 users had finished an operation" in text
+    assert "only 7 of 50 users finished an operation in a round" in text
     assert before != _about(run, "httpx on asyncio")
 
 

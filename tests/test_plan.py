@@ -122,7 +122,7 @@ def _run(rate: float, window_s: float = 1.0, server_cpu: float | None = 0.5) -> 
         u.latencies.extend([2_000_000] * per_user)  # 2 ms each
         u.bytes = 100 * per_user
     rec = Recording.from_clients(users)
-    rec.users_warm = 2
+    rec.users_warm = rec.users_started = 2
     rec.cpu_user_s, rec.cpu_sys_s = 0.3, 0.1
     return CellRun(rec, server_cpu, window_s, {"python": "3.x"}, 0.2)
 
@@ -145,6 +145,33 @@ def test_row_takes_the_median_run_and_the_spread_of_all() -> None:
     assert ci is not None
     assert ci[0] < 800 < 1200 < ci[1]
     assert row["repeats"].get("cpu_us_per_op") == [400.0, pytest.approx(333.333), 500.0]
+
+
+def test_a_round_that_is_not_the_median_still_counts() -> None:
+    """Errors, a cold start and a busy server in the fastest and slowest rounds show on the row,
+    though the median round had none of them."""
+    fast, median, slow = _run(1200), _run(1000), _run(800, server_cpu=0.95)
+    fast.recording.errors.update({"reset": 3})
+    slow.recording.errors.update({"reset": 1, "check:body": 2})
+    slow.recording.users_warm = 1  # slow to warm, but it ran
+    fast.recording.users_started = fast.recording.users_warm = 1  # a user never got going
+    row = summarise(Cell("uvloop", "raw", "http"), [fast, median, slow], IoSettings(), 2, 1)
+    assert row["ops_per_s"] == pytest.approx(1000)
+    assert row["repeats"].get("errors") == [3, 0, 3]
+    assert row["errors"] == 6 == sum(row["repeats"].get("errors", []))
+    assert row["errors_by_kind"] == {"reset": 4, "check:body": 2}
+    assert row["ops"] == 3000 == sum(row["repeats"].get("ops", []))
+    assert row["error_rate"] == pytest.approx(6 / 3006, abs=1e-5)
+    assert row["users_warm"] == 1
+    assert row.get("users_started") == 1
+    assert row["repeats"].get("users_warm") == [1, 2, 1]
+    assert row["server_cpu_util"] == pytest.approx(0.95)  # the worst round's
+    assert {"errors", "not-warm", "server-bound"} <= set(row["flags"])
+    # The same cold start that then ran is a ramp, not a collapse.
+    fast.recording.users_started = 2
+    row = summarise(Cell("uvloop", "raw", "http"), [fast, median, slow], IoSettings(), 2, 1)
+    assert "late-warm" in row["flags"]
+    assert "not-warm" not in row["flags"]
 
 
 def test_an_even_number_of_rounds_has_a_true_median() -> None:

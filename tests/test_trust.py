@@ -24,6 +24,13 @@ CALM = {"ops_per_s": [9900.0, 10000.0, 10100.0], "median": 10000.0, "spread": 0.
          ["few-samples", "errors", "noisy"]),
         ({"ops": 0, "server_cpu_util": 0.0, "cpu_s": 0.0}, ["no-ops"]),
         ({"clients": 100, "users_warm": 60}, ["not-warm"]),
+        ({"clients": 100, "users_warm": 60, "users_started": 60}, ["not-warm"]),
+        ({"clients": 100, "users_warm": 60, "users_started": 100}, ["late-warm"]),
+        ({"timer_late": {"delay_ms": 1.0, "p50_ms": 0.2, "p99_ms": 0.5, "count": 9}},
+         ["timer-late"]),
+        ({"timer_late": {"delay_ms": 20.0, "p50_ms": 0.2, "p99_ms": 3.0, "count": 9}}, []),
+        # The worst round's CPU share decides, not the median round's.
+        ({"server_cpu_util": 0.3, "cpu_s": 0.5, "client_cpu_util": 0.95}, ["client-bound"]),
         ({"repeats": CALM}, []),
         ({"rate_share": 0.9}, ["rate-missed"]),
         ({"rate_share": 0.97}, []),
@@ -44,6 +51,8 @@ def test_every_flag_is_explained() -> None:
         make_row(ops=0, users_warm=0, rate_share=0.1, evicted=False, in_memory=True,
                  write_budget_spent=True, server_cpu_util=1.0, errors=1, repeats=NOISY),
         make_row(cache="cold", evicted=None),
+        make_row(users_warm=1, users_started=100),
+        make_row(timer_late={"delay_ms": 1.0, "p50_ms": 0.5, "p99_ms": 0.9, "count": 9}),
         make_row(ops=10, cpu_s=5.0),
         make_row(metadata={"free_threaded_build": True, "gil_enabled": True}),
     ]  # fmt: skip

@@ -34,7 +34,7 @@ import psutil
 
 from workbench.children import LineReader, owned_process, read_stderr
 from workbench.errors import MissingDependency, RunFailed, UsageError
-from workbench.server_process import ServerHandle, owned_server
+from workbench.server_process import ServerHandle, owned_server, timer_stats_file
 
 if TYPE_CHECKING:
     import psycopg
@@ -332,8 +332,10 @@ def run_delay_proxy(
 ) -> Iterator[ServerHandle]:
     """`servers.delay_proxy` in front of host:port, delaying each direction by `delay` s.
 
-    On asyncio's loop, not uvloop: libuv's timers count whole milliseconds, so a delay of about a
-    millisecond came out as either nothing or twice itself (wrk through the proxy, by hand)."""
+    On uvloop, the cheaper loop: its own timers count whole milliseconds, but the proxy's writes
+    go out on a timerfd (servers.timers), and its lateness is read at each window's edges."""
+    stack = contextlib.ExitStack()
+    timer_stats = timer_stats_file(stack)
     cmd = [
         sys.executable,
         "-m",
@@ -343,8 +345,11 @@ def run_delay_proxy(
         "--latency",
         repr(delay),
         "--loop",
-        "asyncio",
+        "uvloop",
+        "--timer-stats",
+        timer_stats,
         "--die-with-parent",
     ]
-    with owned_server("delay proxy", cmd, dict(os.environ), cpus, 15.0) as handle:
+    with stack, owned_server("delay proxy", cmd, dict(os.environ), cpus, 15.0) as handle:
+        handle.timer_stats, handle.timer_delay_s = timer_stats, delay
         yield handle

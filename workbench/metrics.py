@@ -134,6 +134,7 @@ class Recording:
     processes: int = 1
     clients: int = 0
     users_warm: int = 0  # users that had finished an operation when the window opened
+    users_started: int = 0  # users that had finished an operation by the end of the round
     extras: list[dict[str, Any]] = field(default_factory=list)  # a workload's figures, per process
     # Operations completed in each of SLICES equal slices of the window (empty: not recorded).
     slice_ops: list[int] = field(default_factory=list)
@@ -180,6 +181,7 @@ class Recording:
         self.processes += other.processes
         self.clients += other.clients
         self.users_warm += other.users_warm
+        self.users_started += other.users_started
         self.extras += other.extras
         if other.slice_ops:  # the same window on the same clock in every process: slices add up
             mine = self.slice_ops or [0] * len(other.slice_ops)
@@ -200,6 +202,7 @@ class Recording:
             "processes": self.processes,
             "clients": self.clients,
             "users_warm": self.users_warm,
+            "users_started": self.users_started,
             "extras": self.extras,
             "slice_ops": self.slice_ops,
         }
@@ -220,6 +223,7 @@ class Recording:
             processes=int(d.get("processes", 1)),
             clients=int(d.get("clients", 0)),
             users_warm=int(d.get("users_warm", 0)),
+            users_started=int(d.get("users_started", d.get("users_warm", 0))),
             extras=list(d.get("extras", [])),
             slice_ops=[int(v) for v in d.get("slice_ops", [])],
         )

@@ -31,6 +31,17 @@ class Repeats(TypedDict):
     # CPU µs per operation in each round (rounds that completed nothing left out). Absent from
     # documents written before rounds were the unit of an interval.
     cpu_us_per_op: NotRequired[list[float]]
+    # Each round's own figures, in the order the rounds ran (absent from older documents): the
+    # row's errors and ops are their sums, its users_warm/users_started their least, its CPU
+    # shares their most.
+    ops: NotRequired[list[int]]
+    errors: NotRequired[list[int]]
+    users_warm: NotRequired[list[int]]
+    users_started: NotRequired[list[int]]
+    ramp_s: NotRequired[list[float | None]]
+    client_cpu_util: NotRequired[list[float]]
+    server_cpu_util: NotRequired[list[float | None]]
+    timer_late_ms: NotRequired[list[dict[str, Any] | None]]
 
 
 class CtxSwitches(TypedDict):
@@ -47,10 +58,14 @@ class Row(TypedDict):
     work: str | None
     clients: int
     clients_requested: int
-    users_warm: int
+    users_warm: int  # the least, over the rounds, of users warm when the window opened
+    # The least, over the rounds, of users that finished an operation at all (fewer than clients:
+    # some never got going). Absent from older documents.
+    users_started: NotRequired[int]
     ramp_s: float | None
     processes: int
-    ops: int
+    rounds: NotRequired[int]
+    ops: int  # every round's operations in their windows (older documents: the median round's)
     ops_per_s: float
     # Where another run's rate should land: a 95% prediction interval from the rounds (Student's
     # t over their log rates; each round is a fresh worker process). None with one round.
@@ -58,7 +73,7 @@ class Row(TypedDict):
     # The median round's rate within its own window (batch means over its slices): how steady that
     # one window was, not how far another run would land. Absent from older documents.
     window_ci: NotRequired[list[float] | None]
-    errors: int
+    errors: int  # every round's (older documents: the median round's)
     error_rate: float
     errors_by_kind: dict[str, int]
     bytes: int
@@ -69,7 +84,12 @@ class Row(TypedDict):
     cpu_sys_s: float
     cpu_us_per_op: float | None
     server_cpu_s: float | None
-    server_cpu_util: float | None
+    server_cpu_util: float | None  # the highest of its rounds
+    # The highest, over the rounds, of the client's CPU seconds per window second.
+    client_cpu_util: NotRequired[float]
+    # The mock server's (or delay proxy's) timer lateness: delay_ms, and the worst round's p50_ms
+    # and p99_ms of a delayed write's actual time minus its due time. None: nothing was delayed.
+    timer_late: NotRequired[dict[str, Any] | None]
     peak_rss_mb: float
     ctx_switches: CtxSwitches
     minor_faults_per_op: float | None

@@ -42,6 +42,18 @@ class ServerHandle:
     # Its CPU is sampled this much before each window edge, over a span as long as the window: a
     # server whose processes end with their connections (PostgreSQL) is read while they all live.
     cpu_lead_s: float = 0.0
+    # Where the server keeps its delayed writes' lateness histogram (servers.timers), and the
+    # delay it was asked for; None: a server that does not keep one (a database without a proxy).
+    timer_stats: str | None = None
+    timer_delay_s: float = 0.0
+
+    def timer_counts(self) -> list[int] | None:
+        """The server's lateness counts as they stand (None: it keeps none)."""
+        if self.timer_stats is None:
+            return None
+        from servers.timers import read_counts
+
+        return read_counts(self.timer_stats)
 
     def cpu_seconds(self) -> float:
         """User + system CPU seconds the server has used since it started."""
@@ -67,6 +79,7 @@ def server_command(
     faults: Sequence[str] = (),
     framing: str | None = None,
     tls_dir: str | None = None,
+    timer_stats: str | None = None,
     extra_args: Sequence[str] = (),
     python: str = sys.executable,
 ) -> list[str]:
@@ -82,6 +95,8 @@ def server_command(
         cmd += ["--fault", fault]
     if tls_dir is not None:
         cmd += ["--tls", "--tls-dir", tls_dir]
+    if timer_stats is not None:
+        cmd += ["--timer-stats", timer_stats]
     return cmd + list(extra_args)
 
 
@@ -108,8 +123,19 @@ def run_server(
             options["tls_dir"] = stack.enter_context(
                 tempfile.TemporaryDirectory(prefix="workbench-ca-")
             )
+        if "timer_stats" not in options:
+            options["timer_stats"] = timer_stats_file(stack)
         cmd = server_command(kind, **options)
-        yield stack.enter_context(owned_server(kind, cmd, env, cpus, ready_timeout))
+        handle = stack.enter_context(owned_server(kind, cmd, env, cpus, ready_timeout))
+        handle.timer_stats = options["timer_stats"]
+        handle.timer_delay_s = float(options.get("latency", 0.0))
+        yield handle
+
+
+def timer_stats_file(stack: contextlib.ExitStack) -> str:
+    """A path for a server's lateness histogram, in a directory `stack` removes."""
+    directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="workbench-timers-"))
+    return os.path.join(directory, "lateness")
 
 
 @contextmanager

@@ -75,6 +75,9 @@ class CellRun:
     # be lined up on it (monotonic clocks start at each host's boot).
     wall_window: tuple[float, float] | None = None
     host: str | None = None  # the cluster worker that measured it (None: this machine)
+    # The server's timer lateness in the window (delay_ms, p50_ms, p99_ms, count); None: no
+    # delayed writes, or a server that does not measure it (a database without the proxy).
+    timer: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +88,7 @@ class CellRun:
             "ramp_s": self.ramp_s,
             "wall_window": None if self.wall_window is None else list(self.wall_window),
             "host": self.host,
+            "timer": self.timer,
         }
 
     @classmethod
@@ -98,6 +102,7 @@ class CellRun:
             d["ramp_s"],
             None if wall is None else (wall[0], wall[1]),
             d.get("host"),
+            d.get("timer"),
         )
 
 
@@ -172,13 +177,35 @@ def run_cell(
         _sleep_until(start - lead, observer, "warm-up", now, check)
         s0 = server.cpu_seconds() if server is not None else None
         _sleep_until(start, observer, "warm-up", now, check)
+        t0 = server.timer_counts() if server is not None else None
         _sleep_until(end - lead, observer, "measuring", start, check)
         s1 = server.cpu_seconds() if server is not None else None
         _sleep_until(end, observer, "measuring", start, check)
+        t1 = server.timer_counts() if server is not None else None
         observer.phase("collecting", 1.0)
         payload = channel.expect("result", (stop - time.monotonic_ns()) / 1e9 + 30.0)
     server_cpu = s1 - s0 if s0 is not None and s1 is not None else None
     rec = Recording.from_dict(payload)
     to_wall = time.time() - time.monotonic_ns() / 1e9
     wall = (start / 1e9 + to_wall, end / 1e9 + to_wall)
-    return CellRun(rec, server_cpu, (end - start) / 1e9, ready["metadata"], ramp_s, wall)
+    timer = None
+    if server is not None and t0 is not None and t1 is not None:
+        timer = window_lateness(t0, t1, server.timer_delay_s)
+    return CellRun(
+        rec, server_cpu, (end - start) / 1e9, ready["metadata"], ramp_s, wall, None, timer
+    )
+
+
+def window_lateness(before: list[int], after: list[int], delay_s: float) -> dict[str, Any] | None:
+    """The server's timer lateness over a window, from its counts at the window's edges."""
+    from servers.timers import percentile_ms
+
+    counts = [b - a for a, b in zip(before, after, strict=True)]
+    if not sum(counts):
+        return None
+    return {
+        "delay_ms": round(delay_s * 1e3, 4),
+        "count": sum(counts),
+        "p50_ms": percentile_ms(counts, 0.5),
+        "p99_ms": percentile_ms(counts, 0.99),
+    }

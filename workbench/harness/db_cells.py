@@ -177,8 +177,12 @@ class _Databases(Prepared):
                     )
                 )
                 target = db_data.with_address(target, proxy.host, proxy.port)
-                if handle is not None:
+                if handle is not None:  # the proxy's CPU and timers count as the server's
                     handle.helpers.append(proxy.process)
+                    handle.timer_stats, handle.timer_delay_s = (
+                        proxy.timer_stats,
+                        proxy.timer_delay_s,
+                    )
                 shown["delay_proxy"] = {
                     "url": proxy.url,
                     "each_direction_ms": round(settings.db_latency * 1000, 3),

@@ -207,11 +207,12 @@ def run_io(
 
 
 def collapsed(first: CellRun) -> bool:
-    """Whether a cell's first round never got its users going (some had not finished one operation
-    when the window opened, or none completed any): its row reports a collapse, not a rate to
-    rank, so the later rounds, each as long as the warm-up limit, are not run."""
+    """Whether a cell's first round never got its users going (some never finished an operation
+    in the whole round, or none completed any in the window): its row reports a collapse, not a
+    rate to rank, so the later rounds, each as long as the warm-up limit, are not run. Users that
+    were slow to warm but then ran are a ramp, not a collapse: their cell keeps its rounds."""
     rec = first.recording
-    return rec.ops == 0 or rec.users_warm < rec.clients
+    return rec.ops == 0 or rec.users_started < rec.clients
 
 
 def run_alone(

@@ -1,4 +1,7 @@
-"""Whether a row can be trusted, decided from its own numbers. Pure functions, no I/O."""
+"""Whether a row can be trusted, decided from its own numbers. Pure functions, no I/O.
+
+A row's figures for the flags are already the worst of its rounds (see `harness.rows`): a flag
+raised by any one round stays on the row."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ FEW_SAMPLES = 1000  # below this, p99.9 is not a measurement
 NOISY_SPREAD = 0.10  # (max - min) / median over repeats
 NOISY_CI = 0.10  # one run: half-width of the rate's 95% interval, as a share of the rate
 RATE_KEPT = 0.95  # open loop: share of --rate a row must achieve
+TIMER_LATE = 0.10  # a delayed write's median lateness, as a share of the delay
 
 FLAG_HELP = {
     "server-bound": "the server (the mock server, or the database with its delay proxy) used >= "
@@ -26,8 +30,13 @@ FLAG_HELP = {
     "no-ops": "no operation completed in the window",
     "rate-missed": "open loop: the row achieved less than 95% of --rate (see rate_share); its "
     "latencies include the backlog, as they should",
-    "not-warm": "some users had not finished one operation when the window opened (ramp-up "
-    "outlasted --warm-limit): the row undercounts them",
+    "not-warm": "some users never finished an operation in a round (see users_started): they "
+    "never got going, and the row is a collapse at this many clients, not a rate",
+    "late-warm": "some users finished their first operation only after the window opened (their "
+    "ramp outlasted --warm-limit; see users_warm): the rate undercounts them a little",
+    "timer-late": "the server's (or delay proxy's) delayed writes went out later than due by more "
+    "than 10% of the delay at the median (see timer_late): the injected latency was longer than "
+    "asked, and Little's law's bound with it",
     "not-evicted": "cold cache asked for, but pages were still resident after eviction: the row "
     "may measure the page cache",
     "eviction-unchecked": "cold cache asked for, but whether the pages left the cache could not "
@@ -65,8 +74,14 @@ def flags_for(row: Row, client_cpus: int) -> list[str]:
     window = row["window_s"]
     if row["ops"] == 0:
         flags.append("no-ops")
-    if row["users_warm"] < row["clients"]:
+    started = row.get("users_started", row["users_warm"])
+    if started < row["clients"]:
         flags.append("not-warm")
+    elif row["users_warm"] < row["clients"]:
+        flags.append("late-warm")
+    late = row.get("timer_late")
+    if late and late["delay_ms"] and late["p50_ms"] > TIMER_LATE * late["delay_ms"]:
+        flags.append("timer-late")
     if row.get("rate_share") is not None and row["rate_share"] < RATE_KEPT:
         flags.append("rate-missed")
     if row.get("evicted") is False:
@@ -77,14 +92,15 @@ def flags_for(row: Row, client_cpus: int) -> list[str]:
         flags.append("in-memory")
     if row.get("write_budget_spent"):
         flags.append("write-budget")
-    util = row.get("server_cpu_util")
-    if util is not None and util >= SERVER_BOUND:
+    server = row.get("server_cpu_util")
+    if server is not None and server >= SERVER_BOUND:
         flags.append("server-bound")
     if gil_reenabled(row["metadata"]):
         flags.append("gil-reenabled")
     gil = row["metadata"].get("gil_enabled") is not False
     capacity = client_capacity(row["processes"], client_cpus, gil)
-    if window and row["cpu_s"] / window >= CLIENT_BOUND * capacity:
+    util = row.get("client_cpu_util", row["cpu_s"] / window if window else 0.0)
+    if util >= CLIENT_BOUND * capacity:
         flags.append("client-bound")
     if 0 < row["ops"] < FEW_SAMPLES:
         flags.append("few-samples")

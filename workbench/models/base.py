@@ -300,8 +300,10 @@ class Model(ABC):
         return self.spec.clients
 
     def record_warmth(self, window: Window, rec: Recording) -> None:
-        """Note how many users were warm when the window opened."""
+        """Note how many users were warm when the window opened, and how many by its end (a ramp
+        that outlasted the warm limit, against users that never got going)."""
         rec.users_warm = window.warm if window.warm_at_open is None else window.warm_at_open
+        rec.users_started = window.warm
 
     def cooperative(self, stdin: TextIO) -> TextIO:
         """The worker's stdin as this model's users can share a process with: a thread that reads

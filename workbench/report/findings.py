@@ -132,8 +132,8 @@ def collapses(rows: Sequence[Row]) -> list[str]:
         if "not-warm" in r["flags"] or "no-ops" in r["flags"]:
             out.append(
                 f"{name} collapsed at {r['clients_requested']:,} clients: only "
-                f"{r['users_warm']:,} of {r['clients']:,} users had finished an operation when "
-                f"the window opened, and it completed {format_rate(r['ops_per_s'])} ops/s."
+                f"{r.get('users_started', r['users_warm']):,} of {r['clients']:,} users finished "
+                f"an operation in a round, and it completed {format_rate(r['ops_per_s'])} ops/s."
             )
             continue
         cpu, raw_cpu = r["cpu_us_per_op"], raw["cpu_us_per_op"] if raw else None

@@ -97,15 +97,28 @@ def notes(doc: ResultDoc) -> list[str]:
             f"window. {disk['note']}."
         )
     for r in rows:
+        where = f"{r['model']} · {r['client']} · {r['workload']}"
         if "not-warm" in r["flags"]:
             out.append(
-                f"not warm in {r['model']} · {r['client']} · {r['workload']}: "
-                f"{r['users_warm']:,} of {r['clients']:,} users had finished an operation after "
-                f"{doc['metadata']['warm_limit_s']:g}s"
+                f"not warm in {where}: {r.get('users_started', r['users_warm']):,} of "
+                f"{r['clients']:,} users finished an operation in the worst round"
+            )
+        if "late-warm" in r["flags"]:
+            out.append(
+                f"late warm-up in {where}: {r['users_warm']:,} of {r['clients']:,} users had "
+                f"finished an operation after {doc['metadata']['warm_limit_s']:g}s, all by the end"
+            )
+        late = r.get("timer_late")
+        if late and "timer-late" in r["flags"]:
+            out.append(
+                f"late timers in {where}: delayed writes went out {late['p50_ms']:g} ms late at "
+                f"the median ({late['p99_ms']:g} ms at p99) on a {late['delay_ms']:g} ms delay"
             )
         if r["errors"]:
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(r["errors_by_kind"].items()))
-            out.append(f"errors in {r['model']} · {r['client']} · {r['workload']}: {kinds}")
+            per = r["repeats"].get("errors")
+            by_round = f" (by round: {', '.join(map(str, per))})" if per and len(per) > 1 else ""
+            out.append(f"errors in {where}: {kinds}{by_round}")
         if r.get("write_budget_spent"):
             out.append(f"write budget spent in {r['model']} · {r['client']}: rate undercounted")
     return out

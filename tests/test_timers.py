@@ -1,0 +1,127 @@
+"""The servers' timers: never early, within a fraction of a millisecond on either loop, and the
+lateness they record is what the harness reads (servers.timers, the delay proxy)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from servers.timers import BUCKETS, Lateness, Timers, bucket_of, percentile_ms, read_counts
+from workbench.db_servers import run_delay_proxy
+from workbench.server_process import run_server
+
+
+def test_lateness_buckets_and_percentiles() -> None:
+    assert bucket_of(0.0) == 0
+    assert bucket_of(-1.0) == 0  # early never happens, but would not index backwards
+    assert bucket_of(1e3) == BUCKETS - 1
+    counts = [0] * BUCKETS
+    for late_s in [0.0001] * 98 + [0.01] * 2:
+        counts[bucket_of(late_s)] += 1
+    assert percentile_ms(counts, 0.5) == pytest.approx(0.1, rel=0.05)
+    assert percentile_ms(counts, 0.99) == pytest.approx(10, rel=0.05)
+    assert percentile_ms([0] * BUCKETS, 0.5) is None
+
+
+def test_lateness_in_a_file_is_read_as_it_stands(tmp_path: Path) -> None:
+    path = tmp_path / "late"
+    late = Lateness(str(path))
+    late.add(0.0002)
+    late.add(0.0002)
+    counts = read_counts(path)
+    assert counts is not None
+    assert sum(counts) == 2
+    assert counts[bucket_of(0.0002)] == 2
+    assert read_counts(tmp_path / "absent") is None
+
+
+def _loops() -> list[Callable[[], asyncio.AbstractEventLoop]]:
+    import uvloop
+
+    return [asyncio.new_event_loop, uvloop.new_event_loop]
+
+
+@pytest.mark.parametrize("new_loop", _loops(), ids=["asyncio", "uvloop"])
+def test_timers_fire_on_time_on_either_loop(
+    new_loop: Callable[[], asyncio.AbstractEventLoop],
+) -> None:
+    """200 timers 1-5 ms ahead, out of order: none fires before its due time, and the median
+    one within 0.5 ms of it (a loop's own timer, on uvloop, is rounded up to whole ms)."""
+    loop = new_loop()
+    lateness: list[float] = []
+
+    async def main() -> None:
+        timers = Timers(loop)
+        done = asyncio.Event()
+        rng = random.Random(1)
+
+        def fire(due: float) -> None:
+            lateness.append(time.monotonic() - due)
+            if len(lateness) == 200:
+                done.set()
+
+        cancelled = timers.call_at(time.monotonic() + 0.001, lambda: lateness.append(-1.0))
+        timers.cancel(cancelled)
+        for _ in range(200):
+            due = time.monotonic() + rng.uniform(0.001, 0.005)
+            timers.call_at(due, lambda due=due: fire(due))
+            await asyncio.sleep(rng.uniform(0, 0.0005))
+        await asyncio.wait_for(done.wait(), 5)
+        timers.close()
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert len(lateness) == 200  # the cancelled one never ran
+    assert min(lateness) >= 0
+    assert statistics.median(lateness) < 0.0005, sorted(lateness)[::20]
+
+
+async def _echo_round_trips(host: str, port: int, times: int) -> list[float]:
+    reader, writer = await asyncio.open_connection(host, port)
+    out = []
+    try:
+        for i in range(times):
+            message = f"{i:063d}\n".encode()
+            t0 = time.monotonic()
+            writer.write(message)
+            got = await reader.readexactly(len(message))
+            out.append(time.monotonic() - t0)
+            assert got == message
+    finally:
+        writer.close()
+    return out
+
+
+@pytest.mark.slow
+def test_the_delay_proxy_keeps_a_millisecond_with_a_hundred_clients() -> None:
+    """1 ms each way, 100 clients at once: no round trip under 2 ms, and the proxy's own record of
+    its lateness (what a db row carries) is under a millisecond at p50. Not zero: the users answer
+    in step, so a hundred writes fall due together and go out one after another."""
+    with run_server("echo", framing="line") as echo:
+        with run_delay_proxy(echo.host, echo.port, 0.001, None) as proxy:
+            before = proxy.timer_counts()
+
+            async def main() -> list[list[float]]:
+                return await asyncio.gather(
+                    *(_echo_round_trips(proxy.host, proxy.port, 20) for _ in range(100))
+                )
+
+            trips = [t for user in asyncio.run(main()) for t in user]
+            after = proxy.timer_counts()
+    assert before is not None
+    assert after is not None
+    assert len(trips) == 2000
+    assert min(trips) >= 0.002
+    counts = [b - a for a, b in zip(before, after, strict=True)]
+    assert sum(counts) >= 4000  # each message twice: to the server and back
+    p50 = percentile_ms(counts, 0.5)
+    assert p50 is not None
+    assert p50 < 0.5, (p50, percentile_ms(counts, 0.99))
