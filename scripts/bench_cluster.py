@@ -38,8 +38,15 @@ def main() -> int:
     p.add_argument("--duration", type=float, default=2.0, help="each cell's window (s)")
     p.add_argument("--clients", type=int, default=100)
     a = p.parse_args()
+    # One round a cell: this measures the wall time of a run here against on a cluster, rounds
+    # of its own (--rounds), and ranks nothing.
     settings = IoSettings(
-        models=MODELS, libs=["raw"], workloads=WORKLOADS, clients=a.clients, duration=a.duration
+        models=MODELS,
+        libs=["raw"],
+        workloads=WORKLOADS,
+        clients=a.clients,
+        duration=a.duration,
+        repeat=1,
     )
     if a.quick:  # a smoke run: one workload (4 cells), one round
         settings, a.rounds = replace(_script.quick(settings), workloads=["http"]), 1

@@ -43,6 +43,7 @@ def measure(
         warmup=warmup,
         latency=latency,
         body_size=64,
+        repeat=1,  # the rounds are this script's own, each beside a round of wrk; nothing ranked
     )
     with run_server("http", cpus=server_cpus, latency=latency, body_size=64) as server:
         for _ in range(rounds):

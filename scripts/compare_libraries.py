@@ -26,7 +26,7 @@ def main() -> int:
     p.add_argument("--clients", type=int, default=500)
     p.add_argument("--latency", type=float, default=0.0, help="server delay per response, ms")
     p.add_argument("--models", default="asyncio,trio,threads")
-    p.add_argument("--repeat", type=int, default=1, help="rounds, interleaved (default 1)")
+    p.add_argument("--repeat", type=int, default=3, help="rounds, interleaved (default 3)")
     a = p.parse_args()
     out = _script.out_dir(a, "libraries")
     settings = IoSettings(

@@ -26,6 +26,26 @@ def test_welch_ratio_interval_on_the_logs() -> None:
     assert ratio_interval([100, 0], [50, 50]) is None
 
 
+def test_the_ratio_decided_on_is_the_ratio_printed() -> None:
+    """Rounds in two modes: the geometric means are 1.2x apart, beyond noise, but the medians,
+    which every table prints, only 1.04x: under the 5% minimum, so not "faster"."""
+    from workbench.ranking import TIED, decide
+
+    a, b = _row("uvloop", [104.0] * 6 + [140.0] * 5), _row("asyncio", [100.0] * 11)
+    geo_ratio, lo, _ = ratio_interval(a["repeats"]["ops_per_s"], b["repeats"]["ops_per_s"]) or (
+        0,
+        0,
+        0,
+    )
+    assert geo_ratio > 1.05
+    assert lo > 1
+    d = decide(a, b)
+    assert d.ratio == pytest.approx(1.04)
+    assert d.verdict == TIED
+    assert d.lo is not None
+    assert d.lo <= d.ratio
+
+
 def _row(model: str, rates: list[float]) -> Row:
     return make_row(model=model, repeats={"ops_per_s": rates, "median": 0.0, "spread": None})
 

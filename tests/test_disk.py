@@ -58,6 +58,7 @@ def disk_row(root: Path, model: str, client: str, workload: str, **extra: Any) -
         workloads=[workload],
         duration=0.3,
         warmup=0.1,
+        repeat=1,
         file_dir=str(root),
         file_sizes=[SMALL],
         file_set_bytes=64 * SMALL,

@@ -36,6 +36,7 @@ def test_run_io_document_matches_schema_and_round_trips(tmp_path: Path) -> None:
         clients=10,
         duration=0.3,
         warmup=0.2,
+        repeat=1,
     )
     doc = run_io(settings)
     assert schema_problems(doc) == []
@@ -212,6 +213,7 @@ def test_url_is_resolved_once_and_its_address_used_by_every_client(
         clients=4,
         duration=0.3,
         warmup=0.2,
+        repeat=1,
         url=f"http://localhost:{http_server.port}/",
     )
     doc = run_io(settings)

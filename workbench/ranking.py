@@ -2,10 +2,12 @@
 decided it (pure: rows in, decisions out). The table's ≈ and rank, the findings and `compare` all
 ask here, so they never disagree with each other.
 
-A decision needs at least two rounds on each side: each round is a fresh worker process, so the
-rounds vary as separate runs vary. The interval of A over B comes from Welch's t on the rounds'
-log rates (95%), and A is faster only when the whole interval is above 1 and the ratio is at
-least 1 + MIN_EFFECT; otherwise the two are ≈. Within-window intervals never decide anything: on
+A decision needs at least two rounds on each side (one round decides nothing: UNRANKED): each
+round is a fresh worker process, so the rounds vary as separate runs vary. The interval of A over
+B comes from Welch's t on the rounds' log rates (95%), and A is faster only when the whole
+interval is above 1 and the ratio of the rows' figures (their medians, the ratio every table
+prints) is at least 1 + MIN_EFFECT; otherwise the two are ≈. The interval is widened where need
+be to hold that ratio, so what is printed and what was decided on are one number. Within-window intervals never decide anything: on
 this kind of machine runs have moved by 12-54% between each other while one window looked steady.
 
 Rows are ranked by their rate, also where both are client-bound. CPU time per operation could be
@@ -19,6 +21,7 @@ test after seeing the data.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
@@ -49,12 +52,15 @@ def rounds_of(row: Row) -> list[float]:
     return [float(v) for v in row["repeats"]["ops_per_s"]]
 
 
-def decide(a: Row, b: Row) -> Decision:
-    """Is A faster than B, beyond run-to-run noise and by at least MIN_EFFECT?"""
-    found = ratio_interval(rounds_of(a), rounds_of(b))
+def decide(a: Row, b: Row, confidence: float = 0.95) -> Decision:
+    """Is A faster than B, beyond run-to-run noise and by at least MIN_EFFECT? `confidence` is
+    the interval's (lower it for none: raise it to correct for several pairs, see `holm`)."""
+    xs, ys = rounds_of(a), rounds_of(b)
+    found = ratio_interval(xs, ys, confidence)
     if found is None:
         return Decision(UNRANKED, None, None, None)
-    ratio, lo, hi = found
+    ratio = statistics.median(xs) / statistics.median(ys)  # the rows' own figures' ratio
+    lo, hi = min(found[1], ratio), max(found[2], ratio)
     if lo > 1 and ratio >= 1 + MIN_EFFECT:
         verdict = FASTER
     elif hi < 1 and ratio <= 1 / (1 + MIN_EFFECT):

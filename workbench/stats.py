@@ -100,10 +100,13 @@ def next_run_interval(values: Sequence[float]) -> tuple[float, float] | None:
     return math.exp(centre - half), math.exp(centre + half)
 
 
-def ratio_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float] | None:
-    """A over B from each one's rounds: (ratio of geometric means, 95% low, 95% high), by Welch's
-    t on the logs (no equal-variance assumption: a noisy model beside a steady one is the common
-    case). None with fewer than 2 rounds on either side or a round that measured nothing."""
+def ratio_interval(
+    a: Sequence[float], b: Sequence[float], confidence: float = 0.95
+) -> tuple[float, float, float] | None:
+    """A over B from each one's rounds: (ratio of geometric means, low, high) at `confidence`, by
+    Welch's t on the logs (no equal-variance assumption: a noisy model beside a steady one is the
+    common case). None with fewer than 2 rounds on either side or a round that measured
+    nothing."""
     if len(a) < 2 or len(b) < 2 or min(a) <= 0 or min(b) <= 0:
         return None
     la, lb = [math.log(v) for v in a], [math.log(v) for v in b]
@@ -113,5 +116,76 @@ def ratio_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float
     if se == 0:
         return math.exp(diff), math.exp(diff), math.exp(diff)
     df = (va + vb) ** 2 / (va**2 / (len(la) - 1) + vb**2 / (len(lb) - 1))
-    half = t_quantile(df) * se
+    whole = max(1, math.floor(df))  # rounded down, as t_quantile does: wider, never narrower
+    quantile = t_quantile(df) if confidence == 0.95 else t_two_sided(whole, 1 - confidence)
+    half = quantile * se
     return math.exp(diff), math.exp(diff - half), math.exp(diff + half)
+
+
+def ratio_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """Welch's two-sided p-value that A's and B's rounds have the same geometric mean (None as
+    for `ratio_interval`): what Holm's correction orders a run's declared pairs by."""
+    if len(a) < 2 or len(b) < 2 or min(a) <= 0 or min(b) <= 0:
+        return None
+    la, lb = [math.log(v) for v in a], [math.log(v) for v in b]
+    va, vb = statistics.variance(la) / len(la), statistics.variance(lb) / len(lb)
+    diff = statistics.fmean(la) - statistics.fmean(lb)
+    if va + vb == 0:
+        return 0.0 if diff else 1.0
+    df = (va + vb) ** 2 / (va**2 / (len(la) - 1) + vb**2 / (len(lb) - 1))
+    return t_tail(abs(diff) / math.sqrt(va + vb), max(1, math.floor(df)))
+
+
+def t_tail(t: float, df: float) -> float:
+    """P(|T| >= t) for Student's t with `df` (possibly fractional) degrees of freedom: the
+    regularized incomplete beta I_x(df/2, 1/2) at x = df / (df + t^2)."""
+    return _betainc(df / 2, 0.5, df / (df + t * t))
+
+
+def t_two_sided(df: float, alpha: float) -> float:
+    """The t with P(|T| >= t) = alpha, by bisection on `t_tail` (which falls as t rises)."""
+    lo, hi = 0.0, 1.0
+    while t_tail(hi, df) > alpha:
+        hi *= 2
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if t_tail(mid, df) > alpha:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """Regularized incomplete beta I_x(a, b) by its continued fraction (Lentz's method), turned
+    around where it converges slowly (Numerical Recipes' betai)."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = math.exp(
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x < (a + 1) / (a + b + 2):
+        return front * _beta_fraction(a, b, x) / a
+    return 1.0 - front * _beta_fraction(b, a, 1 - x) / b
+
+
+def _beta_fraction(a: float, b: float, x: float) -> float:
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        for num in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-14:
+            break
+    return h

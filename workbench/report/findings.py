@@ -165,7 +165,10 @@ def distrust(rows: Sequence[Row]) -> list[str]:
 
 def _share(row: Row, multi: bool, own_bound: bool) -> str:
     own = f" of {format_rate(float(row.get('bound_ops_per_s') or 0))}" if own_bound else ""
-    return f"{_label(row, multi)} {times(float(row.get('bound_share') or 0))}{own}"
+    late = row.get("timer_late")
+    # What the server added to the delay it was asked for, measured: part of any shortfall.
+    said = f" (server's writes {late['p50_ms']:g} ms late at p50)" if late else ""
+    return f"{_label(row, multi)} {times(float(row.get('bound_share') or 0))}{own}{said}"
 
 
 def littles_law(rows: Sequence[Row], latency_s: float) -> list[str]:
