@@ -294,32 +294,32 @@ def interpreters_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def databases_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Every row, and per workload and scenario the best event-loop row against the best row on
-    threads, with the ranking's decision between the two."""
-    from workbench.models import model_class
-    from workbench.ranking import SAID, decide
+    """Every row, and the script's declared pairs in every workload and scenario, decided under
+    Holm's correction (workbench.report.declared), each with its interval and both rows."""
+    from scripts.compare_databases import PAIRS
+    from workbench.report.declared import declared_verdicts
 
-    out = io_figures(doc)
-    versus: dict[str, Any] = {}
     rows = doc["results"]
-    for key in dict.fromkeys((r["workload"], r.get("scenario")) for r in rows):
-        here = [r for r in rows if (r["workload"], r.get("scenario")) == key]
-        loops = [r for r in here if model_class(r["model"]).family == "asyncio"]
-        threads = [r for r in here if r["model"] == "threads"]
-        if not loops or not threads:
-            continue
-        loop, thread = max(loops, key=rate_of), max(threads, key=rate_of)
-        verdict = decide(loop, thread).verdict
-        versus[f"{key[0]} · {key[1]}"] = {
-            "loop": row_label(loop),
-            "threads": row_label(thread),
-            "ratio": _ratio(loop["ops_per_s"], thread["ops_per_s"]),
-            "decided": SAID[verdict],
+    groups: dict[str, list[Any]] = {}
+    for r in rows:
+        groups.setdefault(f"{r['workload']} · {r.get('scenario')}", []).append(r)
+    pairs = [
+        {
+            "pair": v.pair.name,
+            "where": v.where,
+            "a": None if v.a is None else row_label(v.a),
+            "b": None if v.b is None else row_label(v.b),
+            "ratio": None if v.ratio is None else round(v.ratio, 3),
+            "interval": None if v.lo is None or v.hi is None else [round(v.lo, 3), round(v.hi, 3)],
+            "confidence": None if v.confidence is None else round(v.confidence, 5),
+            "decided": v.said,
         }
+        for v in declared_verdicts(groups, PAIRS)
+    ]
     servers = doc["metadata"].get("databases") or {}
     return {
-        **out,
-        "loop_vs_threads": versus,
+        **io_figures(doc),
+        "pairs": pairs,
         "servers": {k: v.get("version") for k, v in servers.items()},
     }
 

@@ -7,8 +7,10 @@ two scenarios:
   1 ms         100 clients, a proxy delays each direction by 1 ms: Little's law bounds every row
                at N / (round trips x 2 ms), and the rows say how close they came, or that the
                server's core was the limit (`server-bound`).
-Prints every row, then, per workload and scenario, the best async row against the best row on
-threads (its claim, asyncpg's README's 5x among them, is about this), and writes a bar chart.
+Prints every row with its flags, then the pairs below, declared before anything runs, in every
+workload and scenario: each decided under Holm's correction for the number of pairs, and none
+decided where either row was bound by the server or kept late time by the delay proxy (the row
+says so instead). Writes a bar chart.
 
     python -m scripts.compare_databases [--repeat 3] [--clients 100] [--quick]
 """
@@ -19,17 +21,21 @@ from dataclasses import replace
 
 from scripts import _script
 from workbench.harness.settings import IoSettings
-from workbench.models import model_class
-from workbench.ranking import FASTER, decide
+from workbench.report.declared import Pair, PairVerdict, declared_verdicts
 from workbench.report.plots import plot_bars
 from workbench.results import Row
 
 SCENARIOS = {"loopback": 0.0, "1 ms each way": 0.001}
 WORKLOADS = ["pg-select", "pg-insert", "redis-get", "redis-set"]
-
-
-def best(rows: list[Row]) -> Row | None:
-    return max(rows, key=lambda r: r["ops_per_s"], default=None)
+# Each an event loop against threads on the same server, one driver family or its nearest rival,
+# on the plain asyncio loop (uvloop is the loop's own question: compare_asyncio_uvloop).
+PAIRS = (
+    Pair("asyncpg against psycopg on threads", ("asyncio", "asyncpg"), ("threads", "psycopg")),
+    Pair("psycopg async against psycopg sync", ("asyncio", "psycopg"), ("threads", "psycopg")),
+    Pair("pool against pool (asyncpg, psycopg_pool)",
+         ("uvloop", "asyncpg-pool"), ("threads", "psycopg-pool")),
+    Pair("redis.asyncio against redis sync", ("asyncio", "redis"), ("threads", "redis")),
+)  # fmt: skip
 
 
 def main() -> int:
@@ -44,8 +50,8 @@ def main() -> int:
     if a.quick:
         base = replace(_script.quick(base), workloads=["pg-select", "redis-get"])
     results: list[Row] = []
-    summary: list[list[str]] = []
     groups: dict[str, dict[str, list[float]]] = {}
+    by_group: dict[str, list[Row]] = {}
     doc = None
     for scenario, latency in SCENARIOS.items():
         doc = _script.run(
@@ -58,38 +64,18 @@ def main() -> int:
             groups[f"{workload} · {scenario}"] = {
                 f"{r['model']} · {r['client']}": _script.rates(r) for r in rows
             }
-            loop = best([r for r in rows if model_class(r["model"]).family == "asyncio"])
-            threads = best([r for r in rows if r["model"] == "threads"])
-            if loop is None or threads is None:
-                continue
-            verdict = decide(loop, threads).verdict
-            said = "faster" if verdict == FASTER else "not decided" if verdict != "<" else "slower"
-            bound = loop.get("bound_share")
-            summary.append(
-                [
-                    f"{workload} · {scenario}",
-                    f"{loop['model']} · {loop['client']}",
-                    f"{loop['ops_per_s']:,.0f}",
-                    f"{threads['client']}",
-                    f"{threads['ops_per_s']:,.0f}",
-                    f"{loop['ops_per_s'] / threads['ops_per_s']:.2f}x {said}",
-                    "-" if bound is None else f"{bound:.2f}",
-                    ", ".join(loop["flags"]) or "-",
-                ]
-            )
+            by_group[f"{workload} · {scenario}"] = rows
+    verdicts = declared_verdicts(by_group, PAIRS)
     _script.table(
-        f"the best event-loop row against the best threads row ({base.clients} clients)",
+        f"declared pairs, Holm-corrected over {len(verdicts)} ({base.clients} clients)",
         [
-            "workload · scenario",
-            "event loop",
-            "ops/s",
-            "threads",
-            "ops/s",
-            "ratio",
-            "loop's N/d share",
-            "loop's flags",
+            *("pair", "workload · scenario", "A ops/s", "B ops/s"),
+            "A/B",
+            "interval",
+            "verdict",
+            "flags",
         ],
-        summary,
+        [_pair_line(v) for v in verdicts],
     )
     plots = plot_bars(
         groups,
@@ -101,6 +87,25 @@ def main() -> int:
     assert doc is not None
     _script.save(out, "compare-databases", {**doc, "results": results}, plots)
     return 0
+
+
+def _pair_line(v: PairVerdict) -> list[str]:
+    def rate(r: Row | None) -> str:
+        return "-" if r is None else f"{r['ops_per_s']:,.0f}"
+
+    interval = "-" if v.lo is None else f"{v.lo:.2f}-{v.hi:.2f} ({v.confidence:.2%})"
+    flags = [f"{side}: {', '.join(r['flags'])}" for side, r in (("A", v.a), ("B", v.b))
+             if r is not None and r["flags"]]  # fmt: skip
+    return [
+        v.pair.name,
+        v.where,
+        rate(v.a),
+        rate(v.b),
+        "-" if v.ratio is None else f"{v.ratio:.2f}x",
+        interval,
+        v.said,
+        "; ".join(flags) or "-",
+    ]
 
 
 if __name__ == "__main__":

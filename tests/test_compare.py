@@ -43,6 +43,7 @@ def test_the_ratio_decided_on_is_the_ratio_printed() -> None:
     assert d.ratio == pytest.approx(1.04)
     assert d.verdict == TIED
     assert d.lo is not None
+    assert d.ratio is not None
     assert d.lo <= d.ratio
 
 

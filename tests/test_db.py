@@ -67,6 +67,60 @@ def test_a_dsn_quotes_credentials_and_uses_the_checked_address() -> None:
     assert w.dsn() == "postgresql://me:p%40ss%3A%2F@127.0.0.1:5433/app"
 
 
+def test_a_blocking_query_past_its_deadline_is_cancelled() -> None:
+    """psycopg's blocking calls cannot be interrupted by the loop: the watchdog cancels a query
+    still running --timeout after its operation began, and leaves a quick one alone."""
+    from workbench.clients.db_postgres import Deadlines
+
+    class Conn:
+        cancelled = 0
+
+        def cancel_safe(self, timeout: float) -> None:
+            self.cancelled += 1
+
+    deadlines = Deadlines(0.05)
+    quick, slow = Conn(), Conn()
+    with deadlines.bound(quick):
+        pass
+    with deadlines.bound(slow):
+        time.sleep(0.3)
+    time.sleep(0.1)
+    deadlines.close()
+    assert (quick.cancelled, slow.cancelled) == (0, 1)
+
+
+def test_an_async_redis_operation_has_one_deadline() -> None:
+    """A Redis that accepts and never answers: the operation fails at --timeout, whole."""
+    import asyncio
+
+    from workbench.clients.base import ClientContext
+    from workbench.clients.db_redis import RedisAsyncClient
+
+    silent: list[asyncio.StreamWriter] = []
+
+    async def main() -> float:
+        server = await asyncio.start_server(lambda _, w: silent.append(w), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        workload = RedisGet(Target("redis", "127.0.0.1", port), DbOptions(keys=10))
+        client = RedisAsyncClient(ClientContext(workload, 1, 0.2))
+        await client.start()
+        conn = client.connection()
+        t0 = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await conn.op()
+        elapsed = time.monotonic() - t0
+        await conn.reset()
+        await client.aclose()
+        for w in silent:
+            w.close()
+            await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return elapsed
+
+    assert 0.2 <= asyncio.run(main()) < 1.0
+
+
 @pytest.mark.parametrize(
     ("url", "option", "message"),
     [

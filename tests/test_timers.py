@@ -4,6 +4,7 @@ lateness they record is what the harness reads (servers.timers, the delay proxy)
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import statistics
 import time
@@ -70,7 +71,7 @@ def test_timers_fire_on_time_on_either_loop(
         timers.cancel(cancelled)
         for _ in range(200):
             due = time.monotonic() + rng.uniform(0.001, 0.005)
-            timers.call_at(due, lambda due=due: fire(due))
+            timers.call_at(due, functools.partial(fire, due))
             await asyncio.sleep(rng.uniform(0, 0.0005))
         await asyncio.wait_for(done.wait(), 5)
         timers.close()
@@ -105,17 +106,17 @@ def test_the_delay_proxy_keeps_a_millisecond_with_a_hundred_clients() -> None:
     """1 ms each way, 100 clients at once: no round trip under 2 ms, and the proxy's own record of
     its lateness (what a db row carries) is under a millisecond at p50. Not zero: the users answer
     in step, so a hundred writes fall due together and go out one after another."""
-    with run_server("echo", framing="line") as echo:
-        with run_delay_proxy(echo.host, echo.port, 0.001, None) as proxy:
-            before = proxy.timer_counts()
 
-            async def main() -> list[list[float]]:
-                return await asyncio.gather(
-                    *(_echo_round_trips(proxy.host, proxy.port, 20) for _ in range(100))
-                )
+    async def main(host: str, port: int) -> list[list[float]]:
+        return await asyncio.gather(*(_echo_round_trips(host, port, 20) for _ in range(100)))
 
-            trips = [t for user in asyncio.run(main()) for t in user]
-            after = proxy.timer_counts()
+    with (
+        run_server("echo", framing="line") as echo,
+        run_delay_proxy(echo.host, echo.port, 0.001, None) as proxy,
+    ):
+        before = proxy.timer_counts()
+        trips = [t for user in asyncio.run(main(proxy.host, proxy.port)) for t in user]
+        after = proxy.timer_counts()
     assert before is not None
     assert after is not None
     assert len(trips) == 2000

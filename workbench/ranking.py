@@ -7,8 +7,9 @@ round is a fresh worker process, so the rounds vary as separate runs vary. The i
 B comes from Welch's t on the rounds' log rates (95%), and A is faster only when the whole
 interval is above 1 and the ratio of the rows' figures (their medians, the ratio every table
 prints) is at least 1 + MIN_EFFECT; otherwise the two are ≈. The interval is widened where need
-be to hold that ratio, so what is printed and what was decided on are one number. Within-window intervals never decide anything: on
-this kind of machine runs have moved by 12-54% between each other while one window looked steady.
+be to hold that ratio, so what is printed and what was decided on are one number.
+Within-window intervals never decide anything: on this kind of machine runs have moved by 12-54%
+between each other while one window looked steady.
 
 Rows are ranked by their rate, also where both are client-bound. CPU time per operation could be
 the steadier figure there (a VM's stolen time lowers the rate but is not charged as CPU), but

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import threading
+import time
 from abc import abstractmethod
 from collections.abc import Iterator
 from typing import Any
@@ -216,12 +218,55 @@ class PsycopgClient(BlockingClient):
             )
             self.pool.wait(timeout=ctx.timeout)
 
+        self.deadlines = Deadlines(ctx.timeout)
+
     def connection(self) -> BlockingConnection:
         return PsycopgConnection(self)
 
     def close(self) -> None:
+        self.deadlines.close()
         if self.pool is not None:
             self.pool.close()
+
+
+class Deadlines:
+    """One deadline per operation for a blocking driver: a watchdog thread cancels any query
+    still running --timeout after its operation began (psycopg's cancel_safe, a cancel request on
+    a connection of its own), so the operation fails with QueryCanceled as an async one would
+    with its timeout. The server's statement_timeout stays as a second bound."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._running: dict[int, tuple[Any, float]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def bound(self, conn: Any) -> Iterator[None]:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._watch, daemon=True)
+                    self._thread.start()
+        key = threading.get_ident()
+        self._running[key] = (conn, time.monotonic() + self.timeout)
+        try:
+            yield
+        finally:
+            self._running.pop(key, None)
+
+    def _watch(self) -> None:
+        tick = min(0.05, self.timeout / 10)
+        while not self._stop.wait(tick):
+            now = time.monotonic()
+            for key, (conn, due) in list(self._running.items()):
+                if due <= now and self._running.pop(key, None) is not None:
+                    with contextlib.suppress(Exception):  # a broken connection fails anyway
+                        conn.cancel_safe(timeout=self.timeout)
+
+    def close(self) -> None:
+        self._stop.set()
 
 
 def _sync_options(ctx: ClientContext) -> dict[str, Any]:
@@ -243,7 +288,7 @@ class PsycopgConnection(BlockingConnection):
 
     def op(self) -> int:
         if self.client.pool is not None:
-            with self.client.pool.connection() as conn:
+            with self.client.pool.connection() as conn, self.client.deadlines.bound(conn):
                 return self._run(conn)
         if self.conn is None:
             import psycopg
@@ -251,7 +296,8 @@ class PsycopgConnection(BlockingConnection):
             self.conn = psycopg.connect(
                 self.client.workload.dsn(), **_sync_options(self.client.ctx)
             )
-        return self._run(self.conn)
+        with self.client.deadlines.bound(self.conn):
+            return self._run(self.conn)
 
     def _run(self, conn: Any) -> int:
         w, key = self.client.workload, next(self.keys)

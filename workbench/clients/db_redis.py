@@ -6,6 +6,7 @@ process share one client over a blocking pool of N connections, as redis-py is m
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Any
 
@@ -127,6 +128,12 @@ class RedisAsyncConnection(AsyncConnection):
         self.own: Any = None
 
     async def op(self) -> int:
+        # One deadline for the whole operation (a pooled connection, the command, its answer),
+        # as the HTTP clients have: socket_timeout alone bounds each read, not the operation.
+        async with asyncio.timeout(self.client.ctx.timeout):
+            return await self._op()
+
+    async def _op(self) -> int:
         c = self.client
         r = c.shared
         if r is None:
