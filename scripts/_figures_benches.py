@@ -65,16 +65,8 @@ def disk_bench(f: Figures) -> str:
         + " one plain Python reader on the same files (the set was read, and checked "
         "resident with `fincore`, before every fio run). On 1 MiB files the best thread pool "
         f"({s['threads_cell']}) read {fmt(s['threads_vs_fio_1mib'], 'x')} fio "
-        f"({target(s['threads_vs_fio_1mib'], c['TARGET'], 'x')})"
-        + (
-            ": fio's jobs are C loops reading into one buffer, where each Python thread "
-            "allocates a new bytes object per file and takes the GIL to open, read and close "
-            "it."
-            if s["threads_vs_fio_1mib"] < c["TARGET"]
-            else "."
-        )
+        f"({target(s['threads_vs_fio_1mib'], c['TARGET'], 'x')})."
     ]
-    pays = []
     for k, u in (s.get("io_uring") or {}).items():
         goal = f"; {target(u['x_best_hopping'], c['URING_TARGET'], 'x')}" if k == "16KiB" else ""
         out.append(
@@ -85,14 +77,4 @@ def disk_bench(f: Figures) -> str:
             + and_list(f"{fmt(v, 'x')} {k2}" for k2, v in u["x_others"].items())
             + f", and {fmt(u.get('x_fio_io_uring'), 'x')} fio's own io_uring engine."
         )
-        if u["x_best_hopping"] >= 1.05:
-            pays.append(k)
-    sizes = list(s.get("io_uring") or {})
-    rest = [k for k in sizes if k not in pays]
-    out.append(
-        f" io_uring beat every thread-hopping API by 5% or more on {and_list(map(spaced, pays))}"
-        + (f" files, not on {and_list(map(spaced, rest))} files." if rest else " files.")
-        if pays
-        else " io_uring beat no thread-hopping API by 5% or more."
-    )
     return "\n" + wrap("".join(out)) + "\n"

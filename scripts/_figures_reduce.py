@@ -75,7 +75,7 @@ def compact_row(row: Mapping[str, Any]) -> dict[str, Any]:
     # The fields only some kinds of row have.
     optional = ("file_size", "cache", "scenario", "mb_per_s", "files_per_s", "hop_us",
                 "hops_per_op", "minor_faults_per_op", "cpu_s_per_gb", "bound_ops_per_s",
-                "bound_share")  # fmt: skip
+                "bound_share", "users_started", "timer_late")  # fmt: skip
     for key in optional:
         if row.get(key) is not None and (key != "mb_per_s" or row.get("file_size")):
             out[key] = row[key]

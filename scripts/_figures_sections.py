@@ -186,14 +186,9 @@ def sample(f: Figures) -> str:
             + " were more than 10% apart (`noisy`); more rounds (`--repeat 6`) narrow such rows."
         )
     for r in (r for r in net if "not-warm" in r["flags"]):
-        why = (
-            ' (a known upstream connection-pool problem, see "Scripted comparisons")'
-            if r["client"] == "httpx"
-            else ""
-        )
         out.append(
-            f" `{label(r)}` never warmed up{why}: after {fmt(s['warm_limit_s'], 's')} only "
-            f"{r['users_warm']:,} of its {r['clients']:,} users had had one answer, at "
+            f" `{label(r)}` never warmed up: only {r.get('users_started', r['users_warm']):,} of "
+            f"its {r['clients']:,} users had had one answer in its first round, at "
             f"{fmt(r['cpu_us_per_op'], 'us')} µs of CPU per request; a cell whose first round "
             "never warms up is not repeated (its row is a collapse, not a rate to rank: rank `-`)."
         )
@@ -218,11 +213,8 @@ def _sample_disk(disk: list[Row]) -> str:
     pool_faults = pool.get("minor_faults_per_op") or 0
     if aio and (aio.get("minor_faults_per_op") or 0) >= max(10, 10 * pool_faults):
         out += (
-            f" aiofiles' `faults/op` says part of why: its buffers are allocated in executor "
-            f"threads, and glibc maps and unmaps each {size_of} one, "
-            f"{fmt(aio['minor_faults_per_op'], 'int')} page faults per file against "
-            f"{fmt(pool_faults, 'int')} in the pool (`--env MALLOC_MMAP_THRESHOLD_=...` raises "
-            "the threshold for the workers; see the notes under the table)."
+            f" aiofiles took {fmt(aio['minor_faults_per_op'], 'int')} minor page faults per "
+            f"{size_of} file against {fmt(pool_faults, 'int')} in the pool (`faults/op`)."
         )
     return out
 

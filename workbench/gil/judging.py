@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Self
 
+from workbench.gil.thresholds import MIN_COVERAGE
 from workbench.stats import median_coverage, median_interval, median_rank
 
 HOLDS, FAILS, UNSURE = "holds", "does not hold", "inconclusive"
-MIN_COVERAGE = 0.95  # an interval that covers the median less often than this decides nothing
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,12 @@ class Interval:
     unit: ClassVar[str] = ""
 
     @classmethod
-    def of(cls, values: Sequence[float]) -> Self:
-        lo, hi = median_interval(values, MIN_COVERAGE)
-        return cls(statistics.median(values), lo, hi, coverage_of(len(values)))
+    def of(cls, values: Sequence[float], confidence: float = MIN_COVERAGE) -> Self:
+        """`confidence` above MIN_COVERAGE widens the interval: for a verdict that any one of
+        several figures can trigger (see `union_confidence`)."""
+        lo, hi = median_interval(values, confidence)
+        k = median_rank(len(values), confidence)
+        return cls(statistics.median(values), lo, hi, median_coverage(len(values), k))
 
     @property
     def decides(self) -> bool:
@@ -91,6 +94,13 @@ class Ratio(Interval):
         if len(a) != len(b):
             raise ValueError(f"unpaired rounds: {len(a)} against {len(b)}")
         return cls.of([x / y for x, y in zip(a, b, strict=True)])
+
+
+def union_confidence(figures: int) -> float:
+    """The coverage each of `figures` intervals needs so that a verdict any one of them can
+    trigger alone (a union: "does not hold" if any kind fails) is wrong at most 1 - MIN_COVERAGE
+    of the time in all (Bonferroni)."""
+    return 1 - (1 - MIN_COVERAGE) / max(1, figures)
 
 
 def coverage_of(rounds: int) -> float:

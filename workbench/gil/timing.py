@@ -14,20 +14,19 @@ import concurrent.futures as cf
 import hashlib
 import multiprocessing
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from workbench.gil.thresholds import ROUNDS as ROUNDS  # fixed in advance: see thresholds
+
 T = TypeVar("T")
 
-# Rounds of every experiment, fixed in advance (not "until decided": stopping at the first clear
-# answer picks the lucky ones; a simulation with no effect said "holds" 41-57% of the time under
-# the old sample-until-decided rule). 12 rounds: the interval x(3)..x(10) covers the median 96.1%
-# of the time and shrugs off two stray rounds on each side (min..max of 8 let one round of a busy
-# machine make claim 2 inconclusive).
-ROUNDS = 12
-
+# ROUNDS of every experiment are fixed in advance (not "until decided": stopping at the first
+# clear answer picks the lucky ones; a simulation with no effect said "holds" 41-57% of the time
+# under the old sample-until-decided rule).
 Phase = dict[str, Any]  # {"wall_s": float, "cpu_s": float, "thread_cpu_s": [float, ...]}
 
 
@@ -91,15 +90,19 @@ def cpus(phases: Sequence[Phase]) -> list[float]:
 
 
 def interleaved(runs: Mapping[str, Callable[[], T]], rounds: int = ROUNDS) -> dict[str, list[T]]:
-    """Each run once per round, `rounds` rounds after one warm-up round that is thrown away:
-    drift of the machine lands on all of them alike, so the i-th timings of two runs make a fair
-    pair (asv's lesson)."""
+    """Each run once per round, `rounds` rounds after one warm-up round that is thrown away, in an
+    order drawn afresh each round: drift of the machine lands on all of them alike, so the i-th
+    timings of two runs make a fair pair (asv's lesson), and none always runs right after the
+    same neighbour (a run that heats the machine would otherwise always slow the same one)."""
     for run in runs.values():
         run()  # warm-up: first thread starts, first calls, caches
     out: dict[str, list[T]] = {name: [] for name in runs}
+    order = list(runs)
+    shuffle = random.Random().shuffle  # seeded from the OS: no run is always first or last
     for _ in range(rounds):
-        for name, run in runs.items():
-            out[name].append(run())
+        shuffle(order)
+        for name in order:
+            out[name].append(runs[name]())
     return out
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 from workbench.burn import burn, burn_shared, calibrate
 from workbench.gil.judging import FAILS, HOLDS, UNSURE, Cores, Ratio, coverage_note
+from workbench.gil.thresholds import ONE_CORE as ONE_CORE
+from workbench.gil.thresholds import PARALLEL as PARALLEL
 from workbench.gil.timing import (
     ROUNDS,
     Phase,
@@ -37,8 +39,7 @@ TEXT = (
     "In one interpreter only one thread runs Python bytecode at a time: pure-Python CPU work "
     "gains nothing from threads (processes do gain)"
 )
-ONE_CORE = 1.25  # below this, the threads kept one core busy (plus the scheduler's crumbs)
-PARALLEL = 1.5  # above this, two of them ran at once
+# Below ONE_CORE the threads kept one core busy; above PARALLEL two of them ran at once.
 
 
 def measure(seconds: float = 0.12, rounds: int = ROUNDS) -> dict[str, Any]:

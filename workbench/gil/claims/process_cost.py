@@ -20,6 +20,7 @@ from functools import partial
 from typing import Any
 
 from workbench.gil.judging import FAILS, HOLDS, UNSURE, Ratio, coverage_note
+from workbench.gil.thresholds import PROCESS_START
 from workbench.gil.timing import ROUNDS, interleaved, mp_context
 
 NUMBER = 6
@@ -143,7 +144,7 @@ def judge(m: dict[str, Any]) -> tuple[str, str, str]:
         )
     else:
         sharing = f"for {_size(largest)} shared memory and pickling cost about the same ({shm})"
-    if start.above(2.0) and all(d.above(1.0) for d in dearer.values()):
+    if start.above(PROCESS_START) and all(d.above(1.0) for d in dearer.values()):
         return (
             HOLDS,
             evidence,

@@ -22,6 +22,8 @@ from typing import Any
 
 from workbench.burn import burn, calibrate
 from workbench.gil.judging import FAILS, HOLDS, UNSURE, Interval, Ratio, coverage_note
+from workbench.gil.thresholds import CHUNK_SHARE as CHUNK_SHARE
+from workbench.gil.thresholds import LAG_FACTOR as LAG_FACTOR
 from workbench.gil.timing import ROUNDS, interleaved, mp_context, sha256_work
 from workbench.stats import percentile
 
@@ -31,8 +33,8 @@ TEXT = "An event loop or UI thread needs long work moved off its thread"
 
 TICK = 0.005
 SWITCH_INTERVAL_MS = 5.0  # CPython's default, which a pure-Python thread may hold the GIL for
-LAG_FACTOR = 5.0  # in-loop lag over in-process lag, across the whole interval, for "holds"
-CHUNK_SHARE = 0.8  # and the in-loop lag at least this share of one chunk of the work
+# "Holds": in-loop lag over in-process lag above LAG_FACTOR across the whole interval, and the
+# in-loop lag at least CHUNK_SHARE of one chunk of the work (see `thresholds`).
 JUDGED = ("in the loop", "process")
 
 
@@ -153,7 +155,7 @@ def _thread_note(lag_ms: float, what: str) -> str:
         )
     return (
         f"{what} delayed ticks by p99 {lag_ms:.1f} ms, more than one {SWITCH_INTERVAL_MS:g} ms "
-        f"switch interval (the loop waits for the GIL behind the thread, and may wait again)"
+        "switch interval"
     )
 
 
@@ -190,9 +192,9 @@ def judge(m: dict[str, Any]) -> tuple[str, str, str]:
             HOLDS,
             evidence,
             (
-                "work in the loop delayed its ticks by the work itself (worst "
-                f"{in_loop.median:.0f} ms per {chunk_ms:g} ms chunk); moved to a process, "
-                f"{off.median:.1f} ms. {threads}"
+                f"work in the loop delayed its ticks by a worst {in_loop.median:.0f} ms a round, "
+                f"{in_loop.median / chunk_ms:.1f} of its {chunk_ms:g} ms chunks; moved to a "
+                f"process, {off.median:.1f} ms. {threads}"
             ),
         )
     if factor.below(LAG_FACTOR):

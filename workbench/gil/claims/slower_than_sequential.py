@@ -20,6 +20,7 @@ from typing import Any
 
 from workbench.burn import burn, calibrate
 from workbench.gil.judging import FAILS, HOLDS, UNSURE, Cores, Ratio, coverage_note
+from workbench.gil.thresholds import SEQUENTIAL_PARALLEL as PARALLEL
 from workbench.gil.timing import (
     ROUNDS,
     Phase,
@@ -39,7 +40,6 @@ TEXT = (
 # From CPython's default down to 5 µs, where the hand-over of the GIL dominates.
 INTERVALS_S = (0.005, 0.0005, 0.00005, 0.000005)
 JUDGED_AT = "0.005ms"  # 5 µs: where the hand-over of the GIL costs most, so the effect is largest
-PARALLEL = 1.5
 
 
 def _at_interval(interval: float, run: Callable[[], Phase]) -> Phase:
