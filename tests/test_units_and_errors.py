@@ -101,6 +101,13 @@ def _wrapped_refusal() -> ClientConnectorError:
         return outer
 
 
+class _Urllib3ProtocolError(Exception):
+    """Named as urllib3's is: an HTTPError subclass called ProtocolError."""
+
+
+_Urllib3ProtocolError.__name__ = "ProtocolError"
+
+
 def _wrapped_certificate_failure() -> Exception:
     """As trio and httpx raise it: their own error, the verification failure as its cause."""
     outer = RuntimeError("handshake failed")
@@ -116,6 +123,8 @@ def _wrapped_certificate_failure() -> Exception:
         (ConnectionResetError(), "reset"),
         (BrokenPipeError(), "reset"),
         (ProtocolError("bad"), "protocol"),
+        # urllib3: the reset rides in the arguments ("Connection aborted.", ConnectionResetError)
+        (_Urllib3ProtocolError("Connection aborted.", ConnectionResetError(104, "reset")), "reset"),
         (ConnectionClosed("eof"), "eof"),
         (WorkloadError("short-body", "x"), "short-body"),
         (ServerDisconnectedError(), "eof"),

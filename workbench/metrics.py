@@ -107,6 +107,13 @@ def error_kind(exc: BaseException) -> str:
     if "reset" in names or "brokenpipe" in names or "closedresource" in names:
         return "reset"
     if "protocol" in names or "payload" in names:
+        # urllib3's ProtocolError("Connection aborted.", ConnectionResetError(...)) carries the
+        # reset in its arguments, not as its cause.
+        carried = next((a for a in exc.args if isinstance(a, BaseException)), None)
+        if carried is not None:
+            named = error_kind(carried)
+            if named not in ("other", "protocol"):
+                return named
         return "protocol"
     if any(isinstance(e, ssl.SSLError) for e in chain):
         return "tls"
