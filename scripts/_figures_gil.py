@@ -152,8 +152,11 @@ def interpreters(f: Figures) -> str:
         for c in counts:
             cells = []
             for p in pythons:
-                ratio = sc["threads_over_asyncio"].get(f"{p} · c{c}")
-                cells.append(fmt(ratio, "share"))
+                versus = sc["threads_over_asyncio"].get(f"{p} · c{c}")
+                if isinstance(versus, Mapping):  # since every verdict is decided on its rounds
+                    cells.append(f"{fmt(versus['ratio'], 'share')} ({versus['decided']})")
+                else:
+                    cells.append(fmt(versus, "share"))
                 th = find(sc["rows"], model="threads", python=p, clients_requested=c)
                 bad = [x for x in ("no-ops", "not-warm") if th and x in th["flags"]]
                 if th and bad:

@@ -265,6 +265,8 @@ def stability_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
 def interpreters_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Each scenario's rows, threads against asyncio per interpreter and client count, and the
     GIL lab's verdicts under each interpreter."""
+    from workbench.ranking import SAID, decide
+
     out: dict[str, Any] = {"pythons": doc["pythons"], "scenarios": {}}
     for scenario, run in doc["runs"].items():
         fig = io_figures(run)
@@ -279,7 +281,11 @@ def interpreters_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
             )
             if loop:
                 key = f"{r.get('python')} · c{r['clients_requested']}"
-                versus[key] = _ratio(r["ops_per_s"], loop[0]["ops_per_s"])
+                verdict = decide(r, loop[0]).verdict  # type: ignore[arg-type]
+                versus[key] = {
+                    "ratio": _ratio(r["ops_per_s"], loop[0]["ops_per_s"]),
+                    "decided": SAID[verdict],
+                }
         fig["threads_over_asyncio"] = versus
         out["scenarios"][scenario] = fig
     if doc.get("gil"):
@@ -324,13 +330,9 @@ def databases_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def free_threaded_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The script's own summary (it holds each interpreter's version and build flags too)."""
-    return dict(doc["summary"])
-
-
 REDUCERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
-    "compare_free_threaded": free_threaded_figures,
+    # The script's own summary (it holds each interpreter's version and build flags too).
+    "compare_free_threaded": lambda doc: dict(doc["summary"]),
     "compare_databases": databases_figures,
     "sample": io_figures,
     "compare_asyncio_uvloop": asyncio_uvloop_figures,

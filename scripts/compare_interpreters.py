@@ -27,6 +27,7 @@ from workbench.gil.lab import run_lab
 from workbench.harness.settings import IoSettings
 from workbench.interpreter_discovery import discover, find
 from workbench.interpreters import supported, version_tuple
+from workbench.ranking import decide
 from workbench.report.gil_table import print_gil
 from workbench.report.plots import plot_bars
 from workbench.results import ResultDoc, Row
@@ -61,10 +62,11 @@ def line(rows: list[Row], python: str, n: int, models: list[str]) -> list[str]:
         flagged = r is not None and any(f != "client-bound" for f in r["flags"])
         cells.append("-" if r is None else format_rate(r["ops_per_s"]) + "*" * flagged)
     threads, loop = by.get("threads"), by.get("asyncio")
-    ratio = (
-        threads["ops_per_s"] / loop["ops_per_s"] if threads and loop and loop["ops_per_s"] else None
-    )
-    cells.append("-" if ratio is None else f"{ratio:.2f}")
+    if threads is None or loop is None:
+        cells.append("-")
+    else:
+        d = decide(threads, loop)  # the ratio of medians, decided on the rounds
+        cells.append("-" if d.ratio is None else f"{d.ratio:.2f} {d.verdict}")
     return cells
 
 
