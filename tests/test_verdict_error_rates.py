@@ -257,11 +257,18 @@ def test_no_effect_says_holds_at_most_5_percent_of_the_time(case: str) -> None:
     assert share <= ALLOWED, f"claim {case}: holds {share:.1%} of {TRIALS} no-effect runs"
 
 
+# A verdict's power under recorded real noise: 0.87-0.92 for claims 1-3 and 1.0 for 4-6 on
+# 2026-12-06, against 0.95 or more under the textbook noise this test used before. The price of
+# intervals that keep both error rates under 5% on real rounds: a clear effect is called
+# inconclusive about one run in ten, never the other way round.
+POWER = 0.8
+
+
 @pytest.mark.parametrize("case", list(CLEAR_EFFECT))
-def test_a_clear_effect_says_holds_nearly_always(case: str) -> None:
+def test_a_clear_effect_says_holds_most_of_the_time(case: str) -> None:
     number, make = CLEAR_EFFECT[case]
     share = _share(make, number, seed=int(case))
-    assert share >= 0.95, f"claim {case}: holds only {share:.1%} with a clear effect"
+    assert share >= POWER, f"claim {case}: holds only {share:.1%} with a clear effect"
 
 
 def test_too_few_rounds_decide_nothing() -> None:
