@@ -162,7 +162,8 @@ def interpreters(f: Figures) -> str:
                 if th and bad:
                     notes.append(
                         f"{p.split()[0]} at {c:,} clients{' with work' if sc['settings']['work'] else ''}: "
-                        f"{th['users_warm']:,} of {c:,} threads warm ({', '.join(bad)})"
+                        f"{th.get('users_started', th['users_warm']):,} of {c:,} threads ever "
+                        f"started ({', '.join(bad)})"
                     )
             lines.append(f"| {name} | {c:,} | " + " | ".join(cells) + " |")
     uv = [r for r in first["rows"].values() if r["model"] == "uvloop"]

@@ -289,8 +289,10 @@ def interpreters_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
         fig["threads_over_asyncio"] = versus
         out["scenarios"][scenario] = fig
     if doc.get("gil"):
+        # Keyed by version and build: 3.13.5 and 3.13.5t are two interpreters of one version.
         out["gil"] = {
-            run["interpreter"]["version"]: {
+            run["interpreter"]["version"]
+            + ("t" if run["interpreter"]["free_threaded_build"] else ""): {
                 str(c["id"]): {"verdict": c["verdict"], "evidence": c["evidence"]}
                 for c in run["claims"]
             }

@@ -110,10 +110,17 @@ def _interpreters(f: Figures) -> str:
     sc = source(f, "compare_interpreters")["scenarios"]
     first = next(iter(sc.values()))
     pythons = list(dict.fromkeys(r["python"] for r in first["rows"].values()))
-    ratios = [v for v in first["threads_over_asyncio"].values() if v is not None]
+    versus = [v for v in first["threads_over_asyncio"].values() if v is not None]
+    # Since every verdict is decided on rounds, each pair carries its ratio and its decision.
+    decided = [v for v in versus if isinstance(v, Mapping)]
+    ratios = [v["ratio"] for v in decided] if decided else versus
+    said = ""
+    if decided:
+        slower = sum(1 for v in decided if v["decided"] == "slower")
+        said = f", decided slower in {slower} of {len(decided)} pairs"
     return (
         f"{and_list(p.split()[0] for p in pythons)}: threads reached {span(ratios, 'share')} "
-        'of asyncio\'s rate with no work per request (see "Interpreters side by side")'
+        f"of asyncio's rate with no work per request{said} (see \"Interpreters side by side\")"
     )
 
 

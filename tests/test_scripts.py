@@ -20,10 +20,12 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 # readme_figures runs the others: tests/test_readme_figures.py runs it on a few of them.
+# gil_rounds measures nothing (it turns recorded GIL runs into test data): tested on its own in
+# tests/test_verdict_error_rates.py.
 SCRIPTS = sorted(
     p.stem
     for p in (ROOT / "scripts").glob("*.py")
-    if not p.stem.startswith("_") and p.stem != "readme_figures"
+    if not p.stem.startswith("_") and p.stem not in ("readme_figures", "gil_rounds")
 )
 # The interpreters a script needs beside this one (`workbench pythons build` makes them).
 PYTHONS = {"compare_free_threaded": ["3.13t"]}

@@ -355,3 +355,31 @@ def test_claim_1_explanation_quotes_the_cores() -> None:
     v = judge(1, m)
     assert v.verdict == UNSURE
     assert "but two processes kept only 1.00 cores [1.00-1.00] busy" in v.explanation
+
+
+def test_recorded_rounds_become_residuals_of_each_series() -> None:
+    """scripts/gil_rounds.py: every ROUNDS-long series of a recorded run, over its own median,
+    filed by the kind of figure it is."""
+    from scripts.gil_rounds import residuals
+
+    walls = [1.0 + i / 100 for i in range(ROUNDS)]
+    doc = {
+        "claims": [
+            {
+                "id": 1,
+                "measurements": {
+                    "threads": {"2": phases(walls, [1.0 + i / 50 for i in range(ROUNDS)])}
+                },
+            },
+            {
+                "id": 4,
+                "measurements": {"worst_lag_ms": {"process": [0.5 + i for i in range(ROUNDS)]}},
+            },
+            {"id": 5, "measurements": {"short": [1.0, 2.0]}},  # not a series of rounds
+        ]
+    }
+    got = residuals([doc])
+    assert set(got) == {"wall", "cores", "lag"}
+    for series in (s for kind in got.values() for s in kind):
+        assert len(series) == ROUNDS
+        assert statistics.median(series) == pytest.approx(1.0)
