@@ -120,7 +120,7 @@ def _interpreters(f: Figures) -> str:
         said = f", decided slower in {slower} of {len(decided)} pairs"
     return (
         f"{and_list(p.split()[0] for p in pythons)}: threads reached {span(ratios, 'share')} "
-        f"of asyncio's rate with no work per request{said} (see \"Interpreters side by side\")"
+        f'of asyncio\'s rate with no work per request{said} (see "Interpreters side by side")'
     )
 
 

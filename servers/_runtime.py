@@ -292,7 +292,7 @@ def serve(
             loop.close()
 
 
-TLS_SCHEMES = {"http": "https", "tcp": "tls"}
+TLS_SCHEMES = {"http": "https", "tcp": "tls", "ws": "wss"}
 
 
 def _tls_setup(

@@ -25,6 +25,8 @@ DATABASE = [n for n in template_names() if "postgresql://" in template_path(n).r
 NETWORK = [
     n for n in template_names() if "MODEL = " in template_path(n).read_text() and n not in DATABASE
 ]
+# The WebSocket templates take a ws:// URL: they run against the WebSocket mock server.
+WEBSOCKET = [n for n in template_names() if "ws://" in template_path(n).read_text()]
 
 cli = partial(run_cli, timeout=120)  # sweeps and templates run servers: 120 s
 
@@ -219,7 +221,7 @@ def test_client_file_of_the_wrong_shape_is_a_clear_error(
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-FILES = [n for n in template_names() if n not in NETWORK and n not in DATABASE]
+FILES = [n for n in template_names() if n not in NETWORK + DATABASE + WEBSOCKET]
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -231,3 +233,13 @@ def test_file_template_reads_every_file(name: str, tmp_path: Path) -> None:
     fs = fileset.generate(tmp_path, 40, (4096, 65536))
     # Every file of the set, the manifest and the marker: all read, none failed.
     assert run_template(template_path(name), str(fs.directory)) == (len(fs.files) + 2, 0)
+
+
+@pytest.mark.parametrize("name", WEBSOCKET)
+def test_websocket_template_echoes_on_its_own(name: str, tmp_path: Path) -> None:
+    copy = tmp_path / f"{name}.py"
+    assert cli("template", name, "--out", str(copy)).returncode == 0
+    with run_server("websocket") as server:
+        url = f"ws://{server.host}:{server.port}/echo"
+        counts = run_template(copy, url, "--messages", "500", "--concurrency", "10")
+    assert counts == (500, 0)

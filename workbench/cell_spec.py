@@ -24,6 +24,7 @@ class CellSpec:
     python: str = field(default=sys.executable)
     env: dict[str, str] = field(default_factory=dict)  # extra environment for the worker
     work: str | None = None  # per-operation work, KIND:DURATION (see workbench.work)
+    thread_stack: int | None = None  # bytes of stack per thread on the threads model (None: ours)
 
     @property
     def label(self) -> str:

@@ -41,6 +41,7 @@ OPTIONAL = {
     "requests": "requests", "gevent": "gevent", "liburing": "liburing",
     "asyncpg": "asyncpg", "psycopg": "psycopg[binary]", "psycopg_pool": "psycopg-pool",
     "redis": "redis", "numpy": "numpy", "PIL": "pillow",
+    "wsproto": "wsproto", "websockets": "websockets", "h2": "h2",
 }  # fmt: skip
 MODULES = {**CORE, **OPTIONAL}
 # Packages with no usable wheel, built from source only (liburing: see

@@ -138,6 +138,7 @@ class Recording:
     ctx_involuntary: int = 0
     minor_faults: int = 0  # page faults served without I/O: often the allocator's doing
     peak_rss_kb: int = 0
+    baseline_rss_kb: int = 0  # resident memory before the users started (see cell_worker)
     processes: int = 1
     clients: int = 0
     users_warm: int = 0  # users that had finished an operation when the window opened
@@ -185,6 +186,7 @@ class Recording:
         self.ctx_involuntary += other.ctx_involuntary
         self.minor_faults += other.minor_faults
         self.peak_rss_kb += other.peak_rss_kb
+        self.baseline_rss_kb += other.baseline_rss_kb
         self.processes += other.processes
         self.clients += other.clients
         self.users_warm += other.users_warm
@@ -206,6 +208,7 @@ class Recording:
             "ctx_involuntary": self.ctx_involuntary,
             "minor_faults": self.minor_faults,
             "peak_rss_kb": self.peak_rss_kb,
+            "baseline_rss_kb": self.baseline_rss_kb,
             "processes": self.processes,
             "clients": self.clients,
             "users_warm": self.users_warm,
@@ -227,6 +230,7 @@ class Recording:
             ctx_involuntary=int(d["ctx_involuntary"]),
             minor_faults=int(d.get("minor_faults", 0)),
             peak_rss_kb=int(d["peak_rss_kb"]),
+            baseline_rss_kb=int(d.get("baseline_rss_kb", 0)),
             processes=int(d.get("processes", 1)),
             clients=int(d.get("clients", 0)),
             users_warm=int(d.get("users_warm", 0)),
@@ -285,6 +289,18 @@ class Usage:
         rec.ctx_voluntary += later.voluntary - self.voluntary
         rec.ctx_involuntary += later.involuntary - self.involuntary
         rec.minor_faults += later.minor_faults - self.minor_faults
+
+
+def rss_kb() -> int:
+    """This process's resident memory now (VmRSS), in KiB; 0 where /proc cannot say."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def peak_rss_kb() -> int:

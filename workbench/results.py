@@ -116,6 +116,16 @@ class Row(TypedDict):
     connections: NotRequired[str]
     db_latency_ms: NotRequired[float]
     round_trips: NotRequired[int]
+    # ws-push: delivery latency (server send to client receive), pushes counted, and the largest
+    # of the listeners' median delivery latencies (how far behind the slowest one fell).
+    delivery_ms: NotRequired[LatencyMs]
+    delivered: NotRequired[int]
+    slowest_listener_ms: NotRequired[float | None]
+    listeners_measured: NotRequired[int]
+    # idle: what holding the connections cost, and the stack each thread got (threads model).
+    memory_per_connection_kib: NotRequired[float | None]
+    cpu_us_per_connection_s: NotRequired[float | None]
+    thread_stack: NotRequired[int | None]
     # Disk cells.
     file_size: NotRequired[int]
     cache: NotRequired[str | None]

@@ -107,7 +107,10 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--jitter", default="0", help="uniform +/- spread on --latency")
     g.add_argument("--body-size", default="64", help="GET response body (default 64 bytes)")
     g.add_argument("--upload-size", default="1KiB", help="POST body for http-upload")
-    g.add_argument("--message-size", default="64", help="echo message payload")
+    g.add_argument("--message-size", default="64", help="echo and WebSocket message payload")
+    g.add_argument("--push-rate", default="10", help="ws-push: messages a second to each user")
+    g.add_argument("--heartbeat", default="1s", help="idle: time between a user's heartbeats")
+    g.add_argument("--thread-stack", default=None, help="stack per thread on threads (256KiB)")
     g.add_argument(
         "--fault",
         action="append",
@@ -358,6 +361,11 @@ def io_settings(a: argparse.Namespace) -> IoSettings:
         body_size=parse_size(a.body_size, "--body-size"),
         upload_size=parse_size(a.upload_size, "--upload-size"),
         message_size=parse_size(a.message_size, "--message-size"),
+        push_rate=parse_rate(a.push_rate, "--push-rate"),
+        heartbeat=parse_duration(a.heartbeat, "--heartbeat"),
+        thread_stack=None
+        if a.thread_stack is None
+        else parse_size(a.thread_stack, "--thread-stack"),
         faults=list(a.fault),
         server_loop=a.server_loop,
         url=a.url,

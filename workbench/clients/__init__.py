@@ -182,6 +182,40 @@ CLIENTS: dict[str, ClientEntry] = {
             "a ring the event loop drives itself (eventfd, linked open/read/close): no thread hop",
             unavailable="workbench.clients.uring_ring:unavailable",
         ),
+        ClientEntry(
+            "httpx-h2",
+            {
+                "blocking": "workbench.clients.httpx_h2:HttpxH2SyncClient",
+                "asyncio": "workbench.clients.httpx_h2:HttpxH2AsyncClient",
+                "trio": "workbench.clients.httpx_h2:HttpxH2AsyncClient",
+                "anyio": "workbench.clients.httpx_h2:HttpxH2AsyncClient",
+            },
+            ("h2",),
+            "h2",
+            "httpx over HTTP/2 (h2c): one connection per 100 users, a stream per request",
+        ),
+        ClientEntry(
+            "wsproto",
+            {
+                "blocking": "workbench.clients.ws_raw:WsSocketClient",
+                "asyncio": "workbench.clients.ws_raw:WsAsyncioClient",
+                "trio": "workbench.clients.ws_raw:WsTrioClient",
+                "anyio": "workbench.clients.ws_raw:WsAnyioClient",
+            },
+            ("ws",),
+            "wsproto",
+            "each family's own socket API with one shared sans-I/O WebSocket session (wsproto)",
+        ),
+        ClientEntry(
+            "websockets",
+            {
+                "blocking": "workbench.clients.ws_websockets:WebsocketsSyncClient",
+                "asyncio": "workbench.clients.ws_websockets:WebsocketsAsyncClient",
+            },
+            ("ws",),
+            "websockets",
+            "websockets' asyncio client, or its threading client on blocking models",
+        ),
         *_db_entries(),
     )
 }

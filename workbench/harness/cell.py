@@ -154,6 +154,8 @@ def run_cell(
         max_ops = int(span * 1_000_000) + 1
         # Open loop: the cell's users share --rate, so each one's operations fall due every N/R.
         interval_ns = int(spec.clients / settings.rate * 1e9) if settings.rate else 0
+        if spec.workload.name == "idle":  # each user's heartbeat falls due every --heartbeat
+            interval_ns = int(settings.heartbeat * 1e9)
         channel.send(
             {"warm_deadline_ns": limit + 5 * 10**9, "max_ops": max_ops, "interval_ns": interval_ns}
         )

@@ -42,6 +42,8 @@ DEFAULT_LIBRARY_CELLS = (
     # what httpx costs a request. Left out to keep the default run, 3 rounds a cell, under 90 s.
     ("threads", "urllib3"),
     ("threads", "http.client"),
+    ("asyncio", "websockets"),
+    ("threads", "websockets"),
 )
 # Disk cells `io` runs by default (`disk` runs every file API on every model): the thread pool
 # against the async file APIs, on the question users ask most.
@@ -87,8 +89,10 @@ class NetworkCells(CellKind):
             )
 
     def plan(self, settings: IoSettings, workload: str) -> list[Cell]:
-        # Without --libs: raw on every model, each followed by its default library cells.
-        defaults = tuple((m, "raw") for m in settings.models) + DEFAULT_LIBRARY_CELLS
+        # Without --libs: each model's own sockets (raw; for WebSocket workloads wsproto over
+        # them), each followed by its default library cells; `fits` keeps the protocol's own.
+        own = tuple((m, lib) for m in settings.models for lib in ("raw", "wsproto", "httpx-h2"))
+        defaults = own + DEFAULT_LIBRARY_CELLS
         pairs = models_and_libs(settings, workload, defaults, every=False)
         cells = [Cell(model, lib, workload) for model, lib in pairs]
         if protocol_of(workload).server == "http":
@@ -118,9 +122,18 @@ class NetworkCells(CellKind):
     def complete_row(self, row: Row, cell: Cell, run: CellRun, settings: IoSettings) -> None:
         row["work"] = settings.work
         bound = littles_law_bound(row["clients"], settings.latency)
-        if bound is not None:
+        if bound is not None and cell.workload != "ws-push":  # listeners send nothing to bound
             row["bound_ops_per_s"] = round(bound, 2)
             row["bound_share"] = round(row["ops_per_s"] / bound, 4)
+        if cell.workload == "ws-push":
+            from workbench.harness.long_lived import push_figures
+
+            row.update(push_figures(run.recording.extras))  # type: ignore[typeddict-item]
+        if cell.workload == "idle":
+            from workbench.harness.long_lived import idle_figures
+
+            row.update(idle_figures(run.recording, run.window_s, row["clients"]))  # type: ignore[typeddict-item]
+            row["thread_stack"] = run.metadata.get("thread_stack")
 
 
 class _Servers(Prepared):

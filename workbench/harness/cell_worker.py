@@ -19,7 +19,7 @@ from servers.lifetime import raise_nofile_limit
 from workbench.cell_spec import CellSpec
 from workbench.errors import UsageError
 from workbench.metadata import process_metadata
-from workbench.metrics import Recording, Usage, peak_rss_kb
+from workbench.metrics import Recording, Usage, peak_rss_kb, rss_kb
 from workbench.models import load_model
 from workbench.models.base import Window
 from workbench.worker_channel import emit
@@ -81,7 +81,11 @@ def run(spec_line: str, stdin: TextIO, stdout: TextIO) -> int:
         return _failed(stdout, exc)
     try:
         # What the cell does and how its answers are checked travels with every result.
-        about = {"loop": model.loop_name(), "workload": workload.describe()}
+        about = {
+            "loop": model.loop_name(),
+            "thread_stack": model.thread_stack(),
+            "workload": workload.describe(),
+        }
         emit(stdout, "ready", {"metadata": {**process_metadata(), **about}})
         stdin = model.cooperative(stdin)
         line = stdin.readline()
@@ -97,7 +101,9 @@ def run(spec_line: str, stdin: TextIO, stdout: TextIO) -> int:
         )
         workload.watch_window(window.started)
         receiver = WindowReceiver(stdin, window)
+        baseline = rss_kb()  # everything imported and built, no user connected yet
         rec = model.run(window)
+        rec.baseline_rss_kb += baseline
         model.record_warmth(window, rec)
         receiver.apply(rec)
         if model.runs_users:

@@ -71,6 +71,7 @@ def cell_common(plan: RunPlan, cell: Cell, procs: int) -> dict[str, Any]:
         "client": cell.client,
         "clients": model_class(cell.model)().effective_clients(requested),
         "timeout": plan.settings.timeout,
+        "thread_stack": plan.settings.thread_stack,
         "procs": procs,
         "python": python.executable,
         "env": child_env(python.executable, dict(python.env)),

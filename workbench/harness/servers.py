@@ -55,6 +55,10 @@ def servers_for(
                     raise UsageError(f"--ca-file {settings.ca_file}: no such file")
                 target = replace(target, ca_file=settings.ca_file)
             target = check_target(target, settings.allow_remote)
+            if "h2" in protocols:
+                from workbench.harness.target import check_h2
+
+                check_h2(target)
             for protocol in protocols:
                 out[protocol] = (target, None)
         else:
@@ -67,8 +71,15 @@ def servers_for(
                     jitter=settings.jitter,
                     faults=settings.faults,
                 )
-                if kind == "http":
+                if kind in ("http", "h2"):
                     options["body_size"] = settings.body_size
+                if kind == "websocket":
+                    options["extra_args"] = [
+                        "--push-rate",
+                        repr(settings.push_rate),
+                        "--message-size",
+                        str(max(16, settings.message_size)),
+                    ]
                 tls = PROTOCOLS[protocol].tls
                 server = stack.enter_context(run_server(kind, cpus=server_cpus, tls=tls, **options))
                 out[protocol] = (target_of(protocol, server), server)

@@ -27,6 +27,9 @@ class IoSettings:
     body_size: int = 64
     upload_size: int = 1024
     message_size: int = 64
+    push_rate: float = 10.0  # ws-push: messages a second the server sends every listener
+    heartbeat: float = 1.0  # idle: seconds between one user's heartbeats
+    thread_stack: int | None = None  # bytes of stack per thread on the threads model
     repeat: int = 3  # rounds of each cell, each a fresh worker: one round ranks nothing
     pin: bool = True
     url: str | None = None
@@ -92,6 +95,12 @@ def validate_common(settings: IoSettings) -> None:
     for name, value in nonneg.items():
         if value < 0:
             raise UsageError(f"--{name.replace('_', '-')} must be >= 0 (got {value:g})")
+    if not settings.heartbeat > 0:
+        raise UsageError(f"--heartbeat must be greater than 0 (got {settings.heartbeat:g})")
+    if settings.thread_stack is not None and settings.thread_stack < 32 * 1024:
+        raise UsageError("--thread-stack must be at least 32KiB (the platform's minimum)")
+    if not settings.push_rate > 0:
+        raise UsageError(f"--push-rate must be greater than 0 (got {settings.push_rate:g})")
     if settings.rate is not None and not settings.rate > 0:
         raise UsageError(f"--rate must be greater than 0 (got {settings.rate:g})")
     if settings.procs is not None and settings.procs < 1:

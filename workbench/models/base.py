@@ -291,6 +291,10 @@ class Model(ABC):
     def run(self, window: Window) -> Recording:
         """Run the users through the window; return what they recorded (CPU is added later)."""
 
+    def thread_stack(self) -> int | None:
+        """Bytes of stack each of its threads gets, where it runs a thread per user."""
+        return None
+
     def loop_name(self) -> str | None:
         """The event loop implementation, for the metadata (None for blocking models)."""
         return None

@@ -276,6 +276,11 @@ def print_io(doc: ResultDoc, console: Console, wide: bool = False) -> None:
         console.print(narrowed(io_table(doc), wide))
     if any(is_disk(r) for r in doc["results"]):
         console.print(narrowed(disk_table(doc), wide, WIDE_ONLY_DISK))
+    from workbench.report.long_lived_table import long_lived_table
+
+    held = long_lived_table(doc)
+    if held is not None:
+        console.print(held)
     for line in notes(doc):
         console.print(f"  {line}", highlight=False, markup=False)  # text, not markup
     from workbench.report.findings import findings

@@ -29,6 +29,9 @@ PROTOCOLS: dict[str, ProtocolEntry] = {
     "http": ProtocolEntry(server="http", scheme="http", cells="network"),
     "https": ProtocolEntry(server="http", scheme="https", cells="network", tls=True),
     "echo": ProtocolEntry(server="echo", scheme="tcp", cells="network"),
+    "ws": ProtocolEntry(server="websocket", scheme="ws", cells="network"),
+    # HTTP/2 with prior knowledge (h2c) on an http:// URL: the workload, not the URL, says which.
+    "h2": ProtocolEntry(server="h2", scheme="http", cells="network"),
     "file": ProtocolEntry(server=None, scheme="file", cells="disk"),
     # Real servers, not mocks: the db cells start PostgreSQL and Redis themselves.
     "postgres": ProtocolEntry(server=None, scheme="postgresql", cells="db"),
@@ -49,6 +52,10 @@ WORKLOADS: dict[str, WorkloadEntry] = {
     "https": WorkloadEntry("workbench.workloads.http:HttpsGet", "https"),
     "https-handshake": WorkloadEntry("workbench.workloads.http:HttpsHandshake", "https"),
     "echo": WorkloadEntry("workbench.workloads.echo:EchoWorkload", "echo"),
+    "h2": WorkloadEntry("workbench.workloads.http:H2Get", "h2"),
+    "idle": WorkloadEntry("workbench.workloads.echo:IdleWorkload", "echo"),
+    "ws-echo": WorkloadEntry("workbench.workloads.websocket:WsEcho", "ws"),
+    "ws-push": WorkloadEntry("workbench.workloads.websocket:WsPush", "ws"),
     "file-read": WorkloadEntry("workbench.workloads.files:FileWorkload", "file"),
     "file-read-chunked": WorkloadEntry("workbench.workloads.files:FileWorkload", "file"),
     "file-write": WorkloadEntry("workbench.workloads.files:FileWorkload", "file"),

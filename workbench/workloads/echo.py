@@ -55,3 +55,11 @@ class EchoWorkload(Workload):
         d = super().describe()
         d.update(framing=self.framing, message_bytes=len(self.message), verify="bytes")
         return d
+
+
+class IdleWorkload(EchoWorkload):
+    """`idle`: connections held open, each sending one small echoed heartbeat every --heartbeat
+    seconds on the open-loop schedule (latency counts from when the heartbeat fell due). The row
+    says what the idle connections cost: memory per connection and CPU per connection-second."""
+
+    name = "idle"

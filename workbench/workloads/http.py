@@ -112,6 +112,13 @@ class HttpGet(HttpWorkload):
         return cls(settings.target, settings.body_size)
 
 
+class H2Get(HttpGet):
+    """`http` over HTTP/2 (h2c): the same GET and checks, each request a stream, many streams
+    sharing few connections (servers/h2.py answers)."""
+
+    name = "h2"
+
+
 class HttpsGet(HttpGet):
     """`http` over TLS, on keep-alive connections: the cost of encryption alone."""
 
