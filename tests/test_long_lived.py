@@ -17,7 +17,7 @@ from workbench.server_process import run_server
 
 def test_idle_figures_are_per_connection() -> None:
     rec = Recording(peak_rss_kb=30_000, baseline_rss_kb=20_000, cpu_user_s=0.3, cpu_sys_s=0.1)
-    got = idle_figures(rec, window_s=2.0, clients=1000)
+    got = idle_figures(0.4, rec, window_s=2.0, clients=1000)
     assert got["memory_per_connection_kib"] == pytest.approx(10.0)
     assert got["cpu_us_per_connection_s"] == pytest.approx(200.0)  # 0.4 s / 2 s / 1000
 

@@ -178,6 +178,22 @@ def test_a_round_that_is_not_the_median_still_counts() -> None:
     assert "not-warm" not in row["flags"]
 
 
+def test_cpu_read_late_is_scaled_to_the_window_and_flagged() -> None:
+    """A worker whose CPU-reading thread woke 2 s late (starved of the GIL) read 3 s of CPU for
+    a 1 s window: the row scales it back and says so."""
+    late = _run(1000)
+    late.recording.usage_span_s = 3.0  # cpu 0.4 s over 3 s: 0.133 s in the window's 1 s
+    on_time = _run(1000)
+    on_time.recording.usage_span_s = 1.0
+    row = summarise(Cell("threads", "raw", "idle"), [late], IoSettings(), 2, 1)
+    assert row["cpu_s"] == pytest.approx(0.4 / 3, rel=1e-3)
+    assert row["cpu_us_per_op"] == pytest.approx(0.4 / 3 / 1000 * 1e6, rel=1e-3)
+    assert "cpu-late" in row["flags"]
+    row = summarise(Cell("threads", "raw", "idle"), [on_time], IoSettings(), 2, 1)
+    assert row["cpu_s"] == pytest.approx(0.4)
+    assert "cpu-late" not in row["flags"]
+
+
 def test_an_even_number_of_rounds_has_a_true_median() -> None:
     runs = [_run(1000), _run(1400), _run(800), _run(1200)]
     row = summarise(Cell("uvloop", "raw", "http"), runs, IoSettings(), 2, client_cpus=1)

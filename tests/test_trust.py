@@ -52,6 +52,7 @@ def test_every_flag_is_explained() -> None:
                  write_budget_spent=True, server_cpu_util=1.0, errors=1, repeats=NOISY),
         make_row(cache="cold", evicted=None),
         make_row(users_warm=1, users_started=100),
+        make_row(cpu_late=True),
         make_row(timer_late={"delay_ms": 1.0, "p50_ms": 0.5, "p99_ms": 0.9, "count": 9}),
         make_row(ops=10, cpu_s=5.0),
         make_row(metadata={"free_threaded_build": True, "gil_enabled": True}),

@@ -139,6 +139,7 @@ class Recording:
     minor_faults: int = 0  # page faults served without I/O: often the allocator's doing
     peak_rss_kb: int = 0
     baseline_rss_kb: int = 0  # resident memory before the users started (see cell_worker)
+    usage_span_s: float = 0.0  # how long the CPU figures span (the window, unless read late)
     processes: int = 1
     clients: int = 0
     users_warm: int = 0  # users that had finished an operation when the window opened
@@ -187,6 +188,7 @@ class Recording:
         self.minor_faults += other.minor_faults
         self.peak_rss_kb += other.peak_rss_kb
         self.baseline_rss_kb += other.baseline_rss_kb
+        self.usage_span_s = max(self.usage_span_s, other.usage_span_s)
         self.processes += other.processes
         self.clients += other.clients
         self.users_warm += other.users_warm
@@ -209,6 +211,7 @@ class Recording:
             "minor_faults": self.minor_faults,
             "peak_rss_kb": self.peak_rss_kb,
             "baseline_rss_kb": self.baseline_rss_kb,
+            "usage_span_s": self.usage_span_s,
             "processes": self.processes,
             "clients": self.clients,
             "users_warm": self.users_warm,
@@ -231,6 +234,7 @@ class Recording:
             minor_faults=int(d.get("minor_faults", 0)),
             peak_rss_kb=int(d["peak_rss_kb"]),
             baseline_rss_kb=int(d.get("baseline_rss_kb", 0)),
+            usage_span_s=float(d.get("usage_span_s", 0.0)),
             processes=int(d.get("processes", 1)),
             clients=int(d.get("clients", 0)),
             users_warm=int(d.get("users_warm", 0)),

@@ -42,6 +42,7 @@ class Repeats(TypedDict):
     client_cpu_util: NotRequired[list[float]]
     server_cpu_util: NotRequired[list[float | None]]
     timer_late_ms: NotRequired[list[dict[str, Any] | None]]
+    cpu_span_s: NotRequired[list[float]]
 
 
 class CtxSwitches(TypedDict):
@@ -87,6 +88,9 @@ class Row(TypedDict):
     server_cpu_util: float | None  # the highest of its rounds
     # The highest, over the rounds, of the client's CPU seconds per window second.
     client_cpu_util: NotRequired[float]
+    # A round's CPU was read over a span longer than its window (a starved thread read it late):
+    # the CPU figures are scaled to the window, flagged `cpu-late`.
+    cpu_late: NotRequired[bool]
     # The mock server's (or delay proxy's) timer lateness: delay_ms, and the worst round's p50_ms
     # and p99_ms of a delayed write's actual time minus its due time. None: nothing was delayed.
     timer_late: NotRequired[dict[str, Any] | None]

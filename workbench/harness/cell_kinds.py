@@ -132,7 +132,7 @@ class NetworkCells(CellKind):
         if cell.workload == "idle":
             from workbench.harness.long_lived import idle_figures
 
-            row.update(idle_figures(run.recording, run.window_s, row["clients"]))  # type: ignore[typeddict-item]
+            row.update(idle_figures(row["cpu_s"], run.recording, run.window_s, row["clients"]))  # type: ignore[typeddict-item]
             row["thread_stack"] = run.metadata.get("thread_stack")
 
 

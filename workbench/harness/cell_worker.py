@@ -35,6 +35,7 @@ class WindowReceiver:
         self.window = window
         self.start: Usage | None = None
         self.end: Usage | None = None
+        self.start_ns = self.end_ns = 0
         self.thread = threading.Thread(target=self._run, name="window", daemon=True)
         self.thread.start()
 
@@ -47,14 +48,21 @@ class WindowReceiver:
         w.open(times["start_ns"], times["end_ns"], times["stop_ns"])
         time.sleep(max(0.0, (w.start_ns - time.monotonic_ns()) / 1e9))
         self.start = Usage.now()
+        self.start_ns = time.monotonic_ns()
         time.sleep(max(0.0, (w.end_ns - time.monotonic_ns()) / 1e9))
         self.end = Usage.now()
+        self.end_ns = time.monotonic_ns()
 
     def apply(self, rec: Recording) -> None:
         if self.window.is_open:
             self.thread.join(max(0.0, (self.window.end_ns - time.monotonic_ns()) / 1e9) + 1.0)
         if self.start is not None:
-            self.start.apply_delta(self.end or Usage.now(), rec)
+            end = self.end or Usage.now()
+            end_ns = self.end_ns if self.end is not None else time.monotonic_ns()
+            self.start.apply_delta(end, rec)
+            # When the snapshots were really taken: a thread starved of the GIL (10,000 threads
+            # on one core) wakes seconds after the window's edge, and its CPU spans that long.
+            rec.usage_span_s = max(rec.usage_span_s, (end_ns - self.start_ns) / 1e9)
 
 
 def _failed(stdout: TextIO, exc: Exception) -> int:

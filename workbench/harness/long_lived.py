@@ -18,11 +18,11 @@ from typing import Any
 from workbench.metrics import Recording
 
 
-def idle_figures(rec: Recording, window_s: float, clients: int) -> dict[str, Any]:
+def idle_figures(cpu: float, rec: Recording, window_s: float, clients: int) -> dict[str, Any]:
     """What holding `clients` connections open cost: resident memory per connection (the peak
-    over the baseline before any user connected) and CPU per connection-second of the window."""
+    over the baseline before any user connected) and CPU per connection-second of the window
+    (`cpu`: the row's client CPU seconds over its window)."""
     grown = max(0, rec.peak_rss_kb - rec.baseline_rss_kb)
-    cpu = rec.cpu_user_s + rec.cpu_sys_s
     return {
         "memory_per_connection_kib": round(grown / clients, 2) if clients else None,
         "cpu_us_per_connection_s": round(cpu / window_s / clients * 1e6, 3)

@@ -34,6 +34,9 @@ FLAG_HELP = {
     "never got going, and the row is a collapse at this many clients, not a rate",
     "late-warm": "some users finished their first operation only after the window opened (their "
     "ramp outlasted --warm-limit; see users_warm): the rate undercounts them a little",
+    "cpu-late": "the worker's CPU was read late (the thread that reads it at the window's edges "
+    "was starved, by thousands of threads): the CPU figures are scaled from a longer span to the "
+    "window, an estimate",
     "timer-late": "the server's (or delay proxy's) delayed writes went out later than due by more "
     "than 10% of the delay at the median (see timer_late): the injected latency was longer than "
     "asked, and Little's law's bound with it",
@@ -82,6 +85,8 @@ def flags_for(row: Row, client_cpus: int) -> list[str]:
     late = row.get("timer_late")
     if late and late["delay_ms"] and late["p50_ms"] > TIMER_LATE * late["delay_ms"]:
         flags.append("timer-late")
+    if row.get("cpu_late"):
+        flags.append("cpu-late")
     if row.get("rate_share") is not None and row["rate_share"] < RATE_KEPT:
         flags.append("rate-missed")
     if row.get("evicted") is False:
