@@ -23,7 +23,9 @@ from collections.abc import Callable, Sequence
 from time import monotonic, monotonic_ns
 from typing import cast
 
-from servers._runtime import OrderedWriter, ServerConfig, common_parser, serve
+from servers._runtime import RESET, OrderedWriter, ServerConfig, common_parser, serve
+
+WS_FAULTS = ("reset", "stall")  # on echoes; pushes go out on time to every listener
 
 PUSH_HEAD = struct.Struct(">QQ")  # sequence number, send time (monotonic ns)
 
@@ -79,7 +81,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.listeners = listeners
         self.ws = WSConnection(ConnectionType.SERVER)
         timing = config.timing
-        self.delayed = bool(timing.latency or timing.jitter)
+        self.delayed = bool(timing.latency or timing.jitter or config.faults.active)
         self.transport: asyncio.Transport | None = None
         self.writer: OrderedWriter | None = None
         self.parts: list[bytes | str] = []
@@ -109,6 +111,24 @@ class WebSocketProtocol(asyncio.Protocol):
         else:
             self.transport.write(data)
 
+    def _echo(self, out: bytes) -> None:
+        """An echo, after --latency, unless a fault hits it: `reset` aborts the connection with
+        a RST (in order, after what came before), `stall` holds it --stall-seconds more."""
+        if not self.delayed:
+            self._send(out)
+            return
+        assert self.writer is not None
+        timing = self.config.timing
+        delay = timing.delay()
+        fault = self.config.faults.draw()
+        if fault is not None:
+            self.stats.faults[fault] += 1
+        if fault == "reset":
+            self.writer.send(delay, RESET)
+        else:
+            self.stats.bytes_out += len(out)
+            self.writer.send(delay + (timing.stall_seconds if fault == "stall" else 0.0), out)
+
     def data_received(self, data: bytes) -> None:
         from wsproto.events import (
             AcceptConnection,
@@ -135,7 +155,7 @@ class WebSocketProtocol(asyncio.Protocol):
                         self.parts = []
                         self.stats.requests += 1
                         out = self.ws.send(type(event)(data=whole))  # text stays text
-                        self._send(out, self.config.timing.delay() if self.delayed else 0.0)
+                        self._echo(out)
                 elif isinstance(event, Ping):
                     self._send(self.ws.send(event.response()))
                 elif isinstance(event, CloseConnection):
@@ -176,10 +196,11 @@ def _validate(args: object) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = common_parser("python -m servers.websocket", __doc__.splitlines()[0], ())
+    parser = common_parser("python -m servers.websocket", __doc__.splitlines()[0], WS_FAULTS)
     parser.add_argument("--push-rate", type=float, default=10.0, help="pushes a second (/push)")
     parser.add_argument("--message-size", type=int, default=64, help="bytes of each push")
-    return serve("python -m servers.websocket", "ws", argv, parser, (), protocol_factory, _validate)
+    prog = "python -m servers.websocket"
+    return serve(prog, "ws", argv, parser, WS_FAULTS, protocol_factory, _validate)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,20 @@ def echo_server() -> Iterator[ServerHandle]:
 
 
 @pytest.fixture(scope="module")
+def websocket_server() -> Iterator[ServerHandle]:
+    with run_server("websocket", extra_args=["--push-rate", "50", "--message-size", "100"]) as s:
+        _SHARED.add(s.pid)
+        yield s
+
+
+@pytest.fixture(scope="module")
+def h2_server() -> Iterator[ServerHandle]:
+    with run_server("h2", body_size=256) as server:
+        _SHARED.add(server.pid)
+        yield server
+
+
+@pytest.fixture(scope="module")
 def trickling_server() -> Iterator[ServerHandle]:
     """Every body arrives in 16 pieces over 3 s: each piece well within a 0.5 s per-read timeout,
     the whole far past it."""

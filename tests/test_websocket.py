@@ -110,6 +110,7 @@ def test_every_model_echoes_and_listens_without_a_loss(workload: str) -> None:
     assert ("trio", "wsproto") in got
     assert ("threads", "websockets") in got
     assert ("asyncio", "websockets") in got
+    assert ("asyncio", "aiohttp-ws") in got
     for r in rows:
         assert r["errors"] == 0, (r["model"], r["client"], r["errors_by_kind"])
         assert r["ops"] > 0, (r["model"], r["client"])
@@ -132,3 +133,22 @@ def test_a_url_that_does_not_upgrade_is_one_line(tmp_path: Path) -> None:
     assert "did not upgrade to a WebSocket" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_reset_fault_on_echoes_is_counted() -> None:
+    settings = IoSettings(
+        models=["asyncio", "threads"],
+        libs=["wsproto"],
+        workloads=["ws-echo"],
+        clients=8,
+        duration=0.5,
+        warmup=0.3,
+        repeat=1,
+        faults=["reset:0.02"],
+    )
+    rows = run_io(settings)["results"]
+    assert len(rows) == 2
+    for r in rows:
+        assert r["errors"] > 0, (r["model"], r["errors_by_kind"])
+        assert r["ops"] > 0

@@ -216,6 +216,13 @@ CLIENTS: dict[str, ClientEntry] = {
             "websockets",
             "websockets' asyncio client, or its threading client on blocking models",
         ),
+        ClientEntry(
+            "aiohttp-ws",
+            {"asyncio": "workbench.clients.ws_aiohttp:AiohttpWsClient"},
+            ("ws",),
+            "aiohttp",
+            "aiohttp's WebSocket client: one ClientSession, a ws_connect per user",
+        ),
         *_db_entries(),
     )
 }

@@ -43,6 +43,7 @@ DEFAULT_LIBRARY_CELLS = (
     ("threads", "urllib3"),
     ("threads", "http.client"),
     ("asyncio", "websockets"),
+    ("asyncio", "aiohttp-ws"),
     ("threads", "websockets"),
 )
 # Disk cells `io` runs by default (`disk` runs every file API on every model): the thread pool

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from workbench.harness.trust import ALL_FLAG_HELP
 from workbench.ranking import ranks_within
-from workbench.results import ResultDoc, half_width, is_disk
+from workbench.results import ResultDoc, Row, half_width, is_disk
 from workbench.units import size_label
 
 STYLE = """
@@ -203,6 +203,11 @@ def _io_rows(doc: ResultDoc) -> str:
             ],
             rows,
         )
+    held = [r for r in doc["results"] if r["workload"] in ("idle", "ws-push")]
+    if held:  # the long-lived rows again, in their own units
+        out += "<h2>Connections that stay open</h2>" + _table(
+            HELD_HEADERS, [_held(r) for r in held]
+        )
     flags = sorted({f for r in doc["results"] for f in r["flags"]})
     if flags:
         out += (
@@ -211,6 +216,29 @@ def _io_rows(doc: ResultDoc) -> str:
             + "</ul>"
         )
     return out
+
+
+HELD_HEADERS = [
+    *("model", "client", "workload", "clients", "messages/s", "KiB per connection"),
+    *("CPU µs per connection-second", "thread stack KiB", "delivery p50 ms", "delivery p99 ms"),
+    *("slowest listener ms", "errors"),
+]
+
+
+def _held(r: Row) -> list[Cell]:
+    delivery = r.get("delivery_ms")
+    stack = r.get("thread_stack")
+    return [
+        *(_txt(r["model"]), _txt(r["client"]), _txt(r["workload"]), _num(r["clients"])),
+        _num(r["ops_per_s"]),
+        _num(r.get("memory_per_connection_kib"), "{:.1f}"),
+        _num(r.get("cpu_us_per_connection_s"), "{:.2f}"),
+        _num(stack / 1024 if stack else None),
+        _num(None if delivery is None else delivery["p50"], "{:.3f}"),
+        _num(None if delivery is None else delivery["p99"], "{:.3f}"),
+        _num(r.get("slowest_listener_ms"), "{:.3f}"),
+        _num(r["errors"]),
+    ]
 
 
 def _gil_rows(doc: dict[str, Any]) -> str:
