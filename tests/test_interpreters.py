@@ -243,7 +243,9 @@ def test_pythons_says_which_models_and_clients_an_interpreter_can_run() -> None:
     assert runnable({**everything, "uvloop": "no wheel"}) == (
         "all but uvloop, processes-uvloop, uvloop-threads"
     )
-    assert runnable({**everything, "aiohttp": "ModuleNotFoundError"}) == "all but aiohttp"
+    assert (
+        runnable({**everything, "aiohttp": "ModuleNotFoundError"}) == "all but aiohttp, aiohttp-ws"
+    )
     assert runnable({**everything, "psutil": "ModuleNotFoundError"}).startswith("none")
 
 
