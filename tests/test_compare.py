@@ -103,3 +103,24 @@ def test_compare_command(tmp_path: Path) -> None:
     proc = run_cli("compare", str(gil), str(b))
     assert proc.returncode == 2
     assert "GIL lab run" in proc.stderr
+
+
+def test_rows_of_one_run_compare_round_by_round() -> None:
+    """A whole pass of the round-robin ran slow (round 1 of every cell at 40% speed): in
+    one run the rounds pair and the slowdown cancels, so a steady 2x is decided; the same figures
+    from two runs cannot pair, and Welch's t on them says nothing."""
+    from workbench.ranking import FASTER, TIED, decide, paired
+
+    def row(model: str, rates: list[float], run: str) -> Row:
+        r = _row(model, rates)
+        r["metadata"] = {**r["metadata"], "run_id": run}
+        return r
+
+    fast, slow = [40_000.0, 106_000.0, 107_000.0], [20_300.0, 52_000.0, 53_800.0]
+    a, b = row("uvloop", fast, "run-1"), row("asyncio", slow, "run-1")
+    assert paired(a, b)
+    assert decide(a, b).verdict == FASTER
+    other = row("asyncio", slow, "run-2")
+    assert not paired(a, other)
+    assert decide(a, other).verdict == TIED
+    assert not paired(a, row("asyncio", slow[:2], "run-1"))  # a collapsed cell's fewer rounds

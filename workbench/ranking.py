@@ -3,8 +3,11 @@ decided it (pure: rows in, decisions out). The table's ≈ and rank, the finding
 ask here, so they never disagree with each other.
 
 A decision needs at least two rounds on each side (one round decides nothing: UNRANKED): each
-round is a fresh worker process, so the rounds vary as separate runs vary. The interval of A over
-B comes from Welch's t on the rounds' log rates (95%), and A is faster only when the whole
+round is a fresh worker process, so the rounds vary as separate runs vary. Rows of one run are
+compared round by round: the runner interleaves the cells, so round i of A and round i of B ran
+in the same pass and saw the same machine, and a slowdown of a whole pass cancels in their ratio
+(Student's t over the per-round log ratios, the GIL lab's pairing). Rows of two runs are compared
+by Welch's t on their log rates. Either interval is 95%, and A is faster only when the whole
 interval is above 1 and the ratio of the rows' figures (their medians, the ratio every table
 prints) is at least 1 + MIN_EFFECT; otherwise the two are ≈. The interval is widened where need
 be to hold that ratio, so what is printed and what was decided on are one number.
@@ -27,7 +30,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 from workbench.results import Row
-from workbench.stats import ratio_interval
+from workbench.stats import paired_ratio_interval, ratio_interval
 
 MIN_EFFECT = 0.05  # a gap under 5% is not a ranking, whatever the interval says
 FASTER, SLOWER, TIED, UNRANKED = ">", "<", "≈", "?"
@@ -53,11 +56,25 @@ def rounds_of(row: Row) -> list[float]:
     return [float(v) for v in row["repeats"]["ops_per_s"]]
 
 
+def paired(a: Row, b: Row) -> bool:
+    """Whether two rows' rounds pair up: rows of one run, where round i of every cell ran in the
+    same pass of the interleaved round-robin (the runner's order), so the i-th rounds saw the
+    same machine. Rows of two runs (`compare`) never pair."""
+    return a["metadata"].get("run_id") is not None and (
+        a["metadata"].get("run_id") == b["metadata"].get("run_id")
+        and len(rounds_of(a)) == len(rounds_of(b))
+    )
+
+
 def decide(a: Row, b: Row, confidence: float = 0.95) -> Decision:
     """Is A faster than B, beyond run-to-run noise and by at least MIN_EFFECT? `confidence` is
-    the interval's (lower it for none: raise it to correct for several pairs, see `holm`)."""
+    the interval's (raise it to correct for several pairs: see report.declared). Rows of one run
+    are compared round by round (`paired`); rows of two runs by Welch's t."""
     xs, ys = rounds_of(a), rounds_of(b)
-    found = ratio_interval(xs, ys, confidence)
+    if paired(a, b):
+        found = paired_ratio_interval(xs, ys, confidence)
+    else:
+        found = ratio_interval(xs, ys, confidence)
     if found is None:
         return Decision(UNRANKED, None, None, None)
     ratio = statistics.median(xs) / statistics.median(ys)  # the rows' own figures' ratio

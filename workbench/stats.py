@@ -122,6 +122,34 @@ def ratio_interval(
     return math.exp(diff), math.exp(diff - half), math.exp(diff + half)
 
 
+def paired_ratio_interval(
+    a: Sequence[float], b: Sequence[float], confidence: float = 0.95
+) -> tuple[float, float, float] | None:
+    """A over B from rounds that pair up (the i-th of each ran back to back, interleaved, and saw
+    the same machine): (geometric mean of the per-round ratios, low, high), Student's t over the
+    log ratios. A slowdown that hits a whole round hits both sides of its pair and cancels, as
+    the GIL lab's paired ratios do. None with fewer than 2 pairs, unequal counts or a zero."""
+    if len(a) != len(b) or len(a) < 2 or min(a) <= 0 or min(b) <= 0:
+        return None
+    logs = [math.log(x / y) for x, y in zip(a, b, strict=True)]
+    centre = statistics.fmean(logs)
+    se = statistics.stdev(logs) / math.sqrt(len(logs))
+    df = len(logs) - 1
+    quantile = t95(df) if confidence == 0.95 else t_two_sided(df, 1 - confidence)
+    return math.exp(centre), math.exp(centre - quantile * se), math.exp(centre + quantile * se)
+
+
+def paired_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """The two-sided p-value of `paired_ratio_interval`'s test (None as it is)."""
+    if len(a) != len(b) or len(a) < 2 or min(a) <= 0 or min(b) <= 0:
+        return None
+    logs = [math.log(x / y) for x, y in zip(a, b, strict=True)]
+    centre, sd = statistics.fmean(logs), statistics.stdev(logs)
+    if sd == 0:
+        return 0.0 if centre else 1.0
+    return t_tail(abs(centre) / (sd / math.sqrt(len(logs))), len(logs) - 1)
+
+
 def ratio_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
     """Welch's two-sided p-value that A's and B's rounds have the same geometric mean (None as
     for `ratio_interval`): what Holm's correction orders a run's declared pairs by."""

@@ -80,7 +80,11 @@ def cell_common(plan: RunPlan, cell: Cell, procs: int) -> dict[str, Any]:
 
 def row_of(plan: RunPlan, cell: Cell, runs: list[CellRun], trust_cpus: int) -> Row:
     requested = cell.clients or plan.settings.clients
-    return summarise(cell, runs, plan.settings, requested, trust_cpus)
+    row = summarise(cell, runs, plan.settings, requested, trust_cpus)
+    # The rows of one run share it: their i-th rounds ran in one interleaved pass, so a
+    # comparison between them pairs rounds (ranking.paired).
+    row["metadata"] = {**row["metadata"], "run_id": plan.started}
+    return row
 
 
 def document(

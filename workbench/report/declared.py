@@ -17,9 +17,23 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from workbench.ranking import FASTER, MIN_EFFECT, SAID, SLOWER, TIED, UNRANKED, rounds_of
+from workbench.ranking import (
+    FASTER,
+    MIN_EFFECT,
+    SAID,
+    SLOWER,
+    TIED,
+    UNRANKED,
+    paired,
+    rounds_of,
+)
 from workbench.results import Row
-from workbench.stats import ratio_interval, ratio_p_value
+from workbench.stats import (
+    paired_p_value,
+    paired_ratio_interval,
+    ratio_interval,
+    ratio_p_value,
+)
 
 ALPHA = 0.05
 # Flags that say a row was decided by something other than its client.
@@ -81,7 +95,7 @@ def declared_verdicts(
             v.why = "a row is missing"
             continue
         xs, ys = rounds_of(v.a), rounds_of(v.b)
-        v.p_value = ratio_p_value(xs, ys)
+        v.p_value = paired_p_value(xs, ys) if paired(v.a, v.b) else ratio_p_value(xs, ys)
         if v.p_value is None:
             v.why = "too few rounds"
             continue
@@ -100,7 +114,8 @@ def declared_verdicts(
         v.confidence = 1 - (level if still else alpha / (m - _first_failure(testable, alpha, m)))
         assert v.a is not None
         assert v.b is not None
-        found = ratio_interval(rounds_of(v.a), rounds_of(v.b), v.confidence)
+        interval = paired_ratio_interval if paired(v.a, v.b) else ratio_interval
+        found = interval(rounds_of(v.a), rounds_of(v.b), v.confidence)
         assert found is not None
         assert v.ratio is not None
         v.lo, v.hi = min(found[1], v.ratio), max(found[2], v.ratio)

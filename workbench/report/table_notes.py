@@ -50,8 +50,9 @@ def notes(doc: ResultDoc) -> list[str]:
         out.append(
             f"±: where the next run's rate should land (a 95% prediction interval from the "
             f"{rounds} rounds, each a fresh worker, rounds interleaved across cells; Student's t "
-            "on the log rates). rank: 1 + the rows decidedly faster (Welch's 95% interval of the "
-            f"ratio above 1, and at least {MIN_EFFECT:.0%} apart), shared by rows the run cannot "
+            "on the log rates). rank: 1 + the rows decidedly faster (the 95% interval of the "
+            "ratio, round by round, above 1, and the medians at least "
+            f"{MIN_EFFECT:.0%} apart), shared by rows the run cannot "
             "tell apart; ≈ before × best: not told apart from the best row"
         )
     else:
