@@ -100,6 +100,30 @@ def next_run_interval(values: Sequence[float]) -> tuple[float, float] | None:
     return math.exp(centre - half), math.exp(centre + half)
 
 
+def _welch(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float] | None:
+    """Welch's t on the logs of two sets of rounds: (difference of the mean logs, the variance of
+    that difference, its degrees of freedom; 0 where the variance is 0). None with fewer than 2
+    rounds on either side or a round that measured nothing."""
+    if len(a) < 2 or len(b) < 2 or min(a) <= 0 or min(b) <= 0:
+        return None
+    la, lb = [math.log(v) for v in a], [math.log(v) for v in b]
+    va, vb = statistics.variance(la) / len(la), statistics.variance(lb) / len(lb)
+    diff = statistics.fmean(la) - statistics.fmean(lb)
+    if va + vb == 0:
+        return diff, 0.0, 0.0
+    df = (va + vb) ** 2 / (va**2 / (len(la) - 1) + vb**2 / (len(lb) - 1))
+    return diff, va + vb, df
+
+
+def _paired(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, int] | None:
+    """Student's t on the per-round log ratios: (their mean, their standard error, the degrees of
+    freedom). None with fewer than 2 pairs, unequal counts or a zero."""
+    if len(a) != len(b) or len(a) < 2 or min(a) <= 0 or min(b) <= 0:
+        return None
+    logs = [math.log(x / y) for x, y in zip(a, b, strict=True)]
+    return statistics.fmean(logs), statistics.stdev(logs) / math.sqrt(len(logs)), len(logs) - 1
+
+
 def ratio_interval(
     a: Sequence[float], b: Sequence[float], confidence: float = 0.95
 ) -> tuple[float, float, float] | None:
@@ -107,18 +131,15 @@ def ratio_interval(
     Welch's t on the logs (no equal-variance assumption: a noisy model beside a steady one is the
     common case). None with fewer than 2 rounds on either side or a round that measured
     nothing."""
-    if len(a) < 2 or len(b) < 2 or min(a) <= 0 or min(b) <= 0:
+    found = _welch(a, b)
+    if found is None:
         return None
-    la, lb = [math.log(v) for v in a], [math.log(v) for v in b]
-    va, vb = statistics.variance(la) / len(la), statistics.variance(lb) / len(lb)
-    diff = statistics.fmean(la) - statistics.fmean(lb)
-    se = math.sqrt(va + vb)
-    if se == 0:
+    diff, var, df = found
+    if var == 0:
         return math.exp(diff), math.exp(diff), math.exp(diff)
-    df = (va + vb) ** 2 / (va**2 / (len(la) - 1) + vb**2 / (len(lb) - 1))
     whole = max(1, math.floor(df))  # rounded down, as t_quantile does: wider, never narrower
     quantile = t_quantile(df) if confidence == 0.95 else t_two_sided(whole, 1 - confidence)
-    half = quantile * se
+    half = quantile * math.sqrt(var)
     return math.exp(diff), math.exp(diff - half), math.exp(diff + half)
 
 
@@ -129,39 +150,35 @@ def paired_ratio_interval(
     the same machine): (geometric mean of the per-round ratios, low, high), Student's t over the
     log ratios. A slowdown that hits a whole round hits both sides of its pair and cancels, as
     the GIL lab's paired ratios do. None with fewer than 2 pairs, unequal counts or a zero."""
-    if len(a) != len(b) or len(a) < 2 or min(a) <= 0 or min(b) <= 0:
+    found = _paired(a, b)
+    if found is None:
         return None
-    logs = [math.log(x / y) for x, y in zip(a, b, strict=True)]
-    centre = statistics.fmean(logs)
-    se = statistics.stdev(logs) / math.sqrt(len(logs))
-    df = len(logs) - 1
+    centre, se, df = found
     quantile = t95(df) if confidence == 0.95 else t_two_sided(df, 1 - confidence)
     return math.exp(centre), math.exp(centre - quantile * se), math.exp(centre + quantile * se)
 
 
 def paired_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
     """The two-sided p-value of `paired_ratio_interval`'s test (None as it is)."""
-    if len(a) != len(b) or len(a) < 2 or min(a) <= 0 or min(b) <= 0:
+    found = _paired(a, b)
+    if found is None:
         return None
-    logs = [math.log(x / y) for x, y in zip(a, b, strict=True)]
-    centre, sd = statistics.fmean(logs), statistics.stdev(logs)
-    if sd == 0:
+    centre, se, df = found
+    if se == 0:
         return 0.0 if centre else 1.0
-    return t_tail(abs(centre) / (sd / math.sqrt(len(logs))), len(logs) - 1)
+    return t_tail(abs(centre) / se, df)
 
 
 def ratio_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
     """Welch's two-sided p-value that A's and B's rounds have the same geometric mean (None as
     for `ratio_interval`): what Holm's correction orders a run's declared pairs by."""
-    if len(a) < 2 or len(b) < 2 or min(a) <= 0 or min(b) <= 0:
+    found = _welch(a, b)
+    if found is None:
         return None
-    la, lb = [math.log(v) for v in a], [math.log(v) for v in b]
-    va, vb = statistics.variance(la) / len(la), statistics.variance(lb) / len(lb)
-    diff = statistics.fmean(la) - statistics.fmean(lb)
-    if va + vb == 0:
+    diff, var, df = found
+    if var == 0:
         return 0.0 if diff else 1.0
-    df = (va + vb) ** 2 / (va**2 / (len(la) - 1) + vb**2 / (len(lb) - 1))
-    return t_tail(abs(diff) / math.sqrt(va + vb), max(1, math.floor(df)))
+    return t_tail(abs(diff) / math.sqrt(var), max(1, math.floor(df)))
 
 
 def t_tail(t: float, df: float) -> float:
