@@ -295,16 +295,21 @@ class Usage:
         rec.minor_faults += later.minor_faults - self.minor_faults
 
 
-def rss_kb() -> int:
-    """This process's resident memory now (VmRSS), in KiB; 0 where /proc cannot say."""
+def _status_kb(field: str) -> int | None:
+    """A memory field of /proc/self/status (VmRSS, VmHWM), in KiB; None where /proc cannot say."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return None
+
+
+def rss_kb() -> int:
+    """This process's resident memory now (VmRSS), in KiB; 0 where /proc cannot say."""
+    return _status_kb("VmRSS") or 0
 
 
 def peak_rss_kb() -> int:
@@ -312,11 +317,5 @@ def peak_rss_kb() -> int:
     across exec, so a worker started from an 80 MB parent reported 80 MB however little it used
     (measured: a child of a 300 MB process said 311 MB, its own high-water mark 11 MB). VmHWM is
     the high-water mark of this process's own memory."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    hwm = _status_kb("VmHWM")
+    return hwm if hwm is not None else int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
