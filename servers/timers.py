@@ -77,13 +77,17 @@ class Lateness:
         self.counts[bucket_of(late_s)] += 1
 
     def summary(self, delay_s: float) -> dict[str, float | int | None]:
-        counts = list(self.counts)
-        return {
-            "delay_ms": round(delay_s * 1e3, 4),
-            "count": sum(counts),
-            "p50_ms": percentile_ms(counts, 0.5),
-            "p99_ms": percentile_ms(counts, 0.99),
-        }
+        return summarise(list(self.counts), delay_s)
+
+
+def summarise(counts: Sequence[int], delay_s: float) -> dict[str, float | int | None]:
+    """The delay asked for, and how many writes went out how late: what a row carries."""
+    return {
+        "delay_ms": round(delay_s * 1e3, 4),
+        "count": sum(counts),
+        "p50_ms": percentile_ms(counts, 0.5),
+        "p99_ms": percentile_ms(counts, 0.99),
+    }
 
 
 def read_counts(path: str | Path) -> list[int] | None:

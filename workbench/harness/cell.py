@@ -200,14 +200,7 @@ def run_cell(
 
 def window_lateness(before: list[int], after: list[int], delay_s: float) -> dict[str, Any] | None:
     """The server's timer lateness over a window, from its counts at the window's edges."""
-    from servers.timers import percentile_ms
+    from servers.timers import summarise
 
     counts = [b - a for a, b in zip(before, after, strict=True)]
-    if not sum(counts):
-        return None
-    return {
-        "delay_ms": round(delay_s * 1e3, 4),
-        "count": sum(counts),
-        "p50_ms": percentile_ms(counts, 0.5),
-        "p99_ms": percentile_ms(counts, 0.99),
-    }
+    return summarise(counts, delay_s) if sum(counts) else None
