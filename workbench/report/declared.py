@@ -106,12 +106,12 @@ def declared_verdicts(
             continue
         testable.append(v)
     testable.sort(key=lambda v: float(v.p_value or 0.0))
-    still = True
+    failed = _first_failure(testable, alpha, m)
     for i, v in enumerate(testable):
-        level = alpha / (m - i)  # m counts every declared pair, decidable or not
-        still = still and float(v.p_value or 0.0) <= level
-        # Past the first failure, every later pair is drawn at the level that failed.
-        v.confidence = 1 - (level if still else alpha / (m - _first_failure(testable, alpha, m)))
+        still = i < failed
+        # m counts every declared pair, decidable or not; past the first failure, every later
+        # pair is drawn at the level that failed.
+        v.confidence = 1 - alpha / (m - min(i, failed))
         assert v.a is not None
         assert v.b is not None
         interval = paired_ratio_interval if paired(v.a, v.b) else ratio_interval
@@ -129,7 +129,9 @@ def declared_verdicts(
 
 
 def _first_failure(ordered: Sequence[PairVerdict], alpha: float, m: int) -> int:
+    """Holm's step-down: the index of the first pair (by p-value) its level rejects nothing for;
+    len(ordered) when every pair passes its level."""
     for i, v in enumerate(ordered):
         if float(v.p_value or 0.0) > alpha / (m - i):
             return i
-    return len(ordered) - 1
+    return len(ordered)
