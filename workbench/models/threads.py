@@ -19,7 +19,7 @@ class ThreadsModel(Model):
     family = "blocking"
     summary = "N threads, one blocking client each"
 
-    def thread_stack(self) -> int | None:
+    def thread_stack(self) -> int:
         return self.spec.thread_stack or THREAD_STACK
 
     def run(self, window: Window) -> Recording:
@@ -42,7 +42,7 @@ class ThreadsModel(Model):
             gate.acquire()
             blocking_closed_loop(conn, window, rec)
 
-        previous = threading.stack_size(self.spec.thread_stack or THREAD_STACK)
+        previous = threading.stack_size(self.thread_stack())
         try:
             for i, (gate, rec) in enumerate(zip(gates, recorders, strict=True)):
                 t = threading.Thread(
