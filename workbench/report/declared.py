@@ -17,23 +17,9 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from workbench.ranking import (
-    FASTER,
-    MIN_EFFECT,
-    SAID,
-    SLOWER,
-    TIED,
-    UNRANKED,
-    paired,
-    rounds_of,
-)
+from workbench.ranking import SAID, TIED, UNRANKED, decide, paired, rounds_of
 from workbench.results import Row
-from workbench.stats import (
-    paired_p_value,
-    paired_ratio_interval,
-    ratio_interval,
-    ratio_p_value,
-)
+from workbench.stats import paired_p_value, ratio_p_value
 
 ALPHA = 0.05
 # Flags that say a row was decided by something other than its client.
@@ -114,17 +100,10 @@ def declared_verdicts(
         v.confidence = 1 - alpha / (m - min(i, failed))
         assert v.a is not None
         assert v.b is not None
-        interval = paired_ratio_interval if paired(v.a, v.b) else ratio_interval
-        found = interval(rounds_of(v.a), rounds_of(v.b), v.confidence)
-        assert found is not None
-        assert v.ratio is not None
-        v.lo, v.hi = min(found[1], v.ratio), max(found[2], v.ratio)
-        if still and v.lo > 1 and v.ratio >= 1 + MIN_EFFECT:
-            v.verdict = FASTER
-        elif still and v.hi < 1 and v.ratio <= 1 / (1 + MIN_EFFECT):
-            v.verdict = SLOWER
-        else:
-            v.verdict = TIED
+        # The one rule every verdict follows (ranking.decide), at the level Holm's step gives.
+        d = decide(v.a, v.b, v.confidence)
+        v.ratio, v.lo, v.hi = d.ratio, d.lo, d.hi
+        v.verdict = d.verdict if still else TIED
     return out
 
 
