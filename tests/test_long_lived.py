@@ -90,3 +90,31 @@ def test_a_server_that_is_not_http2_is_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "HTTP/2 preface" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_raw_blocking_user_can_connect_before_its_first_heartbeat() -> None:
+    """`open()` connects ahead (a thread per connection connects as its gate opens, not in its
+    first heartbeat); a refused connect is not raised there but met again, and counted, by the
+    first operation."""
+    import socket
+
+    from workbench.clients.base import ClientContext
+    from workbench.clients.raw_blocking import RawSocketClient
+    from workbench.workloads.base import Target
+    from workbench.workloads.echo import IdleWorkload
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        conn = RawSocketClient(
+            ClientContext(IdleWorkload(Target("tcp", "127.0.0.1", port), 16), 1, 1.0)
+        ).connection()
+        conn.open()
+        peer, _ = listener.accept()
+        peer.close()
+        conn.close()
+    refused = RawSocketClient(
+        ClientContext(IdleWorkload(Target("tcp", "127.0.0.1", port), 16), 1, 1.0)
+    ).connection()
+    refused.open()
+    with pytest.raises(ConnectionRefusedError):
+        refused.op()

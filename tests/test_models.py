@@ -7,6 +7,8 @@ processes in tests/test_cells.py and tests/test_reliability.py.
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 
 import pytest
@@ -98,3 +100,25 @@ def test_a_stuck_user_is_abandoned_at_the_stop(model: str) -> None:
     took = time.monotonic() - t0
     assert took < 1.2  # the stop is at 0.3 s; the stuck op would last until 1.5 s
     assert rec.ops >= 2 * n - 2
+
+
+def test_threads_users_stay_parked_until_the_model_is_closed() -> None:
+    """A thread's user that is done parks rather than exits (thousands exiting at once stall
+    those still measuring), and goes home only at `close()`, after the figures are gathered; the
+    switch interval the model raises to get them home is put back."""
+    from workbench.testing import fake_spec, scripted_client
+
+    m = model_class("threads")()
+    m.prepare(fake_spec("threads", 5), scripted_client(m.family, Script(then=0.001), []))
+    before = {t.ident for t in threading.enumerate()}
+    interval = sys.getswitchinterval()
+    rec = m.run(window_from_now(10, 110))
+    users = [t for t in threading.enumerate() if t.ident not in before]
+    assert rec.ops > 0
+    assert sys.getswitchinterval() == interval
+    assert len(users) == 5
+    assert all(t.is_alive() for t in users)
+    m.close()
+    for t in users:
+        t.join(2.0)
+    assert not any(t.is_alive() for t in users)

@@ -194,6 +194,23 @@ def test_cpu_read_late_is_scaled_to_the_window_and_flagged() -> None:
     assert "cpu-late" not in row["flags"]
 
 
+def test_cpu_read_over_a_shorter_or_shifted_span_is_flagged() -> None:
+    """The start read late shortens the span (10,000 threads: 0.08 s read for a 0.75 s window,
+    whose CPU the row then showed as eight cores busy): scaled and flagged too. So is a reading
+    whose span is right but lies seconds after the window, in the users' exit."""
+    short = _run(1000)
+    short.recording.usage_span_s = 0.5
+    row = summarise(Cell("threads", "raw", "idle"), [short], IoSettings(), 2, 1)
+    assert row["cpu_s"] == pytest.approx(0.8)
+    assert "cpu-late" in row["flags"]
+    shifted = _run(1000)
+    shifted.recording.usage_span_s = 1.0
+    shifted.recording.usage_off_s = 2.0
+    row = summarise(Cell("threads", "raw", "idle"), [shifted], IoSettings(), 2, 1)
+    assert row["cpu_s"] == pytest.approx(0.4)
+    assert "cpu-late" in row["flags"]
+
+
 def test_an_even_number_of_rounds_has_a_true_median() -> None:
     runs = [_run(1000), _run(1400), _run(800), _run(1200)]
     row = summarise(Cell("uvloop", "raw", "http"), runs, IoSettings(), 2, client_cpus=1)

@@ -140,6 +140,7 @@ class Recording:
     peak_rss_kb: int = 0
     baseline_rss_kb: int = 0  # resident memory before the users started (see cell_worker)
     usage_span_s: float = 0.0  # how long the CPU figures span (the window, unless read late)
+    usage_off_s: float = 0.0  # how far the CPU readings may lie from the window's edges
     processes: int = 1
     clients: int = 0
     users_warm: int = 0  # users that had finished an operation when the window opened
@@ -189,6 +190,7 @@ class Recording:
         self.peak_rss_kb += other.peak_rss_kb
         self.baseline_rss_kb += other.baseline_rss_kb
         self.usage_span_s = max(self.usage_span_s, other.usage_span_s)
+        self.usage_off_s = max(self.usage_off_s, other.usage_off_s)
         self.processes += other.processes
         self.clients += other.clients
         self.users_warm += other.users_warm
@@ -212,6 +214,7 @@ class Recording:
             "peak_rss_kb": self.peak_rss_kb,
             "baseline_rss_kb": self.baseline_rss_kb,
             "usage_span_s": self.usage_span_s,
+            "usage_off_s": self.usage_off_s,
             "processes": self.processes,
             "clients": self.clients,
             "users_warm": self.users_warm,
@@ -235,6 +238,7 @@ class Recording:
             peak_rss_kb=int(d["peak_rss_kb"]),
             baseline_rss_kb=int(d.get("baseline_rss_kb", 0)),
             usage_span_s=float(d.get("usage_span_s", 0.0)),
+            usage_off_s=float(d.get("usage_off_s", 0.0)),
             processes=int(d.get("processes", 1)),
             clients=int(d.get("clients", 0)),
             users_warm=int(d.get("users_warm", 0)),

@@ -99,6 +99,10 @@ class BlockingConnection(ABC):
     def reset(self) -> None:
         """Forget the connection after an error; the next op reconnects."""
 
+    def open(self) -> None:
+        """Connect ahead of the first operation, where the client can; a failure here is left
+        for the first operation to meet (and count) again."""
+
     def close(self) -> None:
         self.reset()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 
@@ -59,6 +60,12 @@ class RawSocketConnection(BlockingConnection):
         if not exchange.keep_alive:
             self.reset()
         return n
+
+    def open(self) -> None:
+        if self.sock is None:
+            # A failure is left to the first operation, which connects again and counts it.
+            with contextlib.suppress(OSError):
+                self._connect()
 
     def reset(self) -> None:
         if self.sock is not None:

@@ -33,9 +33,8 @@ class WindowReceiver:
     def __init__(self, stdin: TextIO, window: Window) -> None:
         self.stdin = stdin
         self.window = window
-        self.start: Usage | None = None
-        self.end: Usage | None = None
-        self.start_ns = self.end_ns = 0
+        self.start: Snapshot | None = None
+        self.end: Snapshot | None = None
         self.thread = threading.Thread(target=self._run, name="window", daemon=True)
         self.thread.start()
 
@@ -47,22 +46,48 @@ class WindowReceiver:
         w = self.window
         w.open(times["start_ns"], times["end_ns"], times["stop_ns"])
         time.sleep(max(0.0, (w.start_ns - time.monotonic_ns()) / 1e9))
-        self.start = Usage.now()
-        self.start_ns = time.monotonic_ns()
+        self.start = Snapshot.take()
         time.sleep(max(0.0, (w.end_ns - time.monotonic_ns()) / 1e9))
-        self.end = Usage.now()
-        self.end_ns = time.monotonic_ns()
+        self.end = Snapshot.take()
 
     def apply(self, rec: Recording) -> None:
         if self.window.is_open:
             self.thread.join(max(0.0, (self.window.end_ns - time.monotonic_ns()) / 1e9) + 1.0)
-        if self.start is not None:
-            end = self.end or Usage.now()
-            end_ns = self.end_ns if self.end is not None else time.monotonic_ns()
-            self.start.apply_delta(end, rec)
-            # When the snapshots were really taken: a thread starved of the GIL (10,000 threads
-            # on one core) wakes seconds after the window's edge, and its CPU spans that long.
-            rec.usage_span_s = max(rec.usage_span_s, (end_ns - self.start_ns) / 1e9)
+        if self.start is None:
+            return
+        end = self.end or Snapshot.take()
+        self.start.usage.apply_delta(end.usage, rec)
+        # When the snapshots were really taken: a thread starved of the GIL (10,000 threads on
+        # one core) wakes seconds after the window's edge, and its CPU spans another interval.
+        w = self.window
+        rec.usage_span_s = max(rec.usage_span_s, (end.at_ns - self.start.at_ns) / 1e9)
+        off = abs(self.start.at_ns - w.start_ns) + abs(end.at_ns - w.end_ns)
+        rec.usage_off_s = max(rec.usage_off_s, (off + self.start.blur_ns + end.blur_ns) / 1e9)
+
+
+class Snapshot:
+    """The process's usage and when it was read. The clock is read on either side of the usage:
+    between any two calls the thread may wait seconds for the GIL, so the reading's time is only
+    known to within the bracket (`blur_ns`); the narrowest of a few tries is kept."""
+
+    TRIES = 3
+
+    def __init__(self, usage: Usage, at_ns: int, blur_ns: int) -> None:
+        self.usage, self.at_ns, self.blur_ns = usage, at_ns, blur_ns
+
+    @classmethod
+    def take(cls) -> Snapshot:
+        best: Snapshot | None = None
+        for _ in range(cls.TRIES):
+            t0 = time.monotonic_ns()
+            usage = Usage.now()
+            t1 = time.monotonic_ns()
+            if best is None or t1 - t0 < best.blur_ns:
+                best = cls(usage, (t0 + t1) // 2, t1 - t0)
+            if best.blur_ns < 100_000:
+                break
+        assert best is not None
+        return best
 
 
 def _failed(stdout: TextIO, exc: Exception) -> int:

@@ -43,19 +43,28 @@ def between_rounds(values: list[float], median: float) -> list[float] | None:
     return [round(min(ci[0], median), 2), round(max(ci[1], median), 2)]
 
 
-LATE_SPAN = 1.10  # CPU read over a span this much longer than the window: read late
+LATE_SHARE = 0.10  # CPU read this far (a share of the window) from the window's edges: read late
+
+
+def cpu_read_late(run: CellRun) -> bool:
+    """Whether the round's CPU readings missed the window's edges: spanning a longer or shorter
+    interval than the window, or one shifted from it, or read at a time not known closely."""
+    rec, w = run.recording, run.window_s
+    if not w or not rec.usage_span_s:
+        return False
+    return abs(rec.usage_span_s - w) > LATE_SHARE * w or rec.usage_off_s > LATE_SHARE * w
 
 
 def window_cpu(run: CellRun) -> float:
     """The round's client CPU seconds over its window. The worker reads its CPU at the window's
     edges from a thread of its own; where that thread was starved (of the GIL, by thousands of
-    threads) its reading spans longer than the window, and the CPU is scaled back to the window,
-    an estimate that assumes an even load, and flagged (`cpu-late`)."""
+    threads) its reading spans another interval than the window, and the CPU is scaled to the
+    window, an estimate that assumes an even load, and flagged (`cpu-late`)."""
     rec = run.recording
     cpu = rec.cpu_user_s + rec.cpu_sys_s
-    span = rec.usage_span_s
-    if run.window_s and span > LATE_SPAN * run.window_s:
-        return cpu * run.window_s / span
+    span, w = rec.usage_span_s, run.window_s
+    if w and span > 0 and abs(span - w) > LATE_SHARE * w:
+        return cpu * w / span
     return cpu
 
 
@@ -154,9 +163,7 @@ def summarise(
         "mb_per_s": round(nbytes / ops * median_rate / 1e6, 3) if ops else 0.0,
         "latency_ms": merged.latency_ms(histogram),
         "cpu_s": round(cpu, 4),
-        "cpu_late": any(
-            r.window_s and r.recording.usage_span_s > LATE_SPAN * r.window_s for r in runs
-        ),
+        "cpu_late": any(cpu_read_late(r) for r in runs),
         "cpu_user_s": round(rec.cpu_user_s, 4),
         "cpu_sys_s": round(rec.cpu_sys_s, 4),
         "client_cpu_util": max(rounds["client_cpu_util"]),

@@ -34,8 +34,8 @@ FLAG_HELP = {
     "never got going, and the row is a collapse at this many clients, not a rate",
     "late-warm": "some users finished their first operation only after the window opened (their "
     "ramp outlasted --warm-limit; see users_warm): the rate undercounts them a little",
-    "cpu-late": "the worker's CPU was read late (the thread that reads it at the window's edges "
-    "was starved, by thousands of threads): the CPU figures are scaled from a longer span to the "
+    "cpu-late": "the worker's CPU was read off the window's edges (the thread that reads it was "
+    "starved, by thousands of threads): the CPU figures are scaled from the span read to the "
     "window, an estimate",
     "timer-late": "the server's (or delay proxy's) delayed writes went out later than due by more "
     "than 10% of the delay at the median (see timer_late): the injected latency was longer than "

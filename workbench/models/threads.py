@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 
 from workbench.clients.base import BlockingClient, BlockingConnection, ClientContext
 from workbench.errors import UsageError
 from workbench.metrics import ClientRecorder, Recording
-from workbench.models.base import Model, Window, blocking_closed_loop, join_until
+from workbench.models.base import Model, Window, blocking_closed_loop
 
 # Threads blocked in recv() need little stack; the default 8 MiB reservation per thread is what
 # makes thousands of threads fail first. 256 KiB is ample for these clients' call depth.
 THREAD_STACK = 256 * 1024
+
+AFTER_WINDOW_SWITCH_S = 0.5
 
 
 class ThreadsModel(Model):
@@ -31,23 +35,61 @@ class ThreadsModel(Model):
         threads = []
         # Every thread waits at its gate until all exist: otherwise the thread starting the rest
         # competes for the GIL with thousands already running, and creating 10,000 crawls.
-        # A gate per thread, not one Event: a woken Event waiter must re-take the Event's one
-        # lock and needs the GIL to let go of it, so with a thousand users already running the
-        # rest pass one per switch interval (py-spy: 711 of 2,000 still at the gate after 4 s).
+        # The gates open as a chain, each user opening the next as it passes its own, never all
+        # at once: thousands of threads woken together all wait for the GIL, each waiter wakes
+        # every switch interval to ask for it, and the polling swamps the handoffs it waits for
+        # (a plain script of 10,000 threads with 1 s heartbeats never got going with its gates
+        # opened together; chained, all were running in 1.0 s and kept 9,900 heartbeats/s).
+        # Each user connects before it opens the next gate, so the connections are made one at
+        # a time rather than all in the users' first second of heartbeats.
         gates = [threading.Lock() for _ in range(n)]
         for gate in gates:
             gate.acquire()
 
-        def user(gate: threading.Lock, conn: BlockingConnection, rec: ClientRecorder) -> None:
-            gate.acquire()
-            blocking_closed_loop(conn, window, rec)
+        # A user that is done parks instead of returning, and the last one done says so. Threads
+        # that end while others still run stall them all: with 10,000 threads, those exiting in
+        # the window's last second held a plain script's heartbeats up for 40 s (parked: none
+        # lost, p99 17 ms). They go home at `close()`, once the worker has answered.
+        self._park = park = threading.Lock()
+        park.acquire()
+        done_lock, all_done = threading.Lock(), threading.Event()
+        done = [0]
+        switch_interval = sys.getswitchinterval()
+
+        def calm_down() -> None:
+            # Once the window has ended nothing is measured, and the users still out must get
+            # home: every thread waiting for the GIL wakes each switch interval to ask for it,
+            # and with thousands waiting that polling can swamp the handoffs for longer than the
+            # worker may take to answer (a round of 10,000 heartbeating threads did, now and
+            # then, with 9,300 threads runnable). A long interval stops the polling; I/O still
+            # hands the GIL on.
+            sys.setswitchinterval(max(switch_interval, AFTER_WINDOW_SWITCH_S))
+
+        def user(i: int, conn: BlockingConnection, rec: ClientRecorder) -> None:
+            gates[i].acquire()
+            try:
+                conn.open()
+            finally:
+                if i + 1 < len(gates):
+                    gates[i + 1].release()
+            try:
+                blocking_closed_loop(conn, window, rec)
+            finally:
+                with done_lock:
+                    done[0] += 1
+                    if done[0] == n:
+                        all_done.set()
+                    if time.monotonic_ns() >= window.end_ns:
+                        calm_down()
+            park.acquire()
+            park.release()
 
         previous = threading.stack_size(self.thread_stack())
         try:
-            for i, (gate, rec) in enumerate(zip(gates, recorders, strict=True)):
+            for i, rec in enumerate(recorders):
                 t = threading.Thread(
                     target=user,
-                    args=(gate, client.connection(), rec),
+                    args=(i, client.connection(), rec),
                     name=f"client-{i}",
                     daemon=True,  # a thread stuck past the grace period must not block exit
                 )
@@ -61,8 +103,20 @@ class ThreadsModel(Model):
                 threads.append(t)
         finally:
             threading.stack_size(previous)
-            for gate in gates:
-                gate.release()
-        join_until(threads, window)
-        client.close()
-        return Recording.from_clients(recorders, window.span)
+            # Even when one failed to start, those that did go through and end with the window.
+            if threads:
+                gates[0].release()
+        while not all_done.wait(0.05) and time.monotonic_ns() < window.stop_ns:
+            pass  # the stop moves when the window opens
+        calm_down()  # this thread too has its figures to gather among thousands still out
+        try:
+            client.close()
+            return Recording.from_clients(recorders, window.span)
+        finally:
+            sys.setswitchinterval(switch_interval)
+
+    def close(self) -> None:
+        park = getattr(self, "_park", None)
+        if park is not None and park.locked():
+            park.release()  # one user goes home, and lets the next out on its way
+        super().close()
