@@ -42,6 +42,7 @@ OPTIONAL = {
     "asyncpg": "asyncpg", "psycopg": "psycopg[binary]", "psycopg_pool": "psycopg-pool",
     "redis": "redis", "numpy": "numpy", "PIL": "pillow",
     "wsproto": "wsproto", "websockets": "websockets", "h2": "h2",
+    "trio_websocket": "trio-websocket",
 }  # fmt: skip
 MODULES = {**CORE, **OPTIONAL}
 # Packages with no usable wheel, built from source only (liburing: see

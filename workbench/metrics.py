@@ -91,6 +91,8 @@ def error_kind(exc: BaseException) -> str:
         return "reset"
     if isinstance(exc, EOFError):
         return "eof"
+    if any(isinstance(e, ConnectionResetError | BrokenPipeError) for e in chain):
+        return "reset"  # trio's BrokenResourceError carries the reset as its cause
     names = " ".join(t.__name__ for t in type(exc).__mro__).lower()
     if "timeout" in names or "tooslow" in names:
         return "timeout"

@@ -220,6 +220,13 @@ CLIENTS: dict[str, ClientEntry] = {
             "websockets' asyncio client, or its threading client on blocking models",
         ),
         ClientEntry(
+            "trio-websocket",
+            {"trio": "workbench.clients.ws_trio:TrioWebsocketClient"},
+            ("ws",),
+            "trio_websocket",
+            "trio-websocket: a connection per user, each with its reader task in its own nursery",
+        ),
+        ClientEntry(
             "aiohttp-ws",
             {"asyncio": "workbench.clients.ws_aiohttp:AiohttpWsClient"},
             ("ws",),

@@ -13,10 +13,19 @@ from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext
 from workbench.protocol.http import ConnectionClosed
 from workbench.workloads.websocket import Listener, WsEcho, WsPush
 
+ABNORMAL_CLOSURE = 1006  # RFC 6455: the connection ended without a closing handshake
 
-def _payload(msg: aiohttp.WSMessage) -> bytes | str:
+
+def _payload(ws: aiohttp.ClientWebSocketResponse, msg: aiohttp.WSMessage) -> bytes | str:
     if msg.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
         return msg.data  # type: ignore[no-any-return]
+    # aiohttp hands a transport's failure over as a message: raised, a reset is named one (as
+    # the other clients' are), not the end of the stream.
+    failure = ws.exception()
+    if failure is not None:
+        raise failure
+    if ws.close_code == ABNORMAL_CLOSURE:
+        raise ConnectionResetError(f"WebSocket closed abnormally ({msg.type.name})")
     raise ConnectionClosed(f"the WebSocket ended ({msg.type.name})")
 
 
@@ -40,10 +49,10 @@ class AiohttpWsConnection(AsyncConnection):
                     self.workload.url, autoping=True, heartbeat=None, compress=0, max_msg_size=0
                 )
             if self.listener is not None:
-                return self.listener.received(_payload(await self.ws.receive()))
+                return self.listener.received(_payload(self.ws, await self.ws.receive()))
             assert isinstance(self.workload, WsEcho)
             await self.ws.send_bytes(self.workload.message)
-            return self.workload.check(_payload(await self.ws.receive()))
+            return self.workload.check(_payload(self.ws, await self.ws.receive()))
 
     async def reset(self) -> None:
         ws, self.ws = self.ws, None

@@ -45,6 +45,7 @@ DEFAULT_LIBRARY_CELLS = (
     ("asyncio", "websockets"),
     ("asyncio", "aiohttp-ws"),
     ("threads", "websockets"),
+    ("trio", "trio-websocket"),
 )
 # Disk cells `io` runs by default (`disk` runs every file API on every model): the thread pool
 # against the async file APIs, on the question users ask most.
