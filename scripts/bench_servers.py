@@ -46,7 +46,8 @@ NGINX_CERTS = " ssl_certificate {cert}; ssl_certificate_key {key};"
 
 
 @contextlib.contextmanager
-def nginx(server_cpus: set[int], tls: TlsFiles | None = None) -> Iterator[str]:
+def nginx(server_cpus: set[int], tls: TlsFiles | None = None, h2c: bool = False) -> Iterator[str]:
+    """nginx serving a 64-byte file, one worker; `h2c`: HTTP/2 in cleartext (prior knowledge)."""
     binary = require_tool("nginx", "nginx-light")
     import socket
 
@@ -59,7 +60,7 @@ def nginx(server_cpus: set[int], tls: TlsFiles | None = None) -> Iterator[str]:
         (Path(d) / "www" / "index.html").write_bytes(b"x" * 64)
         conf = Path(d) / "nginx.conf"
         certs = "" if tls is None else NGINX_CERTS.format(cert=tls.cert, key=tls.key)
-        ssl = "" if tls is None else " ssl"
+        ssl = ("" if tls is None else " ssl") + (" http2" if h2c else "")
         conf.write_text(NGINX_CONF.format(dir=d, port=port, ssl=ssl, certs=certs))
         with owned_process([binary, "-c", str(conf)], cpus=server_cpus, stdin=subprocess.DEVNULL):
             for _ in range(100):

@@ -33,6 +33,7 @@ PYTHONS = {"compare_free_threaded": ["3.13t"]}
 TOOLS = {
     "bench_network": ["wrk"],
     "bench_servers": ["wrk", "nginx"],
+    "bench_long_lived_servers": ["h2load", "nginx"],
     "bench_disk": ["fio"],
 }
 
