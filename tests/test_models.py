@@ -122,3 +122,12 @@ def test_threads_users_stay_parked_until_the_model_is_closed() -> None:
     for t in users:
         t.join(2.0)
     assert not any(t.is_alive() for t in users)
+
+
+def test_a_threads_user_stuck_past_the_stop_leaves_the_switch_interval_alone() -> None:
+    """The switch interval raised to bring users home is the model's only while it gathers: a
+    user that comes back after run() returned must not raise it for the rest of the process."""
+    interval = sys.getswitchinterval()
+    run_model("threads", 2, Script([0.001, 0.6], then=0.001), window_from_now(0, 100, 100))
+    time.sleep(0.8)  # the stuck user is back, done, and parked or gone
+    assert sys.getswitchinterval() == interval

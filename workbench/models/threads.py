@@ -61,6 +61,7 @@ class ThreadsModel(Model):
         done_lock, all_done = threading.Lock(), threading.Event()
         done = [0]
         switch_interval = sys.getswitchinterval()
+        gathering = [True]  # until run() returns: a user stuck past the stop must not calm later
 
         def calm_down() -> None:
             # Once the window has ended nothing is measured, and the users still out must get
@@ -68,8 +69,9 @@ class ThreadsModel(Model):
             # and with thousands waiting that polling can swamp the handoffs for longer than the
             # worker may take to answer (a round of 10,000 heartbeating threads did, now and
             # then, with 9,300 threads runnable). A long interval stops the polling; I/O still
-            # hands the GIL on.
-            sys.setswitchinterval(max(switch_interval, AFTER_WINDOW_SWITCH_S))
+            # hands the GIL on. Called with done_lock held.
+            if gathering[0]:
+                sys.setswitchinterval(max(switch_interval, AFTER_WINDOW_SWITCH_S))
 
         def user(i: int, conn: BlockingConnection, rec: ClientRecorder) -> None:
             gates[i].acquire()
@@ -114,12 +116,15 @@ class ThreadsModel(Model):
                 gate.release()
         while not all_done.wait(0.05) and time.monotonic_ns() < window.stop_ns:
             pass  # the stop moves when the window opens
-        calm_down()  # this thread too has its figures to gather among thousands still out
+        with done_lock:
+            calm_down()  # this thread too has its figures to gather among thousands still out
         try:
             client.close()
             return Recording.from_clients(recorders, window.span)
         finally:
-            sys.setswitchinterval(switch_interval)
+            with done_lock:
+                gathering[0] = False
+                sys.setswitchinterval(switch_interval)
 
     def close(self) -> None:
         park = getattr(self, "_park", None)
