@@ -198,12 +198,7 @@ def gil_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "seconds": doc["metadata"].get("seconds"),
         "claims": {
-            str(c["id"]): {
-                "verdict": c["verdict"],
-                "evidence": c["evidence"],
-                "explanation": c.get("explanation"),
-                "seconds": c.get("seconds"),
-            }
+            str(c["id"]): {k: c.get(k) for k in ("verdict", "evidence", "explanation", "seconds")}
             for c in doc["claims"]
         },
     }
@@ -332,6 +327,7 @@ def databases_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# scripts._figures_long_lived adds compare_long_lived's own (it imports this module, not back).
 REDUCERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     # The script's own summary (it holds each interpreter's version and build flags too).
     "compare_free_threaded": lambda doc: dict(doc["summary"]),

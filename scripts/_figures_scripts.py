@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from scripts._figures_databases import databases_row
+from scripts._figures_long_lived import long_lived_row, long_lived_servers_row
 from scripts._figures_text import (
     Figures,
     and_list,
@@ -231,7 +232,8 @@ SCRIPT_ROWS: dict[str, Cell] = {
     "compare_interpreters": _interpreters, "gil_claims": _gil, "bench_stability": _stability,
     "bench_network": _network, "bench_disk": _disk, "bench_servers": _servers,
     "bench_overhead": _overhead, "bench_cluster": _cluster, "compare_tls": _tls,
-    "compare_databases": databases_row,
+    "compare_databases": databases_row, "compare_long_lived": long_lived_row,
+    "bench_long_lived_servers": long_lived_servers_row,
 }  # fmt: skip
 
 

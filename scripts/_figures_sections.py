@@ -10,6 +10,7 @@ from typing import Any
 from scripts._figures_benches import cluster, disk_bench, servers
 from scripts._figures_databases import databases
 from scripts._figures_gil import free_threaded, gil_claims, interpreters, stability_gil
+from scripts._figures_long_lived import long_lived, long_lived_servers
 from scripts._figures_scripts import SCRIPT_ROWS, httpx_pool, scripts_table
 from scripts._figures_text import (
     Figures,
@@ -330,6 +331,7 @@ TEMPLATES: dict[str, Template] = {
     "stability-gil": stability_gil, "gil-claims": gil_claims, "interpreters": interpreters,
     "cluster": cluster, "disk-bench": disk_bench, "servers": servers, "scripts": scripts_table,
     "httpx-pool": httpx_pool, "fast-loop": fast_loop, "databases": databases,
-    "free-threaded": free_threaded,
+    "free-threaded": free_threaded, "long-lived": long_lived,
+    "long-lived-servers": long_lived_servers,
 }  # fmt: skip
 __all__ = ["SCRIPT_ROWS", "TEMPLATES"]

@@ -46,7 +46,7 @@ SCRIPTS = (
     "compare_asyncio_uvloop", "compare_threads_asyncio", "compare_libraries", "compare_file_apis",
     "compare_interpreters", "gil_claims", "bench_stability", "bench_network", "bench_disk",
     "bench_servers", "bench_overhead", "bench_cluster", "compare_tls", "compare_databases",
-    "compare_free_threaded",
+    "compare_free_threaded", "compare_long_lived", "bench_long_lived_servers",
 )  # fmt: skip
 SOURCES = ("sample", *SCRIPTS, "suite", "fast_loop")
 PICTURE = ROOT / "docs" / "report.png"
