@@ -11,7 +11,7 @@ import aiohttp
 
 from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext
 from workbench.protocol.http import ConnectionClosed
-from workbench.workloads.websocket import Listener, WsEcho, WsPush
+from workbench.workloads.websocket import WsEcho, user_of
 
 ABNORMAL_CLOSURE = 1006  # RFC 6455: the connection ended without a closing handshake
 
@@ -32,12 +32,7 @@ def _payload(ws: aiohttp.ClientWebSocketResponse, msg: aiohttp.WSMessage) -> byt
 class AiohttpWsConnection(AsyncConnection):
     def __init__(self, client: AiohttpWsClient) -> None:
         self.client = client
-        workload = client.ctx.workload
-        assert isinstance(workload, WsEcho | WsPush)
-        self.workload = workload
-        self.listener: Listener | None = (
-            workload.listener() if isinstance(workload, WsPush) else None
-        )
+        self.workload, self.listener = user_of(client.ctx.workload)
         self.ws: Any = None
 
     async def op(self) -> int:

@@ -24,7 +24,7 @@ from workbench.clients.base import (
     time_left,
 )
 from workbench.protocol.websocket import WsSession
-from workbench.workloads.websocket import Listener, WsEcho, WsPush
+from workbench.workloads.websocket import WsEcho, user_of
 
 
 class _User:
@@ -32,12 +32,7 @@ class _User:
 
     def __init__(self, ctx: ClientContext) -> None:
         self.ctx = ctx
-        workload = ctx.workload
-        assert isinstance(workload, WsEcho | WsPush)
-        self.workload = workload
-        self.listener: Listener | None = (
-            workload.listener() if isinstance(workload, WsPush) else None
-        )
+        self.workload, self.listener = user_of(ctx.workload)
         self.session: WsSession | None = None
 
     def new_session(self) -> WsSession:

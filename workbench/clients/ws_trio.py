@@ -17,7 +17,7 @@ from trio_websocket import ConnectionClosed, open_websocket_url
 
 from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext
 from workbench.protocol.http import ConnectionClosed as StreamEnded
-from workbench.workloads.websocket import Listener, WsEcho, WsPush
+from workbench.workloads.websocket import WsEcho, user_of
 
 ABNORMAL_CLOSURE = 1006  # RFC 6455: the connection ended without a closing handshake
 
@@ -29,12 +29,7 @@ CLOSE_TIMEOUT_S = 1.0
 class TrioWebsocketConnection(AsyncConnection):
     def __init__(self, ctx: ClientContext) -> None:
         self.ctx = ctx
-        workload = ctx.workload
-        assert isinstance(workload, WsEcho | WsPush)
-        self.workload = workload
-        self.listener: Listener | None = (
-            workload.listener() if isinstance(workload, WsPush) else None
-        )
+        self.workload, self.listener = user_of(ctx.workload)
         self.stack: contextlib.AsyncExitStack | None = None
         self.ws: Any = None
 

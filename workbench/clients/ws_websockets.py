@@ -14,21 +14,15 @@ from workbench.clients.base import (
     BlockingConnection,
     ClientContext,
 )
-from workbench.workloads.websocket import Listener, WsEcho, WsPush
+from workbench.workloads.websocket import WsEcho, user_of
 
 OPTIONS: dict[str, Any] = {"compression": None, "max_size": None, "ping_interval": None}
-
-
-def _parts(ctx: ClientContext) -> tuple[WsEcho | WsPush, Listener | None]:
-    workload = ctx.workload
-    assert isinstance(workload, WsEcho | WsPush)
-    return workload, workload.listener() if isinstance(workload, WsPush) else None
 
 
 class WebsocketsAsyncConnection(AsyncConnection):
     def __init__(self, ctx: ClientContext) -> None:
         self.ctx = ctx
-        self.workload, self.listener = _parts(ctx)
+        self.workload, self.listener = user_of(ctx.workload)
         self.ws: Any = None
 
     async def op(self) -> int:
@@ -62,7 +56,7 @@ class WebsocketsAsyncClient(AsyncClient):
 class WebsocketsSyncConnection(BlockingConnection):
     def __init__(self, ctx: ClientContext) -> None:
         self.ctx = ctx
-        self.workload, self.listener = _parts(ctx)
+        self.workload, self.listener = user_of(ctx.workload)
         self.ws: Any = None
 
     def op(self) -> int:

@@ -148,3 +148,9 @@ class WsPush(_WebSocketWorkload):
         d = super().describe()
         d.update(path=self.path, message_bytes=self.message_size, verify="sequence, size")
         return d
+
+
+def user_of(workload: Workload) -> tuple[WsEcho | WsPush, Listener | None]:
+    """What one WebSocket client user holds: its workload, and its own listener if it listens."""
+    assert isinstance(workload, WsEcho | WsPush)
+    return workload, workload.listener() if isinstance(workload, WsPush) else None
