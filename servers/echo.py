@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import cast
 
-from servers._runtime import RESET, OrderedWriter, ServerConfig, common_parser, serve, slow_chunks
+from servers._runtime import ServerConfig, common_parser, serve
+from servers.connection import MockProtocol
 from servers.faults import ECHO_FAULTS
 
 MAX_FRAME = 64 * 1024 * 1024
@@ -59,27 +59,11 @@ class EchoFramer:
         return out
 
 
-class EchoServerProtocol(asyncio.Protocol):
+class EchoServerProtocol(MockProtocol):
     def __init__(self, config: ServerConfig) -> None:
-        self.config = config
-        self.stats = config.stats
+        super().__init__(config)
         self.framer = EchoFramer(config.args.framing)
-        timing = config.timing
-        self.delayed = bool(timing.latency or timing.jitter or config.faults.active)
-        self.transport: asyncio.Transport | None = None
-        self.writer: OrderedWriter | None = None
         self.closing = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports implement the Transport interface without subclassing it.
-        self.transport = cast(asyncio.Transport, transport)
-        self.stats.connections += 1
-        if self.delayed:
-            self.writer = OrderedWriter(self.config, self.transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.writer is not None:
-            self.writer.cancel()
 
     def data_received(self, data: bytes) -> None:
         assert self.transport is not None
@@ -101,23 +85,12 @@ class EchoServerProtocol(asyncio.Protocol):
             self.stats.bytes_out += len(out)
             self.transport.write(out)
             return
-        timing = self.config.timing
         for frame in frames:
-            delay = timing.delay()
-            fault = self.config.faults.draw()
-            if fault is not None:
-                self.stats.faults[fault] += 1
+            delay, fault = self.draw()
+            self.send_later(delay, fault, frame)
             if fault == "reset":
-                self.writer.send(delay, RESET)
                 self.closing = True
                 return
-            if fault == "stall":
-                self.writer.send(delay + timing.stall_seconds, frame)
-            elif fault == "slow-body":
-                for offset, chunk in slow_chunks(frame, 0, timing):
-                    self.writer.send(delay + offset, chunk)
-            else:
-                self.writer.send(delay, frame)
 
 
 def protocol_factory(config: ServerConfig) -> Callable[[], asyncio.Protocol]:

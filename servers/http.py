@@ -12,17 +12,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import cast
 
 from servers._runtime import (
     CLOSE,
-    RESET,
     OrderedWriter,
     ServerConfig,
     common_parser,
     serve,
-    slow_chunks,
 )
+from servers.connection import MockProtocol
 from servers.faults import HTTP_FAULTS
 from servers.http_parser import BadRequest, Request, RequestParser
 from servers.payload import body_bytes
@@ -92,29 +90,14 @@ class Responses:
         return self.sized(size, req.keep_alive, req.method == b"HEAD")
 
 
-class HttpServerProtocol(asyncio.Protocol):
+class HttpServerProtocol(MockProtocol):
     """One connection. Without latency or faults, responses go out in one write per read."""
 
     def __init__(self, config: ServerConfig, responses: Responses) -> None:
-        self.config = config
-        self.stats = config.stats
+        super().__init__(config)
         self.responses = responses
         self.parser = RequestParser()
-        self.delayed = bool(config.timing.latency or config.timing.jitter or config.faults.active)
-        self.transport: asyncio.Transport | None = None
-        self.writer: OrderedWriter | None = None
         self.closing = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports implement the Transport interface without subclassing it.
-        self.transport = cast(asyncio.Transport, transport)
-        self.stats.connections += 1
-        if self.delayed:
-            self.writer = OrderedWriter(self.config, self.transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.writer is not None:
-            self.writer.cancel()
 
     def data_received(self, data: bytes) -> None:
         stats = self.stats
@@ -168,25 +151,16 @@ class HttpServerProtocol(asyncio.Protocol):
             self.transport.close()
 
     def _respond_later(self, requests: list[Request], writer: OrderedWriter) -> None:
-        timing = self.config.timing
         for req in requests:
-            delay = timing.delay()
-            fault = self.config.faults.draw()
-            if fault is not None:
-                self.stats.faults[fault] += 1
+            delay, fault = self.draw()
             if fault == "reset":
-                writer.send(delay, RESET)
+                self.send_later(delay, fault, b"")
                 self.closing = True
                 return
             resp = self.responses.error_500 if fault == "500" else self.responses.for_request(req)
-            if fault == "stall":
-                writer.send(delay + timing.stall_seconds, resp)
-            elif fault == "slow-body":
-                head_len = resp.index(b"\r\n\r\n") + 4
-                for offset, chunk in slow_chunks(resp, head_len, timing):
-                    writer.send(delay + offset, chunk)
-            else:
-                writer.send(delay, resp)
+            # A slow body trickles after the head, which goes out whole.
+            head_len = resp.index(b"\r\n\r\n") + 4 if fault == "slow-body" else 0
+            self.send_later(delay, fault, resp, head_len)
             if not req.keep_alive:
                 writer.send(0.0, CLOSE)
                 self.closing = True

@@ -24,9 +24,9 @@ import asyncio
 import struct
 from collections.abc import Callable, Sequence
 from time import monotonic, monotonic_ns
-from typing import cast
 
-from servers._runtime import RESET, OrderedWriter, ServerConfig, common_parser, serve
+from servers._runtime import ServerConfig, common_parser, serve
+from servers.connection import MockProtocol
 
 WS_FAULTS = ("reset", "stall")  # on echoes; pushes go out on time to every listener
 
@@ -74,34 +74,22 @@ class _Listeners:
             self.due = None
 
 
-class WebSocketProtocol(asyncio.Protocol):
+class WebSocketProtocol(MockProtocol):
     def __init__(self, config: ServerConfig, listeners: _Listeners) -> None:
         from websockets.server import ServerProtocol
 
-        self.config = config
-        self.stats = config.stats
+        super().__init__(config)
         self.listeners = listeners
         # No extensions (no compression), no size limit: both sides move only the workload's
         # messages, whatever --message-size asks.
         self.ws = ServerProtocol(max_size=None)
-        timing = config.timing
-        self.delayed = bool(timing.latency or timing.jitter or config.faults.active)
-        self.transport: asyncio.Transport | None = None
-        self.writer: OrderedWriter | None = None
         self.text = False  # the message being gathered from fragments is text
         self.parts: list[bytes] = []
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-        self.stats.connections += 1
-        if self.delayed:
-            self.writer = OrderedWriter(self.config, self.transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.listeners.members.discard(self)
         self.transport = None
-        if self.writer is not None:
-            self.writer.cancel()
+        super().connection_lost(exc)
 
     def push(self, frame: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -124,17 +112,10 @@ class WebSocketProtocol(asyncio.Protocol):
             self.stats.bytes_out += len(out)
             self.transport.write(out)
             return
-        assert self.writer is not None
-        timing = self.config.timing
-        delay = timing.delay()
-        fault = self.config.faults.draw()
-        if fault is not None:
-            self.stats.faults[fault] += 1
-        if fault == "reset":
-            self.writer.send(delay, RESET)
-        else:
+        delay, fault = self.draw()
+        if fault != "reset":
             self.stats.bytes_out += len(out)
-            self.writer.send(delay + (timing.stall_seconds if fault == "stall" else 0.0), out)
+        self.send_later(delay, fault, out)
 
     def data_received(self, data: bytes) -> None:
         from websockets.frames import Frame, Opcode
