@@ -164,9 +164,7 @@ def paired_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
     if found is None:
         return None
     centre, se, df = found
-    if se == 0:
-        return 0.0 if centre else 1.0
-    return t_tail(abs(centre) / se, df)
+    return _p_value(centre, se, df)
 
 
 def ratio_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
@@ -176,9 +174,15 @@ def ratio_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
     if found is None:
         return None
     diff, var, df = found
-    if var == 0:
+    return _p_value(diff, math.sqrt(var), max(1, math.floor(df)))
+
+
+def _p_value(diff: float, se: float, df: float) -> float:
+    """Two-sided p-value of a difference of means over its standard error; a difference with no
+    spread at all is certain (0) or nothing (1)."""
+    if se == 0:
         return 0.0 if diff else 1.0
-    return t_tail(abs(diff) / math.sqrt(var), max(1, math.floor(df)))
+    return t_tail(abs(diff) / se, df)
 
 
 def t_tail(t: float, df: float) -> float:

@@ -46,13 +46,19 @@ def between_rounds(values: list[float], median: float) -> list[float] | None:
 LATE_SHARE = 0.10  # CPU read this far (a share of the window) from the window's edges: read late
 
 
+def _span_missed(run: CellRun) -> bool:
+    """Whether the round's CPU readings span a longer or shorter interval than its window."""
+    span, w = run.recording.usage_span_s, run.window_s
+    return bool(w) and span > 0 and abs(span - w) > LATE_SHARE * w
+
+
 def cpu_read_late(run: CellRun) -> bool:
     """Whether the round's CPU readings missed the window's edges: spanning a longer or shorter
     interval than the window, or one shifted from it, or read at a time not known closely."""
     rec, w = run.recording, run.window_s
     if not w or not rec.usage_span_s:
         return False
-    return abs(rec.usage_span_s - w) > LATE_SHARE * w or rec.usage_off_s > LATE_SHARE * w
+    return _span_missed(run) or rec.usage_off_s > LATE_SHARE * w
 
 
 def window_cpu(run: CellRun) -> float:
@@ -62,10 +68,7 @@ def window_cpu(run: CellRun) -> float:
     window, an estimate that assumes an even load, and flagged (`cpu-late`)."""
     rec = run.recording
     cpu = rec.cpu_user_s + rec.cpu_sys_s
-    span, w = rec.usage_span_s, run.window_s
-    if w and span > 0 and abs(span - w) > LATE_SHARE * w:
-        return cpu * w / span
-    return cpu
+    return cpu * run.window_s / rec.usage_span_s if _span_missed(run) else cpu
 
 
 def per_round(runs: list[CellRun], rates: list[float]) -> dict[str, list[Any]]:
