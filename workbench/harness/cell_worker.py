@@ -71,6 +71,7 @@ class Snapshot:
     known to within the bracket (`blur_ns`); the narrowest of a few tries is kept."""
 
     TRIES = 3
+    NARROW_NS = 100_000  # a bracket this tight held no wait for the GIL: no need to try again
 
     def __init__(self, usage: Usage, at_ns: int, blur_ns: int) -> None:
         self.usage, self.at_ns, self.blur_ns = usage, at_ns, blur_ns
@@ -84,7 +85,7 @@ class Snapshot:
             t1 = time.monotonic_ns()
             if best is None or t1 - t0 < best.blur_ns:
                 best = cls(usage, (t0 + t1) // 2, t1 - t0)
-            if best.blur_ns < 100_000:
+            if best.blur_ns < cls.NARROW_NS:
                 break
         assert best is not None
         return best
