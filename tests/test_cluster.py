@@ -414,8 +414,11 @@ def test_spread_two_sums_the_hosts_against_one_server(cluster: str, tmp_path: Pa
     assert merged.get_total_count() == sum(h["histogram_count"] for h in per_host) == row["ops"]
     for h in per_host:
         assert h["errors"] == 0
-        assert h["overlap"] >= 0.95, h  # one machine, one clock: the windows coincide
-    assert "window-skew" not in row["flags"]
+        # How well the hosts' windows coincide depends on how fast each worker got going: this
+        # asserts the share is read and flagged by its rule (whose arithmetic is tested on made
+        # windows above), not that the machine was quiet enough to meet it.
+        assert 0 < h["overlap"] <= 1, h
+    assert ("window-skew" in row["flags"]) == any(h["overlap"] < 0.95 for h in per_host)
 
 
 @pytest.mark.slow

@@ -50,14 +50,17 @@ def test_counts_every_user_and_operation(model: str) -> None:
     rec, users = run_model(model, n, Script(then=0.001, nbytes=10), window)
     assert rec.clients == n
     assert window.warm == n  # every user said so after its first operation
-    assert rec.ops > 20 * n  # 1 ms answers in a 200 ms window
+    # 1 ms answers in a 200 ms window: about 200 each on a quiet machine. Bounds here are the
+    # script's and the window's, far from what a loaded machine does, since a test that needs a
+    # quiet machine fails in CI for no fault of the code.
+    assert rec.ops > 3 * n
     assert rec.histogram.get_total_count() == rec.ops
     assert rec.bytes == 10 * rec.ops
     assert not rec.errors
     assert len(users) == n
     assert all(conn.closed for conn in users)
     assert rec.latency_ms()["p50"] is not None
-    assert 0.9 <= (rec.latency_ms()["p50"] or 0) < 50
+    assert 0.9 <= (rec.latency_ms()["p50"] or 0) < 200  # never under the script's 1 ms
 
 
 def test_counts_errors_by_kind_and_resets_the_user(model: str) -> None:
@@ -96,9 +99,9 @@ def test_a_stuck_user_is_abandoned_at_the_stop(model: str) -> None:
     n = users_for(model, 3)
     window = window_from_now(0, 100, grace_ms=200)
     t0 = time.monotonic()
-    rec, _ = run_model(model, n, Script([0.001, 0.001, 1.5], then=0.001), window)
+    rec, _ = run_model(model, n, Script([0.001, 0.001, 4.0], then=0.001), window)
     took = time.monotonic() - t0
-    assert took < 1.2  # the stop is at 0.3 s; the stuck op would last until 1.5 s
+    assert took < 2.5  # the stop is at 0.3 s; the stuck op would last until 4 s
     assert rec.ops >= 2 * n - 2
 
 

@@ -185,8 +185,10 @@ def test_every_model_survives_server_faults(model: str) -> None:
         t0 = time.monotonic()
         row = run_one(model, "raw", "http", 10, server, settings)
         took = time.monotonic() - t0
-    # Warm-up, window and grace, plus the worker's start and a timeout's worth of ramp-up.
-    assert took < 0.2 + 1.5 + 0.5 + 0.2 + 4.0, took
+    # Warm-up, window and grace, plus the worker's start and a timeout's worth of ramp-up: about
+    # 3 s. The bound is wide (a loaded machine starts workers slowly) but a run that waited out
+    # its stalls and slow bodies instead of timing them out would pass it many times over.
+    assert took < 0.2 + 1.5 + 0.5 + 0.2 + 12.0, took
     kinds = row["errors_by_kind"]
     assert kinds.get("status-500", 0) > 0, kinds
     assert kinds.get("timeout", 0) > 0, kinds  # stalls and slow bodies outlast --timeout
