@@ -84,6 +84,13 @@ CLIENTS: dict[str, ClientEntry] = {
             "each family's own socket API (and TLS) with one shared sans-I/O framing",
         ),
         ClientEntry(
+            "raw-buffered",
+            {"asyncio": _RAW + "asyncio:BufferedProtocolClient"},
+            ("http", "https", "echo"),
+            None,
+            "raw on asyncio.BufferedProtocol: recv_into one kept buffer, the cheapest read",
+        ),
+        ClientEntry(
             "aiohttp",
             {"asyncio": "workbench.clients.aiohttp_client:AiohttpClient"},
             ("http", "https"),

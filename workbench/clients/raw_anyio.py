@@ -1,4 +1,7 @@
-"""`raw` client for anyio (on asyncio or trio): anyio's TCP streams and the shared framing."""
+"""`raw` client for anyio (on asyncio or trio): anyio's TCP streams and the shared framing.
+
+It reads with `receive()` at anyio's own default size (64 KiB), as anyio's users write it: under
+glibc's 128 KiB mmap threshold, so no read maps fresh memory (see raw_trio)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import anyio
 import anyio.abc
 
 from workbench.clients.base import AsyncClient, AsyncConnection, ClientContext, tls_context
-from workbench.clients.raw_blocking import RECV_SIZE
 from workbench.workloads.base import Exchange
 
 
@@ -34,7 +36,7 @@ class AnyioStreamConnection(AsyncConnection):
             while True:
                 n: int | None
                 try:
-                    data = await stream.receive(RECV_SIZE)
+                    data = await stream.receive()
                 except anyio.EndOfStream:
                     n = exchange.feed_eof()
                 else:
