@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import run_cli
-from workbench.report.compare import compare_docs
+from workbench.report.compare import compare_docs, gate
 from workbench.results import ResultDoc, Row
 from workbench.stats import ratio_interval
 from workbench.testing import make_doc, make_row
@@ -84,6 +84,29 @@ def test_compare_verdicts_follow_the_repeats() -> None:
     assert slower["verdict"] == "slower"
 
 
+def test_the_gate_fails_on_a_decided_slowdown_past_the_minimum() -> None:
+    a = _doc(
+        _row("uvloop", [100, 101, 99, 100]),
+        _row("asyncio", [50, 55, 45, 52]),
+        _row("trio", [30, 30.1, 29.9, 30]),
+        _row("threads", [20]),
+    )
+    b = _doc(
+        _row("uvloop", [80, 81, 79, 80]),  # 20% slower, decided
+        _row("asyncio", [50, 46, 54, 49]),  # noise: not told apart
+        _row("trio", [36, 36.1, 35.9, 36]),  # 20% faster
+        _row("threads", [5]),  # one round: undecided, whatever the gap
+    )
+    comparisons = compare_docs(a, b)["comparisons"]
+    failed, undecided = gate(comparisons, "slower", 0.05)
+    assert [c["cell"].split(" · ")[0] for c in failed] == ["uvloop"]
+    assert undecided == 1
+    assert gate(comparisons, "slower", 0.3)[0] == []  # 20% is under a 30% minimum
+    changed, _ = gate(comparisons, "changed", 0.05)
+    assert [c["cell"].split(" · ")[0] for c in changed] == ["uvloop", "trio"]
+    assert gate(compare_docs(a, a)["comparisons"], "changed", 0.05)[0] == []
+
+
 @pytest.mark.slow
 def test_compare_command(tmp_path: Path) -> None:
     a, b = tmp_path / "a.json", tmp_path / "b.json"
@@ -92,6 +115,17 @@ def test_compare_command(tmp_path: Path) -> None:
     proc = run_cli("compare", str(a), str(b))
     assert proc.returncode == 0, proc.stderr
     assert "faster" in proc.stdout
+    # As a CI gate: B faster passes; A against B (1.3x slower, decided) fails, naming the cell,
+    # unless the minimum is past it.
+    assert run_cli("compare", str(a), str(b), "--fail-on", "slower").returncode == 0
+    gated = run_cli("compare", str(b), str(a), "--fail-on", "slower", "--min-change", "10%")
+    assert gated.returncode == 1, gated.stderr
+    assert "uvloop · raw · http · 100 clients: slower" in gated.stderr
+    lax = run_cli("compare", str(b), str(a), "--fail-on", "slower", "--min-change", "40%")
+    assert lax.returncode == 0, lax.stderr
+    bad = run_cli("compare", str(a), str(b), "--fail-on", "slower", "--min-change", "lots")
+    assert bad.returncode == 2
+    assert "--min-change 'lots'" in bad.stderr
     old = tmp_path / "old.json"
     old.write_text(json.dumps({**_doc(), "schema_version": 0}))
     proc = run_cli("compare", str(old), str(b))

@@ -40,6 +40,11 @@ CALM = {"ops_per_s": [9900.0, 10000.0, 10100.0], "median": 10000.0, "spread": 0.
         ({"cache": "cold", "evicted": True}, []),
         ({"in_memory": True}, ["in-memory"]),
         ({"write_budget_spent": True}, ["write-budget"]),
+        # Two faults a read: glibc mapping a large read buffer afresh. A file read's faults are
+        # its pages coming in, not the allocator.
+        ({"minor_faults_per_op": 2.0}, ["allocator"]),
+        ({"minor_faults_per_op": 0.99}, []),
+        ({"minor_faults_per_op": 2.0, "workload": "file-read"}, []),
     ],
 )  # fmt: skip
 def test_trust_flags(fields: dict[str, Any], expected: list[str]) -> None:
@@ -56,6 +61,7 @@ def test_every_flag_is_explained() -> None:
         make_row(timer_late={"delay_ms": 1.0, "p50_ms": 0.5, "p99_ms": 0.9, "count": 9}),
         make_row(ops=10, cpu_s=5.0),
         make_row(metadata={"free_threaded_build": True, "gil_enabled": True}),
+        make_row(minor_faults_per_op=2.0),
     ]  # fmt: skip
     raised = {flag for row in rows for flag in flags_for(row, client_cpus=1)}
     assert raised == set(FLAG_HELP)

@@ -1,6 +1,6 @@
 """Resolving a run's `--python` and `--env` into the variants it measures: each interpreter
 (this one by default, or each named, its environment prepared if it lacks the workers' packages)
-crossed with each `--env KEY=A|B` alternative."""
+crossed with each `--env KEY=A|B` alternative and each `--allocator`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
+from workbench.allocators import ALLOCATORS, check_allocator
 from workbench.errors import UsageError
 from workbench.interpreter_discovery import find
 from workbench.interpreter_envs import env_dir, prepare, read_manifest
@@ -20,18 +21,29 @@ def resolve(
     specs: Sequence[str],
     env: Mapping[str, str],
     note: Callable[[str], None] = lambda _: None,
+    allocators: Sequence[str] = ("default",),
 ) -> list[Interpreter]:
     """Every (interpreter, environment) variant a run measures: each `--python` (none: this one),
-    crossed with each `--env KEY=A|B` alternative. An interpreter that lacks the workers' own
-    packages gets its environment prepared first (`note` reports it)."""
+    crossed with each `--env KEY=A|B` alternative and each `--allocator`. An interpreter that
+    lacks the workers' own packages gets its environment prepared first (`note` reports it)."""
     interpreters = [_ready(find(s), note) for s in specs] if specs else [_this()]
     out: list[Interpreter] = []
     for interp in interpreters:
-        for variant_env in env_variants(env):
-            variant = replace(interp, env=tuple(sorted(variant_env.items())))
-            check_env(variant)
-            if variant not in out:
-                out.append(variant)
+        for allocator in allocators:
+            check_allocator(allocator, interp.version, interp.free_threaded, f"Python {interp.tag}")
+            preset = ALLOCATORS[allocator]
+            for variant_env in env_variants(env):
+                clash = sorted(set(preset) & set(variant_env))
+                if clash:
+                    raise UsageError(
+                        f"--allocator {allocator} and --env {clash[0]} both set {clash[0]}: "
+                        "choose one"
+                    )
+                both = {**variant_env, **preset}
+                variant = replace(interp, env=tuple(sorted(both.items())))
+                check_env(variant)
+                if variant not in out:
+                    out.append(variant)
     return out
 
 

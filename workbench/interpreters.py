@@ -143,7 +143,13 @@ class Interpreter:
     @property
     def name(self) -> str:
         """How tables and progress name it: its label, and the variant's environment."""
-        extra = " ".join(f"{k}={v}" for k, v in self.env)
+        from workbench.allocators import PREFIXES, allocator_name
+
+        allocator = allocator_name(dict(self.env))
+        extra = " ".join(
+            [f"{k}={v}" for k, v in self.env if not k.startswith(PREFIXES)]
+            + ([f"allocator {allocator}"] if allocator != "default" else [])
+        )
         return f"{python_label(self.version, self.free_threaded, self.gil_expected)}" + (
             f" ({extra})" if extra else ""
         )
@@ -170,12 +176,18 @@ def python_label(version: str, free_threaded: bool, gil_enabled: bool | None) ->
 
 
 def label_of(metadata: Mapping[str, Any]) -> str:
-    """A worker's `python` label from the metadata it recorded after its imports."""
-    return python_label(
+    """A worker's `python` label from the metadata it recorded after its imports, with its
+    allocator when the worker had one set (`3.11.7 GIL on · no-mmap`): rows that differ only
+    by allocator must not read as one."""
+    from workbench.allocators import allocator_name
+
+    label = python_label(
         str(metadata.get("python", "?")),
         bool(metadata.get("free_threaded_build")),
         metadata.get("gil_enabled"),
     )
+    allocator = allocator_name(metadata.get("allocator_env") or {})
+    return label if allocator == "default" else f"{label} · {allocator}"
 
 
 def gil_reenabled(metadata: Mapping[str, Any]) -> bool:

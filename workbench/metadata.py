@@ -22,7 +22,6 @@ LIBRARIES = (
     "gevent",
     "liburing",
 )
-ALLOCATOR_PREFIXES = ("MALLOC_", "PYTHONMALLOC", "LD_PRELOAD", "GLIBC_TUNABLES")
 
 
 def library_versions() -> dict[str, str | None]:
@@ -36,7 +35,9 @@ def library_versions() -> dict[str, str | None]:
 
 
 def allocator_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k.startswith(ALLOCATOR_PREFIXES)}
+    from workbench.allocators import PREFIXES
+
+    return {k: v for k, v in os.environ.items() if k.startswith(PREFIXES)}
 
 
 def gil_enabled() -> bool | None:

@@ -112,6 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--python-b", default=None, metavar="PYTHON", help="... with B's rows under this one"
     )
     cmp.add_argument(
+        "--fail-on",
+        choices=("slower", "changed"),
+        default=None,
+        help="exit 1 when a cell is decided slower in B (or, with `changed`, slower or faster) "
+        "by at least --min-change: a gate for CI",
+    )
+    cmp.add_argument(
+        "--min-change",
+        default="5%",
+        metavar="PCT",
+        help="with --fail-on: the smallest change that fails, e.g. 10%% (default 5%%, the least "
+        "any verdict needs)",
+    )
+    cmp.add_argument(
         "--plots",
         default=None,
         metavar="DIR",

@@ -191,6 +191,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
         if doc.get("kind") == "gil":
             raise UsageError(f"{path} is a GIL lab run; compare takes two io, disk or sweep runs")
     doc_a, doc_b = (cast(ResultDoc, doc) for doc in docs)
+    min_change = _percent(a.min_change, "--min-change")
     result = compare_docs(doc_a, doc_b, a.python_a, a.python_b)
     if a.json:
         write_json(
@@ -236,7 +237,38 @@ def cmd_compare(a: argparse.Namespace) -> int:
         Path(a.plots).mkdir(parents=True, exist_ok=True)
         written = plot_compare(result, Path(a.plots) / "compare", f"{side_b} against {side_a}")
         print(f"plots written to {a.plots}: {', '.join(p.name for p in written)}")
+    if a.fail_on is None:
+        return 0
+    from workbench.report.compare import gate
+
+    failed, undecided = gate(result["comparisons"], a.fail_on, min_change)
+    for c in failed:
+        print(f"compare: {c['cell']}: {c['verdict']}, B / A {c['ratio']:.3f}", file=sys.stderr)
+    if undecided:
+        print(
+            f"compare: {undecided} cell(s) had too few rounds to decide, and cannot fail the "
+            "gate: run both with --repeat 3 or more",
+            file=sys.stderr,
+        )
+    if failed:
+        print(
+            f"compare: {len(failed)} cell(s) changed ({a.fail_on}) by {min_change:.0%} or more",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _percent(text: str, option: str) -> float:
+    """`10%` or `0.1`: a share, from 0 up."""
+    raw = text.strip()
+    try:
+        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: give a share such as 5% or 0.05") from None
+    if not 0 <= value < 10:
+        raise UsageError(f"{option} {text!r}: give a share such as 5% or 0.05")
+    return value
 
 
 def cmd_files(a: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import argparse
 import os
 from collections.abc import Sequence
 
+from workbench.allocators import parse_allocators
 from workbench.errors import UsageError
 from workbench.harness.settings import IoSettings
 from workbench.units import parse_count, parse_duration, parse_rate, parse_size
@@ -146,6 +147,14 @@ def add_io_args(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="environment for client workers, e.g. MALLOC_ARENA_MAX=2; KEY=A|B runs every cell "
         "once per value, e.g. PYTHON_GIL=0|1 on a free-threaded build",
+    )
+    g.add_argument(
+        "--allocator",
+        default="default",
+        metavar="NAME[,NAME]",
+        help="the client workers' allocator: default, no-mmap (glibc's mmap threshold raised, so "
+        "a large read buffer is not mapped afresh each time), mimalloc (3.13+), pymalloc; "
+        "several run every cell under each, side by side",
     )
     add_cluster_args(p, spread=True)
     add_output_args(p)
@@ -374,6 +383,7 @@ def io_settings(a: argparse.Namespace) -> IoSettings:
         pin=not a.no_pin,
         procs=None if a.procs is None else parse_count(a.procs, "--procs"),
         env=env_option(a.env),
+        allocators=parse_allocators(a.allocator),
         work=a.work,
         client_files=[os.path.abspath(p) for p in a.client_file],
         rate=None if a.rate is None else parse_rate(a.rate),

@@ -47,7 +47,7 @@ class RunPlan:
 
 def plan_run(settings: IoSettings, observer: Observer) -> RunPlan:
     validate(settings)
-    variants = resolve(settings.pythons, settings.env, observer.note)
+    variants = resolve(settings.pythons, settings.env, observer.note, settings.allocators)
     cells, unable = on_this_machine(plan_cells(settings))
     cells, skipped = with_interpreters(cells, variants)
     skipped = unable + skipped

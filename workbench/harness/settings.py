@@ -42,6 +42,8 @@ class IoSettings:
     # this one. See `interpreters.resolve`.
     pythons: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)  # KEY=A|B: one run per value
+    # The workers' allocators (workbench.allocators), each a variant of every cell.
+    allocators: list[str] = field(default_factory=lambda: ["default"])
     work: str | None = None  # per-request work in network cells, e.g. python:200us
     rate: float | None = None  # open loop: operations per second in total (None: closed loop)
     client_files: list[str] = field(default_factory=list)  # users' clients, in the templates' shape

@@ -18,6 +18,9 @@ NOISY_SPREAD = 0.10  # (max - min) / median over repeats
 NOISY_CI = 0.10  # one run: half-width of the rate's 95% interval, as a share of the rate
 RATE_KEPT = 0.95  # open loop: share of --rate a row must achieve
 TIMER_LATE = 0.10  # a delayed write's median lateness, as a share of the delay
+# Minor page faults per operation from which a network row measures the allocator: a read buffer
+# mapped and unmapped afresh costs two a read; a reused one, none.
+ALLOCATOR_FAULTS = 1.0
 
 FLAG_HELP = {
     "server-bound": "the server (the mock server, or the database with its delay proxy) used >= "
@@ -48,6 +51,10 @@ FLAG_HELP = {
     "gil-reenabled": "a free-threaded interpreter ran with its GIL on, though PYTHON_GIL=1 was "
     "not asked for: an extension without free-threading support turned it back on at import, "
     "so the row measures a GIL build",
+    "allocator": "its operations page-faulted (>= 1 minor fault each; see faults/op): glibc "
+    "mapped and unmapped a large read buffer per read, so the row measures malloc as much as the "
+    "model (the stdlib asyncio transport reads 256 KiB at a time); --allocator no-mmap, or "
+    "mimalloc on 3.13+, shows the model without it",
     "write-budget": "the cell wrote its whole --write-budget before the window ended: the rate "
     "is undercounted; raise the budget or shorten the window",
 }
@@ -97,6 +104,10 @@ def flags_for(row: Row, client_cpus: int) -> list[str]:
         flags.append("in-memory")
     if row.get("write_budget_spent"):
         flags.append("write-budget")
+    faults = row.get("minor_faults_per_op")
+    network = not row["workload"].startswith("file")  # a file read faults in its pages
+    if network and faults is not None and faults >= ALLOCATOR_FAULTS:
+        flags.append("allocator")
     server = row.get("server_cpu_util")
     if server is not None and server >= SERVER_BOUND:
         flags.append("server-bound")

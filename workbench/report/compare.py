@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import UsageError
-from workbench.ranking import MIN_EFFECT, SAID, UNRANKED, decide
+from workbench.ranking import FASTER, MIN_EFFECT, SAID, SLOWER, UNRANKED, decide
 from workbench.results import ResultDoc, Row, cell_key, pythons_in
 
 CONFIDENCE = 0.95
@@ -67,6 +67,23 @@ def compare_rows(a: Row, b: Row, with_python: bool = True) -> Comparison:
         needed = f"{SAID[UNRANKED]} (run both with --repeat 3 or more; {MIN_ROUNDS} at the least)"
         return Comparison(label, ma, mb, ratio, needed, ci)
     return Comparison(label, ma, mb, ratio, SAID[d.verdict], ci)
+
+
+def gate(
+    comparisons: list[dict[str, Any]], fail_on: str, min_change: float
+) -> tuple[list[dict[str, Any]], int]:
+    """`compare --fail-on`: the cells decided slower (with `changed`, or faster) in B by at least
+    `min_change` (B / A at most 1 / (1 + min_change), or at least 1 + min_change), and how many
+    cells had too few rounds to be decided either way."""
+    failing = {SAID[SLOWER]} | ({SAID[FASTER]} if fail_on == "changed" else set())
+    failed = [
+        c
+        for c in comparisons
+        if c["verdict"] in failing
+        and (c["ratio"] <= 1 / (1 + min_change) or c["ratio"] >= 1 + min_change)
+    ]
+    undecided = sum(1 for c in comparisons if c["verdict"].startswith(SAID[UNRANKED]))
+    return failed, undecided
 
 
 def on_python(rows: list[Row], python: str | None) -> list[Row]:
