@@ -5,12 +5,14 @@ No free-threaded interpreter exists on these machines, so its cases use recorded
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
 
+from workbench.allocators import ALLOCATORS, check_allocator, parse_allocators
 from workbench.errors import UsageError
 from workbench.harness.cell import Cell
 from workbench.harness.runner import needs, with_interpreters
@@ -96,6 +98,34 @@ def test_variant_names_say_what_the_gil_will_be() -> None:
     )
     assert forced.name == "3.14.0t GIL on (PYTHON_GIL=1)"
     assert fake_interpreter("3.12.1").name == "3.12.1 GIL on"
+
+
+def test_each_allocator_is_a_variant_named_on_its_rows() -> None:
+    here = ".".join(map(str, sys.version_info[:3]))
+    default, no_mmap = resolve([], {}, allocators=["default", "no-mmap"])
+    assert default.env == ()
+    assert dict(no_mmap.env) == ALLOCATORS["no-mmap"]
+    assert no_mmap.name.endswith("(allocator no-mmap)")
+    # The worker records its allocator settings; the row's label carries their name.
+    meta = {"python": here, "allocator_env": ALLOCATORS["no-mmap"]}
+    assert label_of(meta) == f"{here} GIL on · no-mmap"
+    assert label_of({"python": here, "allocator_env": {}}) == f"{here} GIL on"
+    assert label_of({"python": here, "allocator_env": {"MALLOC_ARENA_MAX": "2"}}).endswith(
+        "· MALLOC_ARENA_MAX=2"
+    )
+    with pytest.raises(UsageError, match="both set PYTHONMALLOC"):
+        resolve([], {"PYTHONMALLOC": "malloc"}, allocators=["pymalloc"])
+    with pytest.raises(UsageError, match="unknown jemalloc"):
+        parse_allocators("default,jemalloc")
+    assert parse_allocators("no-mmap, default,no-mmap") == ["no-mmap", "default"]
+
+
+def test_an_allocator_the_interpreter_lacks_is_refused() -> None:
+    with pytest.raises(UsageError, match=r"mimalloc needs CPython 3\.13"):
+        check_allocator("mimalloc", "3.11.7", False, "Python 3.11.7")
+    check_allocator("mimalloc", "3.13.5", True, "Python 3.13.5t")
+    with pytest.raises(UsageError, match="only allocator is mimalloc"):
+        check_allocator("pymalloc", "3.13.5", True, "Python 3.13.5t")
 
 
 @pytest.mark.parametrize(
