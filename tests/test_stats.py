@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import statistics
 from array import array
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench.harness.rows import between_rounds, rate_interval
-from workbench.harness.trust import flags_for
+from workbench.harness.trust import flags_for, window_drift
 from workbench.metrics import ClientRecorder, Recording, slice_counts
 from workbench.report.table import io_table
 from workbench.report.table_notes import notes
@@ -92,19 +93,55 @@ def test_recordings_carry_slices_and_merge_them() -> None:
     assert Recording.from_clients([a]).slice_ops == []  # no window: no slices
 
 
+def _repeats(*rates: float) -> dict[str, Any]:
+    return {"ops_per_s": list(rates), "median": statistics.median(rates), "spread": None}
+
+
+@pytest.mark.parametrize(
+    ("rates", "drift", "noisy"),
+    [
+        # A spread between rounds is what ± shows: no flag for it alone, however wide.
+        ((900.0, 1000.0, 1150.0), 0.05, False),
+        ((700.0, 1000.0, 1300.0), None, False),
+        ((990.0, 1000.0), None, False),
+        ((600.0, 1000.0), None, False),  # two rounds apart: a spread, not two modes
+        # Two modes: one gap over 20% of the median, and three times the other.
+        ((13_000.0, 25_000.0, 25_500.0), None, True),
+        ((10_000.0, 10_200.0, 14_000.0, 14_100.0, 14_300.0), None, True),
+        ((800.0, 1000.0, 1010.0), None, False),  # 20% exactly: not over it
+        ((700.0, 1000.0, 1150.0), None, False),  # the other gap is half the widest
+        # A rate that moved within a window, whatever the rounds did.
+        ((1000.0, 1000.0, 1000.0), 0.4, True),
+        ((1000.0, 1000.0, 1000.0), 0.25, False),
+    ],
+)
+def test_noisy_is_what_the_interval_does_not_show(
+    rates: tuple[float, ...], drift: float | None, noisy: bool
+) -> None:
+    row = make_row(repeats=_repeats(*rates), window_drift=drift, window_ci=[500.0, 1500.0])
+    assert ("noisy" in flags_for(row, client_cpus=2)) is noisy
+
+
+def test_a_window_drift_compares_its_last_third_with_its_first() -> None:
+    assert window_drift([100] * 20) == 0.0
+    # 300 operations between the thirds, against a third's mean of 1,700 / 20 * 6 = 510.
+    assert window_drift([100] * 6 + [100] * 8 + [50] * 6) == pytest.approx(300 / 510, abs=1e-4)
+    assert window_drift([50] * 6 + [100] * 14) == pytest.approx(300 / 510, abs=1e-4)
+    assert window_drift([0] * 20) is None
+    assert window_drift([1, 2, 3, 4, 5]) is None  # no thirds of two slices
+
+
 def test_every_row_interval_brackets_its_rate_and_drives_the_noisy_flag() -> None:
     assert rate_interval([0] * SLICES, 0, 1.0) == [0.0, 0.0]
     assert rate_interval([], 10, 1.0) is None
     ci = rate_interval([50] * 10 + [150] * 10, 2000, 2.0)
     assert ci is not None
     assert ci[0] <= 1000 <= ci[1]
-    # With one round, its own window decides the noisy flag; with several, their spread does.
+    # With one round, its own window decides the noisy flag.
     wobbly = make_row(ops_per_s=1000.0, ops_per_s_ci=None, window_ci=[800.0, 1200.0])
     assert "noisy" in flags_for(wobbly, client_cpus=2)
     calm = make_row(ops_per_s=1000.0, ops_per_s_ci=None, window_ci=[980.0, 1020.0])
     assert "noisy" not in flags_for(calm, client_cpus=2)
-    spread = {"ops_per_s": [900.0, 1000.0, 1150.0], "median": 1000.0, "spread": 0.25}
-    assert "noisy" in flags_for(make_row(repeats=spread, window_ci=[990.0, 1010.0]), 2)
     assert half_width([980.0, 1020.0], 1000.0) == pytest.approx(0.02)
     assert half_width(None, 1000.0) is None
 

@@ -18,7 +18,7 @@ from typing import Any, cast
 from workbench.harness.cell import Cell, CellRun
 from workbench.harness.cell_kinds import kind_of
 from workbench.harness.settings import IoSettings
-from workbench.harness.trust import flags_for
+from workbench.harness.trust import flags_for, window_drift
 from workbench.interpreters import label_of
 from workbench.metrics import Recording
 from workbench.results import Repeats, Row
@@ -159,6 +159,10 @@ def summarise(
         "ops_per_s": round(median_rate, 2),
         "ops_per_s_ci": between_rounds(rates, median_rate),
         "window_ci": rate_interval(rec.slice_ops, rec.ops, window),
+        "window_drift": max(
+            (d for r in runs if (d := window_drift(r.recording.slice_ops)) is not None),
+            default=None,
+        ),
         "errors": errors,
         "error_rate": round(errors / (errors + ops), 5) if errors else 0.0,
         "errors_by_kind": dict(errors_by_kind),

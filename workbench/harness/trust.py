@@ -5,6 +5,8 @@ raised by any one round stays on the row."""
 
 from __future__ import annotations
 
+import itertools
+import statistics
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +16,12 @@ from workbench.results import Row, half_width
 SERVER_BOUND = 0.90  # server CPU share of its one core
 CLIENT_BOUND = 0.90  # client CPU share of the cores it could use
 FEW_SAMPLES = 1000  # below this, p99.9 is not a measurement
-NOISY_SPREAD = 0.10  # (max - min) / median over repeats
+# `noisy` says what the ± column cannot: a spread between rounds is already in the interval, so
+# the flag is raised only by a rate that moved within a window, or rounds that fell into two modes
+# (in the default run of 2026-12-07, a spread over 10% flagged 12 rows of 15, and said nothing).
+NOISY_DRIFT = 0.25  # a window's last third against its first, as a share of the window's rate
+MODE_GAP = 0.20  # the widest gap between sorted rounds, as a share of their median, that splits
+MODE_RATIO = 3.0  # ... when it is also this many times the widest of the others
 NOISY_CI = 0.10  # one run: half-width of the rate's 95% interval, as a share of the rate
 RATE_KEPT = 0.95  # open loop: share of --rate a row must achieve
 TIMER_LATE = 0.10  # a delayed write's median lateness, as a share of the delay
@@ -28,8 +35,10 @@ FLAG_HELP = {
     "client-bound": "the client used >= 90% of the CPU it can use: it is CPU-bound",
     "few-samples": f"fewer than {FEW_SAMPLES} operations: tail percentiles are not meaningful",
     "errors": "operations failed; see errors_by_kind",
-    "noisy": "its rounds differ by more than 10% of their median or, with one round, the rate "
-    "moved by more than ±10% within its window: its interval is wide, and rankings say ≈ more",
+    "noisy": "what ± does not show: its rate moved within a round's window (the last third "
+    "differed from the first by over 25%, see window_drift), or its rounds fell into two modes "
+    "(one gap between them over 20% of their median and three times any other), or, with one "
+    "round, its window's interval was over ±10%: the median may be neither mode's rate",
     "no-ops": "no operation completed in the window",
     "rate-missed": "open loop: the row achieved less than 95% of --rate (see rate_share); its "
     "latencies include the backlog, as they should",
@@ -122,16 +131,46 @@ def flags_for(row: Row, client_cpus: int) -> list[str]:
         flags.append("few-samples")
     if row["errors"]:
         flags.append("errors")
-    spread = row["repeats"]["spread"]
-    if spread is not None:
-        noisy = spread > NOISY_SPREAD
-    else:
-        fields: Mapping[str, Any] = row
-        width = half_width(fields.get("window_ci", row["ops_per_s_ci"]), row["ops_per_s"])
-        noisy = width is not None and width > NOISY_CI
-    if noisy:
+    if noisy(row):
         flags.append("noisy")
     return flags
+
+
+def noisy(row: Row) -> bool:
+    """A rate that drifted within a window, or rounds in two modes (see NOISY_DRIFT)."""
+    fields: Mapping[str, Any] = row
+    drift = fields.get("window_drift")
+    if drift is not None and drift > NOISY_DRIFT:
+        return True
+    rates = [float(r) for r in row["repeats"]["ops_per_s"]]
+    if len(rates) > 1:
+        return two_modes(rates)
+    width = half_width(fields.get("window_ci", row["ops_per_s_ci"]), row["ops_per_s"])
+    return width is not None and width > NOISY_CI
+
+
+def two_modes(rates: list[float]) -> bool:
+    """Rounds that split into two groups: the widest gap between neighbours (sorted) is over
+    MODE_GAP of the median and MODE_RATIO times every other gap. Three rounds at least: two
+    rounds apart are a spread, which the interval already shows."""
+    if len(rates) < 3:
+        return False
+    xs = sorted(rates)
+    median = statistics.median(xs)
+    gaps = [b - a for a, b in itertools.pairwise(xs)]
+    widest = max(gaps)
+    rest = sorted(gaps)[:-1]
+    return median > 0 and widest > MODE_GAP * median and widest >= MODE_RATIO * max(rest)
+
+
+def window_drift(slice_ops: list[int]) -> float | None:
+    """How far a window's rate moved: its last third's operations against its first third's, as
+    a share of a third's mean. None with too few slices to have thirds."""
+    k = len(slice_ops) // 3
+    if k < 2:
+        return None
+    mean = sum(slice_ops) / len(slice_ops) * k
+    return round(abs(sum(slice_ops[-k:]) - sum(slice_ops[:k])) / mean, 4) if mean else None
 
 
 def littles_law_bound(clients: int, latency_s: float) -> float | None:
