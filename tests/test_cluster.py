@@ -31,6 +31,7 @@ from workbench.cluster.engine import check_hosts, normalise_address, source_dige
 from workbench.cluster.merge import (
     common_overlap,
     concurrent_on_one_machine,
+    hosts_over_rounds,
     merge_spread,
     skewed_hosts,
     split_load,
@@ -75,6 +76,25 @@ def test_a_spread_cell_sums_its_hosts_and_merges_their_histograms_losslessly() -
     assert merged.recording.latency_ms()["p50"] == pytest.approx(0.9, rel=0.01)
     assert merged.recording.latency_ms()["max"] == pytest.approx(5.0, rel=0.01)
     assert skewed_hosts(per_host) == []
+
+
+def test_a_spread_rows_hosts_add_up_over_every_round() -> None:
+    """The row sums every round's operations, so each host's part does too: over three rounds
+    the hosts' ops add up to the row's, their rate is the median round's, their overlap the
+    worst round's."""
+    rounds = [
+        merge_spread([_run("a", 1000 + k, 5000, (100.0, 102.0)), _run("b", 3000, 900, w)])
+        for k, w in ((0, (100.0, 102.0)), (200, (100.2, 102.2)), (400, (100.0, 102.0)))
+    ]
+    hosts = hosts_over_rounds([r.metadata["per_host"] for r in rounds])
+    assert [h["host"] for h in hosts] == ["a", "b"]
+    assert sum(h["ops"] for h in hosts) == sum(r.recording.ops for r in rounds) == 12_600
+    assert sum(h["histogram_count"] for h in hosts) == 12_600
+    a, b = hosts
+    assert (a["ops"], a["rounds"], a["ops_per_s"]) == (3600, 3, 600.0)  # 1,200 ops in 2 s
+    assert b["overlap"] == pytest.approx(0.9)
+    assert len(b["wall_window"]) == 3
+    assert skewed_hosts(hosts) == ["a", "b"]  # round 2 skewed both
 
 
 def test_a_host_whose_window_missed_the_others_is_named() -> None:

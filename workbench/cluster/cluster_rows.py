@@ -7,7 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.cluster.merge import concurrent_on_one_machine, merge_spread, skewed_hosts
+from workbench.cluster.merge import (
+    concurrent_on_one_machine,
+    hosts_over_rounds,
+    merge_spread,
+    skewed_hosts,
+)
 from workbench.harness.cell import Cell, CellRun
 from workbench.harness.runner import RunPlan, row_of
 from workbench.results import Row
@@ -74,7 +79,8 @@ def rows_of(
         cpus = max(sum(g.trust_cpus.values()) for g in got if g.runs)
         row = row_of(plan, cell, merged, cpus)
         row["metadata"] = dict(row["metadata"])
-        per_host = row["metadata"].pop("per_host", [])
+        row["metadata"].pop("per_host", None)  # the median round's; every round's follow
+        per_host = hosts_over_rounds([m.metadata.get("per_host", []) for m in merged])
         row["per_host"] = per_host
         row["host"] = ",".join(str(h["host"]) for h in per_host)
         if skewed_hosts(per_host):

@@ -67,6 +67,44 @@ def host_figures(run: CellRun, overlap: float | None) -> dict[str, Any]:
     }
 
 
+def hosts_over_rounds(rounds: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Each host's figures over every round of a spread cell, so that they add up to the row:
+    its operations, errors and latency samples summed over the rounds (as the row's are); its
+    rate, latencies and CPU per operation the median of its rounds'; its overlap the worst."""
+    import statistics
+
+    by_host: dict[str, list[dict[str, Any]]] = {}
+    for per_host in rounds:
+        for h in per_host:
+            by_host.setdefault(str(h["host"]), []).append(h)
+
+    def median(hs: list[dict[str, Any]], key: str) -> Any:
+        known = [h[key] for h in hs if h.get(key) is not None]
+        return round(statistics.median(known), 4) if known else None
+
+    out = []
+    for host, hs in by_host.items():
+        overlaps = [h["overlap"] for h in hs if h.get("overlap") is not None]
+        out.append(
+            {
+                **hs[-1],
+                "host": host,
+                "rounds": len(hs),
+                "ops": sum(h["ops"] for h in hs),
+                "errors": sum(h["errors"] for h in hs),
+                "histogram_count": sum(h["histogram_count"] for h in hs),
+                "ops_per_s": median(hs, "ops_per_s"),
+                "p50_ms": median(hs, "p50_ms"),
+                "p99_ms": median(hs, "p99_ms"),
+                "cpu_us_per_op": median(hs, "cpu_us_per_op"),
+                "users_warm": min(h["users_warm"] for h in hs),
+                "wall_window": [h["wall_window"] for h in hs],
+                "overlap": min(overlaps) if overlaps else None,
+            }
+        )
+    return out
+
+
 def merge_spread(runs: list[CellRun]) -> CellRun:
     """One run from the K hosts' runs of a spread cell (one round)."""
     assert runs

@@ -153,10 +153,12 @@ def cluster_notes(doc: ResultDoc) -> list[str]:
     for r in doc["results"]:
         for h in r.get("per_host") or []:
             overlap = "-" if h.get("overlap") is None else f"{h['overlap']:.1%}"
+            rounds = int(h.get("rounds", 1))
+            over = f" in {rounds} rounds" if rounds > 1 else ""
             out.append(
                 f"{r['model']} · {r['client']} on {h['host']}: {format_rate(h['ops_per_s'])} "
-                f"ops/s, {h['ops']:,} ops, {h['errors']} errors, p99 {h['p99_ms']} ms, window "
-                f"overlap {overlap}"
+                f"ops/s, {h['ops']:,} ops{over}, {h['errors']} errors, p99 {h['p99_ms']} ms, "
+                f"window overlap {overlap}"
             )
     return out
 
