@@ -30,7 +30,17 @@ def resolve(
     out: list[Interpreter] = []
     for interp in interpreters:
         for allocator in allocators:
-            check_allocator(allocator, interp.version, interp.free_threaded, f"Python {interp.tag}")
+            try:
+                check_allocator(
+                    allocator, interp.version, interp.free_threaded, f"Python {interp.tag}"
+                )
+            except UsageError as exc:
+                # With several interpreters, one may lack an allocator the others have (a
+                # free-threaded build has only mimalloc): its other variants still run.
+                if len(interpreters) == 1 or len(allocators) == 1:
+                    raise
+                note(f"skipped: {exc}")
+                continue
             preset = ALLOCATORS[allocator]
             for variant_env in env_variants(env):
                 clash = sorted(set(preset) & set(variant_env))
@@ -44,6 +54,8 @@ def resolve(
                 check_env(variant)
                 if variant not in out:
                     out.append(variant)
+    if not out:
+        raise UsageError("no interpreter has any of the allocators asked for")
     return out
 
 
