@@ -24,6 +24,11 @@ def _survivors(exempt: set[int]) -> list[psutil.Process]:
     return alive
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need the free-threaded build go last: .ci/run builds it while the rest run."""
+    items.sort(key=lambda item: item.get_closest_marker("free_threaded") is not None)
+
+
 @pytest.fixture(autouse=True)
 def fast_tests_start_no_process(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch

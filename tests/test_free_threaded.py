@@ -11,20 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli, skip_unless_ci
+from tests.helpers import BUILD_WAIT_S, free_threaded_313, run_cli
 from workbench.errors import UsageError
 from workbench.interpreter_build import KNOWN_SOURCES, build, source_version
-from workbench.interpreter_discovery import find
 from workbench.interpreters import probe
 
-BUILD = "python -m workbench pythons build 3.13t"
-
-
-def free_threaded_313() -> str:
-    try:
-        return find("3.13t")
-    except UsageError:
-        skip_unless_ci(f"no free-threaded 3.13 here: {BUILD} makes one")
+# What needs the build runs last, and is given the time to wait for it (tests.helpers).
+WAITS_FOR_THE_BUILD = pytest.mark.timeout(BUILD_WAIT_S + 300)
 
 
 def test_a_spec_names_the_release_it_builds() -> None:
@@ -47,6 +40,8 @@ def test_a_tarball_that_is_not_python_orgs_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # probes the interpreter in a process
+@pytest.mark.free_threaded
+@WAITS_FOR_THE_BUILD
 def test_the_build_is_free_threaded_and_runs_with_its_gil_off() -> None:
     info = probe(free_threaded_313())
     assert info["free_threaded_build"] is True
@@ -72,6 +67,8 @@ def test_a_worker_never_imports_the_histogram_codec() -> None:
 
 
 @pytest.mark.slow  # real servers and workers under the free-threaded build
+@pytest.mark.free_threaded
+@WAITS_FOR_THE_BUILD
 def test_io_on_the_free_threaded_build_measures_with_the_gil_off(tmp_path: Path) -> None:
     python = free_threaded_313()
     out = tmp_path / "run.json"

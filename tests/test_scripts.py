@@ -8,10 +8,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.helpers import skip_unless_ci
+from tests.helpers import BUILD_WAIT_S, free_threaded_313, skip_unless_ci
 from workbench.errors import UsageError
 from workbench.interpreter_discovery import find
 
@@ -54,12 +55,23 @@ def test_every_script_is_covered() -> None:
     assert set(TOOLS) <= set(SCRIPTS)
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
+def _with_its_pythons(name: str) -> Any:
+    """A script that needs the free-threaded build runs last and may wait for it (helpers)."""
+    if "3.13t" in PYTHONS.get(name, []):
+        marks = [pytest.mark.free_threaded, pytest.mark.timeout(BUILD_WAIT_S + 300)]
+        return pytest.param(name, marks=marks)
+    return name
+
+
+@pytest.mark.parametrize("name", [_with_its_pythons(n) for n in SCRIPTS])
 def test_script_quick_mode_prints_a_table_and_writes_a_plot(name: str, tmp_path: Path) -> None:
     missing = [t for t in TOOLS.get(name, []) if not shutil.which(t, path="/usr/sbin:/usr/bin")]
     if missing:  # .ci/run installs them: under CI=true a missing tool is a broken setup
         skip_unless_ci(f"{name} needs {', '.join(missing)} (apt-get install)")
     for spec in PYTHONS.get(name, []):  # .ci/run builds it
+        if spec == "3.13t":
+            free_threaded_313()  # waits for a build in progress
+            continue
         try:
             find(spec)
         except UsageError:
