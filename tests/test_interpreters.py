@@ -294,3 +294,34 @@ def test_another_interpreter_sees_the_workbench_and_not_this_ones_site_packages(
     assert sorted(p.name for p in path.iterdir()) == ["servers", "workbench"]
     assert (path / "workbench").resolve() == site / "workbench"
     assert package_path(str(site)) == str(path)  # made once, reused
+
+
+def test_prepare_sets_aside_the_package_pip_names_and_builds_it_unless_wheels_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from workbench import interpreter_envs as envs
+
+    pending = {"uvloop": "uvloop>=0.19", "trio": "trio>=0.25", "psycopg": "psycopg[binary]"}
+    said = (
+        "Could not find a version that satisfies the requirement uvloop>=0.19 (from versions: none)"
+    )
+    assert envs._named_in(said, pending) == "uvloop"
+    assert envs._named_in("requirement psycopg-binary==3.2 (from psycopg)", pending) is None
+    assert envs._named_in("No space left on device", pending) is None
+    runs: list[tuple[bool, list[str]]] = []
+
+    def pip(venv: object, from_source: bool, requirements: list[str]) -> str | None:
+        runs.append((from_source, requirements))
+        return None if from_source else "no wheel"
+
+    monkeypatch.setattr(envs, "_pip_install", pip)
+    notes: list[str] = []
+    # Named by pip already: straight to the source build, no run of its own from wheels.
+    assert envs._install_alone(Path("py"), "optional", "uvloop", "uvloop>=0.19", said, False,
+                               notes.append) is None  # fmt: skip
+    assert runs == [(True, ["uvloop>=0.19"])]
+    runs.clear()
+    got = envs._install_alone(Path("py"), "optional", "psycopg", "psycopg[binary]", None, True,
+                              notes.append)  # fmt: skip
+    assert got == "no wheel (not built from source: --wheels-only)"
+    assert runs == [(False, ["psycopg[binary]"])]  # tried from wheels, never built

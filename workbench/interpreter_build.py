@@ -165,7 +165,14 @@ def compile_source(tarball: Path, version: str, free_threaded: bool, note: Note)
         )
     prefix = built_python(version, free_threaded).parent.parent
     jobs = str(len(os.sched_getaffinity(0)))
-    configure = ["./configure", f"--prefix={prefix}", "--with-ensurepip=install"]
+    # Without the test modules: the workbench runs none of CPython's own tests, and they are a
+    # large share of what make compiles and make install byte-compiles.
+    configure = [
+        "./configure",
+        f"--prefix={prefix}",
+        "--with-ensurepip=install",
+        "--disable-test-modules",
+    ]
     if free_threaded:
         configure.append("--disable-gil")
     with tempfile.TemporaryDirectory(prefix="workbench-build-") as tmp:

@@ -72,12 +72,14 @@ def requirements() -> dict[str, str]:
     return {pkg: pinned.get(pkg, pkg) for pkg in MODULES.values()}
 
 
-def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def prepare(
+    python: str, note: Callable[[str], None] = lambda _: None, wheels_only: bool = False
+) -> dict[str, Any]:
     """Make (or refresh) the environment for `python`: a venv holding every worker package that
     installs there. The optional ones from a wheel, or else built from source once (a package
     that neither gives is listed as not installed, with pip's reason, and the models and clients
     that need it are skipped); the core ones, without which no worker runs, are compiled if they
-    must be. Returns its manifest."""
+    must be. `wheels_only` builds nothing optional from source. Returns its manifest."""
     info = probe(python)
     require_supported(python, info)
     where = env_dir(python)
@@ -103,28 +105,30 @@ def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[s
             f"unasked: {venv_python} -m pip install '{requirement}'"
         )
     # First all of a kind in one pip run: the usual case, one resolver run instead of a dozen.
-    # Only when that fails does each package get a run of its own, so that one package with no
-    # wheel for this build leaves the others installed, with pip's reason for it.
+    # When that fails, the package pip names (it stops at the first with no wheel for this build)
+    # is set aside and the rest try again together: one run more per package without a wheel,
+    # not one per package (on 3.13t, 5 runs instead of 21). A failure pip does not pin on one
+    # package sends each of the rest to a run of its own.
+    tag = tag_of(info)
     for kind in ("core", "optional"):
-        group = {m: r for m, r in wanted.items() if (m in CORE) == (kind == "core")}
-        note(f"installing {', '.join(group.values())} for Python {tag_of(info)}")
-        if _pip_install(venv_python, kind == "core", list(group.values())) is None:
-            installed += list(group)
-            continue
-        for module, requirement in group.items():
-            note(f"installing {requirement} for Python {tag_of(info)} on its own")
-            reason = _pip_install(venv_python, kind == "core", [requirement])
-            if reason is not None and kind == "optional":
-                # No wheel for this build: one try from source, where a compiler can build it
-                # (on 3.13t uvloop took 54 s and asyncpg 36 s here; gevent's build failed).
-                built = SOURCE_FALLBACK.get(module, requirement)
-                note(f"building {built} from source for Python {tag_of(info)}")
-                if _pip_install(venv_python, True, [built]) is None:
-                    reason = None
+        pending = {m: r for m, r in wanted.items() if (m in CORE) == (kind == "core")}
+        note(f"installing {', '.join(pending.values())} for Python {tag_of(info)}")
+        while pending:
+            reason = _pip_install(venv_python, kind == "core", list(pending.values()))
             if reason is None:
-                installed.append(module)
-            else:
-                failed[module] = f"{requirement}: {reason}"
+                installed += list(pending)
+                break
+            named = _named_in(reason, pending)
+            alone = [named] if named is not None else list(pending)
+            for module in alone:
+                requirement = pending.pop(module)
+                why = reason if named is not None else None
+                got = _install_alone(venv_python, kind, module, requirement, why, wheels_only,
+                                     lambda text: note(f"{text} for Python {tag}"))  # fmt: skip
+                if got is None:
+                    installed.append(module)
+                else:
+                    failed[module] = f"{requirement}: {got}"
     manifest = {
         "python": str(venv_python),
         "base": os.path.realpath(python),
@@ -139,6 +143,45 @@ def prepare(python: str, note: Callable[[str], None] = lambda _: None) -> dict[s
     tmp.write_text(json.dumps(manifest, indent=1))
     os.replace(tmp, where / "workbench-env.json")
     return manifest
+
+
+def _named_in(reason: str, pending: dict[str, str]) -> str | None:
+    """The module whose requirement pip's error names ("... satisfies the requirement uvloop>=0.19
+    ..."), if it names one of `pending`."""
+    m = re.search(r"requirement ([A-Za-z0-9_.\-\[\]]+)", reason)
+    if m is None:
+        return None
+    name = re.split(r"[<>=!~;\[]", m.group(1), maxsplit=1)[0].lower().replace("_", "-")
+    for module, requirement in pending.items():
+        if re.split(r"[<>=!~;\s\[]", requirement, maxsplit=1)[0].lower().replace("_", "-") == name:
+            return module
+    return None
+
+
+def _install_alone(
+    venv_python: Path,
+    kind: str,
+    module: str,
+    requirement: str,
+    reason: str | None,
+    wheels_only: bool,
+    note: Callable[[str], None],
+) -> str | None:
+    """One package in a run of its own (`reason`: why it already failed from wheels, if known),
+    then, for an optional one with no wheel, one try from source unless `wheels_only`. None if
+    it is installed, else why not."""
+    if reason is None:
+        note(f"installing {requirement} on its own")
+        reason = _pip_install(venv_python, kind == "core", [requirement])
+    if reason is None or kind == "core":
+        return reason
+    if wheels_only:
+        return f"{reason} (not built from source: --wheels-only)"
+    # No wheel for this build: one try from source, where a compiler can build it (on 3.13t
+    # uvloop took 54 s and asyncpg 36 s here; gevent's build failed).
+    built = SOURCE_FALLBACK.get(module, requirement)
+    note(f"building {built} from source")
+    return None if _pip_install(venv_python, True, [built]) is None else reason
 
 
 def _pip_install(venv_python: Path, from_source: bool, requirements: list[str]) -> str | None:

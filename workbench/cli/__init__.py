@@ -164,6 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--python", action="append", default=[], metavar="PATH", help="also list this interpreter"
     )
     py.add_argument(
+        "--wheels-only",
+        action="store_true",
+        help="for prepare and build: install only what has a wheel for this interpreter, and "
+        "build nothing optional from source (seconds instead of minutes; what has no wheel is "
+        "listed as not installed, and the cells that need it are skipped)",
+    )
+    py.add_argument(
         "--source", default=None, metavar="PATH",
         help="for build: python.org's source tarball (its sha256 is checked)",
     )  # fmt: skip

@@ -86,7 +86,7 @@ def cmd_pythons(a: argparse.Namespace) -> int:
             python = str(built)
         else:
             python = find(a.target)
-        manifest = prepare(python, note)
+        manifest = prepare(python, note, wheels_only=a.wheels_only)
         out = stdout_console(160)
         out.print(
             f"prepared: {env_dir(python)} (Python {manifest['version']}"
