@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from scripts._figures_allocators import allocators
 from scripts._figures_benches import cluster, disk_bench, servers
 from scripts._figures_databases import databases
 from scripts._figures_gil import free_threaded, gil_claims, interpreters, stability_gil
@@ -182,9 +183,22 @@ def sample(f: Figures) -> str:
     noisy = [r for r in ranked(net) if "noisy" in r["flags"] and r["rank"]]
     if noisy:
         out.append(
-            " The rounds of "
+            " The rate of "
             + and_list(f"{label(r)} ({fmt(r['ci_pct'], 'pm')})" for r in noisy)
-            + " were more than 10% apart (`noisy`); more rounds (`--repeat 6`) narrow such rows."
+            + " moved within a round's window, or its rounds fell into two modes (`noisy`): "
+            "what `±` cannot show, so the median may be neither mode's rate."
+        )
+    allocated = [r for r in ranked(net) if "allocator" in r["flags"]]
+    if allocated:
+        out.append(
+            " "
+            + and_list(
+                f"{label(r)} ({fmt(r.get('minor_faults_per_op'), 'f2')} faults/op)"
+                for r in allocated
+            )
+            + " paid glibc's mmap and munmap of a large read buffer on every operation "
+            "(`allocator`): the stdlib asyncio transport reads 256 KiB at a time; see "
+            '"The allocator, not the model" below.'
         )
     for r in (r for r in net if "not-warm" in r["flags"]):
         out.append(
@@ -332,6 +346,6 @@ TEMPLATES: dict[str, Template] = {
     "cluster": cluster, "disk-bench": disk_bench, "servers": servers, "scripts": scripts_table,
     "httpx-pool": httpx_pool, "fast-loop": fast_loop, "databases": databases,
     "free-threaded": free_threaded, "long-lived": long_lived,
-    "long-lived-servers": long_lived_servers,
+    "long-lived-servers": long_lived_servers, "allocators": allocators,
 }  # fmt: skip
 __all__ = ["SCRIPT_ROWS", "TEMPLATES"]

@@ -91,6 +91,7 @@ def show(title: str, found: list[dict[str, Any]]) -> None:
     rows = [
         [
             p["cell"],
+            f"{p['a']} → {p['b']}",
             f"{p['a_ops_per_s']:,.0f}",
             f"{p['b_ops_per_s']:,.0f}",
             "-" if p["ratio"] is None else f"{p['ratio']:.2f}x",
@@ -99,7 +100,8 @@ def show(title: str, found: list[dict[str, Any]]) -> None:
         ]
         for p in found
     ]
-    _script.table(title, ["cell", "A ops/s", "B ops/s", "B / A", "verdict", "faults/op"], rows)
+    header = ["cell", "A → B", "A ops/s", "B ops/s", "B / A", "verdict", "faults/op"]
+    _script.table(title, header, rows)
 
 
 def twins() -> list[str]:

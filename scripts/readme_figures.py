@@ -47,6 +47,7 @@ SCRIPTS = (
     "compare_interpreters", "gil_claims", "bench_stability", "bench_network", "bench_disk",
     "bench_servers", "bench_overhead", "bench_cluster", "compare_tls", "compare_databases",
     "compare_free_threaded", "compare_long_lived", "bench_long_lived_servers",
+    "compare_allocators",
 )  # fmt: skip
 SOURCES = ("sample", *SCRIPTS, "suite", "fast_loop")
 PICTURE = ROOT / "docs" / "report.png"
