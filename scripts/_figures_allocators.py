@@ -112,16 +112,19 @@ def _twins(pairs: Sequence[Mapping[str, Any]], pythons: Sequence[str]) -> str:
             f"mimalloc ({over_mi['verdict']})"
         )
         total, left = over_py["ratio"], over_mi["ratio"]
-        if total and left and total > 1:
-            explained = 1 - math.log(left) / math.log(total) if left > 0 else None
-            part += f", so the allocator explains {fmt(explained, 'pct0')} of that gain"
+        if total and left and total > 1 and over_py["verdict"] == "faster":
+            if left <= 1:
+                part += ": once both allocate alike nothing of that gain is left"
+            else:  # on a log scale, so that a gain and its inverse weigh alike
+                explained = 1 - math.log(left) / math.log(total)
+                part += f": the allocator explains {fmt(explained, 'pct0')} of that gain"
         parts.append(part)
     if not parts:
         return f"On {and_list(pythons)}, no cell ran under every variant."
     return (
         f"On {and_list(pythons)} (100 clients, raw client, each pair decided from its rounds): "
         + "; ".join(parts)
-        + " (on a log scale)."
+        + "."
     )
 
 

@@ -105,11 +105,15 @@ def _repeats(*rates: float) -> dict[str, Any]:
         ((700.0, 1000.0, 1300.0), None, False),
         ((990.0, 1000.0), None, False),
         ((600.0, 1000.0), None, False),  # two rounds apart: a spread, not two modes
-        # Two modes: one gap over 20% of the median, and three times the other.
-        ((13_000.0, 25_000.0, 25_500.0), None, True),
+        # Of three rounds one apart is as likely an outlier: the interval's to show.
+        ((13_000.0, 25_000.0, 25_500.0), None, False),
+        # Two modes: four rounds or more, two or more on each side of one gap over 20% of the
+        # median and three times any other (trio's raw row went 13k or 25k by worker).
+        ((13_000.0, 13_400.0, 25_000.0, 25_500.0), None, True),
         ((10_000.0, 10_200.0, 14_000.0, 14_100.0, 14_300.0), None, True),
-        ((800.0, 1000.0, 1010.0), None, False),  # 20% exactly: not over it
-        ((700.0, 1000.0, 1150.0), None, False),  # the other gap is half the widest
+        ((10_000.0, 14_000.0, 14_100.0, 14_300.0), None, False),  # one round apart: an outlier
+        ((850.0, 860.0, 1000.0, 1010.0), None, False),  # 140 apart: under 20% of the median
+        ((700.0, 720.0, 1000.0, 1150.0), None, False),  # the other gap is half the widest
         # A rate that moved within a window, whatever the rounds did.
         ((1000.0, 1000.0, 1000.0), 0.4, True),
         ((1000.0, 1000.0, 1000.0), 0.25, False),

@@ -9,8 +9,8 @@ import pytest
 from workbench.harness.trust import FLAG_HELP, client_capacity, flags_for, littles_law_bound
 from workbench.testing import make_row
 
-# Two modes: one round far below two close ones (trio's raw row once went 13k or 25k by worker).
-NOISY = {"ops_per_s": [6000.0, 10000.0, 10100.0], "median": 10000.0, "spread": 0.41}
+# Two modes: two rounds far below two close ones (trio's raw row once went 13k or 25k by worker).
+NOISY = {"ops_per_s": [6000.0, 6100.0, 10000.0, 10100.0], "median": 8050.0, "spread": 0.5}
 CALM = {"ops_per_s": [9900.0, 10000.0, 10100.0], "median": 10000.0, "spread": 0.02}
 
 

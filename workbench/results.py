@@ -74,7 +74,8 @@ class Row(TypedDict):
     # The median round's rate within its own window (batch means over its slices): how steady that
     # one window was, not how far another run would land. Absent from older documents.
     window_ci: NotRequired[list[float] | None]
-    # The most any round's rate moved within its window (trust.window_drift); None: too short.
+    # How far the median round's rate moved within its window (trust.window_drift); None: too
+    # short to have thirds.
     window_drift: NotRequired[float | None]
     errors: int  # every round's (older documents: the median round's)
     error_rate: float

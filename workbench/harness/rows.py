@@ -25,6 +25,10 @@ from workbench.results import Repeats, Row
 from workbench.stats import batch_means_interval, next_run_interval
 
 
+def _median_or_none(values: list[float]) -> float | None:
+    return round(statistics.median(values), 4) if values else None
+
+
 def rate_interval(slice_ops: list[int], ops: int, window_s: float) -> list[float] | None:
     """The 95% interval of a window's rate, by batch means over its slices (see stats)."""
     if ops == 0:
@@ -159,9 +163,10 @@ def summarise(
         "ops_per_s": round(median_rate, 2),
         "ops_per_s_ci": between_rounds(rates, median_rate),
         "window_ci": rate_interval(rec.slice_ops, rec.ops, window),
-        "window_drift": max(
-            (d for r in runs if (d := window_drift(r.recording.slice_ops)) is not None),
-            default=None,
+        # The median round's: a drift in one round of three is noise the interval already
+        # shows; in most of them, a trend within the window that it cannot.
+        "window_drift": _median_or_none(
+            [d for r in runs if (d := window_drift(r.recording.slice_ops)) is not None]
         ),
         "errors": errors,
         "error_rate": round(errors / (errors + ops), 5) if errors else 0.0,

@@ -22,6 +22,9 @@ FEW_SAMPLES = 1000  # below this, p99.9 is not a measurement
 NOISY_DRIFT = 0.25  # a window's last third against its first, as a share of the window's rate
 MODE_GAP = 0.20  # the widest gap between sorted rounds, as a share of their median, that splits
 MODE_RATIO = 3.0  # ... when it is also this many times the widest of the others
+# Rounds needed to tell two modes from a spread: of three, one round apart is as likely an
+# outlier, which the interval already widens for (the sample of 2026-12-07 had 5 of 13 such rows).
+MODE_ROUNDS = 4
 NOISY_CI = 0.10  # one run: half-width of the rate's 95% interval, as a share of the rate
 RATE_KEPT = 0.95  # open loop: share of --rate a row must achieve
 TIMER_LATE = 0.10  # a delayed write's median lateness, as a share of the delay
@@ -35,10 +38,11 @@ FLAG_HELP = {
     "client-bound": "the client used >= 90% of the CPU it can use: it is CPU-bound",
     "few-samples": f"fewer than {FEW_SAMPLES} operations: tail percentiles are not meaningful",
     "errors": "operations failed; see errors_by_kind",
-    "noisy": "what ± does not show: its rate moved within a round's window (the last third "
-    "differed from the first by over 25%, see window_drift), or its rounds fell into two modes "
-    "(one gap between them over 20% of their median and three times any other), or, with one "
-    "round, its window's interval was over ±10%: the median may be neither mode's rate",
+    "noisy": "what ± does not show: its rate moved within its windows (in the median round, the "
+    "last third differed from the first by over 25%, see window_drift), or its rounds fell into "
+    "two modes (4 rounds or more, two or more in each, one gap between them over 20% of their "
+    "median and three times any other), or, with one round, its window's interval was over "
+    "±10%: the median may be neither mode's rate",
     "no-ops": "no operation completed in the window",
     "rate-missed": "open loop: the row achieved less than 95% of --rate (see rate_share); its "
     "latencies include the backlog, as they should",
@@ -150,15 +154,18 @@ def noisy(row: Row) -> bool:
 
 
 def two_modes(rates: list[float]) -> bool:
-    """Rounds that split into two groups: the widest gap between neighbours (sorted) is over
-    MODE_GAP of the median and MODE_RATIO times every other gap. Three rounds at least: two
-    rounds apart are a spread, which the interval already shows."""
-    if len(rates) < 3:
+    """Rounds that split into two groups of two or more: the widest gap between neighbours
+    (sorted) is over MODE_GAP of the median and MODE_RATIO times every other gap. MODE_ROUNDS at
+    least: with fewer, rounds apart are a spread, which the interval already shows."""
+    if len(rates) < MODE_ROUNDS:
         return False
     xs = sorted(rates)
     median = statistics.median(xs)
     gaps = [b - a for a, b in itertools.pairwise(xs)]
     widest = max(gaps)
+    split = gaps.index(widest) + 1  # rounds below the gap
+    if min(split, len(xs) - split) < 2:
+        return False  # one round apart: an outlier, not a mode
     rest = sorted(gaps)[:-1]
     return median > 0 and widest > MODE_GAP * median and widest >= MODE_RATIO * max(rest)
 
