@@ -61,7 +61,44 @@ def sample_brief(f: Figures) -> str:
         f"VM, Python {s['python']}, {plural(st['repeat'], 'round')} of each cell "
         f"({fmt(run['seconds'], 's')} in all), network rows only:"
     )
-    return f"\n{said}\n\n```\n{_net_table(net, brief)}\n```\n"
+    return f"\n{said}\n\n```\n{_net_table(net, brief)}\n```\n\n{wrap(_threads_asyncio(f))}\n"
+
+
+def _threads_asyncio(f: Figures) -> str:
+    """Threads against asyncio in the sample, as the rounds decided it, and the allocator's part
+    (the question the README's readers ask first, and the one the allocator answer moved)."""
+    t = rows(f, "sample")
+    keys = {id(r): k for k, r in t.items()}
+    th, aio = find(t, model="threads", client="raw"), find(t, model="asyncio", client="raw")
+    if th is None or aio is None:
+        return ""
+    x = fmt(th["ops_per_s"] / aio["ops_per_s"], "x")
+    if keys[id(aio)] in th["faster_than"]:
+        out = (
+            f"Here threads with the raw client ran decidedly faster than asyncio's ({x} its rate)."
+        )
+    elif keys[id(th)] in aio["faster_than"]:
+        out = (
+            f"Here threads with the raw client ran decidedly slower than asyncio's ({x} its rate)."
+        )
+    else:
+        out = f"Here the rounds could not tell threads with the raw client from asyncio's ({x} its rate)."
+    pair = (
+        next(
+            (p for p in source(f, "compare_allocators")["pairs"] if p["cell"] == "asyncio · raw"),
+            None,
+        )
+        if "compare_allocators" in f["sources"]
+        else None
+    )
+    if "allocator" in aio["flags"] and pair:
+        out += (
+            f" asyncio's row pays glibc's mmap and munmap of its transport's 256 KiB read buffer "
+            f"on every operation ({fmt(aio.get('minor_faults_per_op'), 'f2')} page faults each, "
+            f"`allocator`); without that churn (`--allocator no-mmap`) `compare_allocators` "
+            f"measured it at {fmt(pair['ratio'], 'x')} ({pair['verdict']})."
+        )
+    return out
 
 
 # The sample's network columns, each from a reduced row, in the order the terminal prints them.
@@ -69,7 +106,8 @@ NET_COLUMNS: dict[str, Callable[[Row], str]] = {
     "model": lambda r: r["model"], "client": lambda r: r["client"],
     "clients": lambda r: str(r["clients"]), "ops/s": rate,
     "±": lambda r: fmt(r["ci_pct"], "pm"), "rank": lambda r: str(r["rank"] or "-"),
-    "× best": lambda r: ("≈" if r["tied_best"] else "") + fmt(r["x_best"], "share"),
+    # ≈ only on a ranked row: an unranked one was told apart from nothing, not tied with the best.
+    "× best": lambda r: ("≈" if r["tied_best"] and r["rank"] else "") + fmt(r["x_best"], "share"),
     "p50 ms": lambda r: fmt(r["p50_ms"], "ms"), "p99 ms": lambda r: fmt(r["p99_ms"], "ms"),
     "CPU µs/op": lambda r: fmt(r["cpu_us_per_op"], "f1"),
     "srv CPU": lambda r: f"{r['server_cpu_pct']:.0f}%", "flags": lambda r: ", ".join(r["flags"]),
