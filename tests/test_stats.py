@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench.harness.rows import between_rounds, rate_interval
-from workbench.harness.trust import flags_for, window_drift
+from workbench.harness.trust import flags_for
 from workbench.metrics import ClientRecorder, Recording, slice_counts
 from workbench.report.table import io_table
 from workbench.report.table_notes import notes
@@ -23,6 +23,7 @@ from workbench.stats import (
     median_interval,
     next_run_interval,
     percentile,
+    window_drift,
 )
 from workbench.testing import make_doc, make_row
 

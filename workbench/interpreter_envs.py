@@ -112,7 +112,7 @@ def prepare(
     tag = tag_of(info)
     for kind in ("core", "optional"):
         pending = {m: r for m, r in wanted.items() if (m in CORE) == (kind == "core")}
-        note(f"installing {', '.join(pending.values())} for Python {tag_of(info)}")
+        note(f"installing {', '.join(pending.values())} for Python {tag}")
         while pending:
             reason = _pip_install(venv_python, kind == "core", list(pending.values()))
             if reason is None:

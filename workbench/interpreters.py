@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import workbench
+from workbench.allocators import PREFIXES, allocator_name
 from workbench.errors import UsageError
 
 # The directory that holds the `workbench` and `servers` packages of this checkout.
@@ -143,8 +144,6 @@ class Interpreter:
     @property
     def name(self) -> str:
         """How tables and progress name it: its label, and the variant's environment."""
-        from workbench.allocators import PREFIXES, allocator_name
-
         allocator = allocator_name(dict(self.env))
         extra = " ".join(
             [f"{k}={v}" for k, v in self.env if not k.startswith(PREFIXES)]
@@ -179,8 +178,6 @@ def label_of(metadata: Mapping[str, Any]) -> str:
     """A worker's `python` label from the metadata it recorded after its imports, with its
     allocator when the worker had one set (`3.11.7 GIL on · no-mmap`): rows that differ only
     by allocator must not read as one."""
-    from workbench.allocators import allocator_name
-
     label = python_label(
         str(metadata.get("python", "?")),
         bool(metadata.get("free_threaded_build")),

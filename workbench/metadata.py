@@ -9,6 +9,8 @@ import sys
 import sysconfig
 from typing import Any
 
+from workbench.allocators import PREFIXES
+
 LIBRARIES = (
     "aiohttp",
     "anyio",
@@ -35,8 +37,6 @@ def library_versions() -> dict[str, str | None]:
 
 
 def allocator_env() -> dict[str, str]:
-    from workbench.allocators import PREFIXES
-
     return {k: v for k, v in os.environ.items() if k.startswith(PREFIXES)}
 
 

@@ -238,3 +238,13 @@ def _beta_fraction(a: float, b: float, x: float) -> float:
         if abs(d * c - 1.0) < 1e-14:
             break
     return h
+
+
+def window_drift(slice_ops: list[int]) -> float | None:
+    """How far a window's rate moved: its last third's operations against its first third's, as
+    a share of a third's mean. None with too few slices to have thirds."""
+    k = len(slice_ops) // 3
+    if k < 2:
+        return None
+    mean = sum(slice_ops) / len(slice_ops) * k
+    return round(abs(sum(slice_ops[-k:]) - sum(slice_ops[:k])) / mean, 4) if mean else None

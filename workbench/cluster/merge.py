@@ -11,6 +11,7 @@ host's window overlapped all the others' is measured, not assumed.
 from __future__ import annotations
 
 import copy
+import statistics
 from dataclasses import replace
 from typing import Any
 
@@ -71,8 +72,6 @@ def hosts_over_rounds(rounds: list[list[dict[str, Any]]]) -> list[dict[str, Any]
     """Each host's figures over every round of a spread cell, so that they add up to the row:
     its operations, errors and latency samples summed over the rounds (as the row's are); its
     rate, latencies and CPU per operation the median of its rounds'; its overlap the worst."""
-    import statistics
-
     by_host: dict[str, list[dict[str, Any]]] = {}
     for per_host in rounds:
         for h in per_host:

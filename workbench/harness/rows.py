@@ -18,11 +18,11 @@ from typing import Any, cast
 from workbench.harness.cell import Cell, CellRun
 from workbench.harness.cell_kinds import kind_of
 from workbench.harness.settings import IoSettings
-from workbench.harness.trust import flags_for, window_drift
+from workbench.harness.trust import flags_for
 from workbench.interpreters import label_of
 from workbench.metrics import Recording
 from workbench.results import Repeats, Row
-from workbench.stats import batch_means_interval, next_run_interval
+from workbench.stats import batch_means_interval, next_run_interval, window_drift
 
 
 def _median_or_none(values: list[float]) -> float | None:

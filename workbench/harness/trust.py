@@ -170,16 +170,6 @@ def two_modes(rates: list[float]) -> bool:
     return median > 0 and widest > MODE_GAP * median and widest >= MODE_RATIO * max(rest)
 
 
-def window_drift(slice_ops: list[int]) -> float | None:
-    """How far a window's rate moved: its last third's operations against its first third's, as
-    a share of a third's mean. None with too few slices to have thirds."""
-    k = len(slice_ops) // 3
-    if k < 2:
-        return None
-    mean = sum(slice_ops) / len(slice_ops) * k
-    return round(abs(sum(slice_ops[-k:]) - sum(slice_ops[:k])) / mean, 4) if mean else None
-
-
 def littles_law_bound(clients: int, latency_s: float) -> float | None:
     """Throughput bound N / d for N closed-loop clients against a server that waits d seconds."""
     return clients / latency_s if latency_s > 0 else None
