@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psutil
 
 from workbench.errors import UsageError
 
@@ -39,15 +43,63 @@ def cpus() -> tuple[set[int], set[int]]:
 
 def wrk(url: str, connections: int, seconds: float, load_cpus: set[int], threads: int = 1) -> float:
     """Requests per second wrk measured; raises if wrk saw socket errors or non-2xx answers."""
+    return wrk_run(url, connections, seconds, load_cpus, threads).rate
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    """One wrk run: its rate, and the CPU seconds wrk and the watched server processes spent
+    (user and kernel apart), so a reader can tell which side ran out of core."""
+
+    rate: float
+    seconds: float
+    wrk_cpu: float
+    server_user: float
+    server_system: float
+
+    @property
+    def server_us_per_request(self) -> float:
+        return (self.server_user + self.server_system) / (self.rate * self.seconds) * 1e6
+
+    @property
+    def server_kernel_share(self) -> float:
+        total = self.server_user + self.server_system
+        return self.server_system / total if total else 0.0
+
+
+def wrk_run(
+    url: str,
+    connections: int,
+    seconds: float,
+    load_cpus: set[int],
+    threads: int = 1,
+    server_pids: Sequence[int] = (),
+) -> WrkRun:
+    """One wrk run with the CPU both sides spent during it (the server's over the whole run,
+    so its idle start counts against it, never for it)."""
     cmd = [require_tool("wrk", "wrk"), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", url]
     cmd = ["taskset", "-c", ",".join(map(str, sorted(load_cpus))), *cmd]
+    procs = [psutil.Process(pid) for pid in server_pids]
+    before = [p.cpu_times() for p in procs]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+    after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after = [p.cpu_times() for p in procs]
     m = _RPS.search(out)
     if m is None:
         raise RuntimeError(f"wrk printed no rate:\n{out}")
     if "Non-2xx" in out or _ERR.search(out):
         raise RuntimeError(f"wrk saw errors:\n{out}")
-    return float(m.group(1))
+    wrk_cpu = (after_children.ru_utime + after_children.ru_stime) - (
+        children.ru_utime + children.ru_stime
+    )
+    return WrkRun(
+        rate=float(m.group(1)),
+        seconds=seconds,
+        wrk_cpu=wrk_cpu,
+        server_user=sum(b.user - a.user for a, b in zip(before, after, strict=True)),
+        server_system=sum(b.system - a.system for a, b in zip(before, after, strict=True)),
+    )
 
 
 def median_spread(values: Sequence[float]) -> tuple[float, float]:

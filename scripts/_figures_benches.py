@@ -42,6 +42,17 @@ def servers(f: Figures) -> str:
         f"against nginx's {fmt(tls_['req_per_s']['nginx']['median'], 'int')} "
         f"({fmt(tls_['ratio'], 'x')})."
     )
+    cost = s.get("cost")
+    if cost:  # recorded since the script measured CPU beside the rates
+        mock, ref = _median_cost(cost["mock"]), _median_cost(cost["nginx"])
+        out += (
+            f" Server CPU per request: {fmt(mock['server_us_per_request'], 'us')} for the mock "
+            f"server, {fmt(mock['server_kernel_share'], 'pct0')} of it in the kernel (its one read "
+            f"and one write per request), against nginx's "
+            f"{fmt(ref['server_us_per_request'], 'us')}; wrk used "
+            f"{fmt(mock['wrk_core_share'], 'pct0')} of its core against the mock server, so a "
+            "faster server would mostly measure wrk."
+        )
     if tls_["ratio"] < 1:
         out += (
             " The TLS server is the slower one, so an `https` row near that rate is likely "
@@ -78,3 +89,8 @@ def disk_bench(f: Figures) -> str:
             + f", and {fmt(u.get('x_fio_io_uring'), 'x')} fio's own io_uring engine."
         )
     return "\n" + wrap("".join(out)) + "\n"
+
+
+def _median_cost(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run with the median server CPU per request, whole (its shares belong to it)."""
+    return sorted(runs, key=lambda r: r["server_us_per_request"])[len(runs) // 2]

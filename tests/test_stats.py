@@ -200,7 +200,9 @@ def test_the_table_does_not_rank_rows_it_cannot_tell_apart() -> None:
     console = Console(width=200, record=True)
     console.print(io_table({**one, "metadata": _metadata()}))
     lines = {line.split()[0]: line for line in console.export_text().splitlines() if "raw" in line}
-    assert "≈0.50" in lines["threads"]
+    # Unranked: told apart from nothing, so never marked ≈ (tied) either.
+    assert "≈" not in lines["threads"]
+    assert lines["threads"].split()[6] == "0.50"
     assert lines["threads"].split()[5] == "-"
     assert notes({**one, "metadata": _metadata()})[0].startswith("one round per cell")
     assert percentile([1.0, 2.0, 3.0], 50) == 2.0

@@ -123,7 +123,7 @@ def disk_table(doc: ResultDoc) -> Table:
                 _pm(r.get("mb_per_s_ci"), r["mb_per_s"]),
                 format_rate(r.get("files_per_s", 0.0)),
                 _rank(rank[id(r)]),
-                _times_best(r["mb_per_s"] / best, _tied(r, top)),
+                _times_best(r["mb_per_s"] / best, rank[id(r)] is not None and _tied(r, top)),
                 *([_opt(vs_first, "{:.2f}")] if multi else []),
                 _ms(lat["p50"]),
                 _ms(lat["p99"]),
@@ -186,7 +186,7 @@ def io_table(doc: ResultDoc) -> Table:
                 format_rate(r["ops_per_s"]),
                 _pm(r["ops_per_s_ci"], r["ops_per_s"]),
                 _rank(rank[id(r)]),
-                _times_best(r["ops_per_s"] / best, _tied(r, top)),
+                _times_best(r["ops_per_s"] / best, rank[id(r)] is not None and _tied(r, top)),
                 *([_opt(vs_first, "{:.2f}")] if multi else []),
             ]
             if with_repeats:
@@ -254,7 +254,8 @@ def _pm(interval: list[float] | None, centre: float) -> str:
 
 
 def _times_best(share: float, tied: bool) -> str:
-    """The share of the best rate; ≈ when the run cannot tell the two apart: no ranking of noise."""
+    """The share of the best rate; ≈ when the run cannot tell the two apart: no ranking of noise.
+    An unranked row (one round) is never marked ≈: it was told apart from nothing, not tied."""
     return f"≈{share:.2f}" if tied else f"{share:.2f}"
 
 
