@@ -46,10 +46,10 @@ def servers(f: Figures) -> str:
     if cost:  # recorded since the script measured CPU beside the rates
         mock, ref = _median_cost(cost["mock"]), _median_cost(cost["nginx"])
         out += (
-            f" Server CPU per request: {fmt(mock['server_us_per_request'], 'us')} for the mock "
+            f" Server CPU per request: {fmt(mock['server_us_per_request'], 'us')} µs for the mock "
             f"server, {fmt(mock['server_kernel_share'], 'pct0')} of it in the kernel (its one read "
             f"and one write per request), against nginx's "
-            f"{fmt(ref['server_us_per_request'], 'us')}; wrk used "
+            f"{fmt(ref['server_us_per_request'], 'us')} µs; wrk used "
             f"{fmt(mock['wrk_core_share'], 'pct0')} of its core against the mock server, so a "
             "faster server would mostly measure wrk."
         )
