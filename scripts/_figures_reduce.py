@@ -75,7 +75,8 @@ def compact_row(row: Mapping[str, Any]) -> dict[str, Any]:
     # The fields only some kinds of row have.
     optional = ("file_size", "cache", "scenario", "mb_per_s", "files_per_s", "hop_us",
                 "hops_per_op", "minor_faults_per_op", "cpu_s_per_gb", "bound_ops_per_s",
-                "bound_share", "users_started", "timer_late")  # fmt: skip
+                "bound_share", "users_started", "timer_late", "server_cpu_us_per_req",
+                "server_peak_rss_mb", "server_threads", "loop_lag", "bound_by")  # fmt: skip
     for key in optional:
         if row.get(key) is not None and (key != "mb_per_s" or row.get("file_size")):
             out[key] = row[key]
@@ -306,24 +307,26 @@ def databases_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     groups: dict[str, list[Any]] = {}
     for r in rows:
         groups.setdefault(f"{r['workload']} · {r.get('scenario')}", []).append(r)
-    pairs = [
-        {
-            "pair": v.pair.name,
-            "where": v.where,
-            "a": None if v.a is None else row_label(v.a),
-            "b": None if v.b is None else row_label(v.b),
-            "ratio": None if v.ratio is None else round(v.ratio, 3),
-            "interval": None if v.lo is None or v.hi is None else [round(v.lo, 3), round(v.hi, 3)],
-            "confidence": None if v.confidence is None else round(v.confidence, 5),
-            "decided": v.said,
-        }
-        for v in declared_verdicts(groups, PAIRS)
-    ]
+    pairs = [pair_figures(v) for v in declared_verdicts(groups, PAIRS)]
     servers = doc["metadata"].get("databases") or {}
     return {
         **io_figures(doc),
         "pairs": pairs,
         "servers": {k: v.get("version") for k, v in servers.items()},
+    }
+
+
+def pair_figures(v: Any) -> dict[str, Any]:
+    """A declared pair's verdict (workbench.report.declared.PairVerdict) as the record keeps it."""
+    return {
+        "pair": v.pair.name,
+        "where": v.where,
+        "a": None if v.a is None else row_label(v.a),
+        "b": None if v.b is None else row_label(v.b),
+        "ratio": None if v.ratio is None else round(v.ratio, 3),
+        "interval": None if v.lo is None or v.hi is None else [round(v.lo, 3), round(v.hi, 3)],
+        "confidence": None if v.confidence is None else round(v.confidence, 5),
+        "decided": v.said,
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from scripts._figures_allocators import allocators_row
 from scripts._figures_databases import databases_row
 from scripts._figures_long_lived import long_lived_row, long_lived_servers_row
+from scripts._figures_served import servers_row
 from scripts._figures_text import (
     Figures,
     and_list,
@@ -235,6 +236,7 @@ SCRIPT_ROWS: dict[str, Cell] = {
     "bench_overhead": _overhead, "bench_cluster": _cluster, "compare_tls": _tls,
     "compare_databases": databases_row, "compare_long_lived": long_lived_row,
     "bench_long_lived_servers": long_lived_servers_row, "compare_allocators": allocators_row,
+    "compare_servers": servers_row,
 }  # fmt: skip
 
 

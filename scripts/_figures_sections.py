@@ -13,6 +13,7 @@ from scripts._figures_databases import databases
 from scripts._figures_gil import free_threaded, gil_claims, interpreters, stability_gil
 from scripts._figures_long_lived import long_lived, long_lived_servers
 from scripts._figures_scripts import SCRIPT_ROWS, httpx_pool, scripts_table
+from scripts._figures_served import servers_section
 from scripts._figures_text import (
     Figures,
     Row,
@@ -385,5 +386,6 @@ TEMPLATES: dict[str, Template] = {
     "httpx-pool": httpx_pool, "fast-loop": fast_loop, "databases": databases,
     "free-threaded": free_threaded, "long-lived": long_lived,
     "long-lived-servers": long_lived_servers, "allocators": allocators,
+    "servers-compared": servers_section,
 }  # fmt: skip
 __all__ = ["SCRIPT_ROWS", "TEMPLATES"]

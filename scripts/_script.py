@@ -20,6 +20,7 @@ from workbench.errors import RunFailed, UsageError, interrupted
 from workbench.harness.runner import run_io
 from workbench.harness.settings import IoSettings
 from workbench.report.console import reader_gone, stdout_console
+from workbench.report.declared import PairVerdict
 from workbench.report.progress import progress_on
 from workbench.report.results_file import results_dir, write_json
 from workbench.report.table import print_io
@@ -176,3 +177,18 @@ def main(fn: Callable[[], int]) -> NoReturn:
     except BrokenPipeError:
         code = reader_gone()
     raise SystemExit(code)
+
+
+def pair_line(v: PairVerdict) -> list[str]:
+    """A declared pair's verdict as a line of the scripts' pair tables."""
+
+    def rate(r: Row | None) -> str:
+        return "-" if r is None else f"{r['ops_per_s']:,.0f}"
+
+    interval = "-" if v.lo is None else f"{v.lo:.2f}-{v.hi:.2f} ({v.confidence:.2%})"
+    flags = [f"{side}: {', '.join(r['flags'])}" for side, r in (("A", v.a), ("B", v.b))
+             if r is not None and r["flags"]]  # fmt: skip
+    return [
+        v.pair.name, v.where, rate(v.a), rate(v.b),
+        "-" if v.ratio is None else f"{v.ratio:.2f}x", interval, v.said, "; ".join(flags) or "-",
+    ]  # fmt: skip

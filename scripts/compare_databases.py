@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from scripts import _script
 from workbench.harness.settings import IoSettings
-from workbench.report.declared import Pair, PairVerdict, declared_verdicts
+from workbench.report.declared import Pair, declared_verdicts
 from workbench.report.plots import plot_bars
 from workbench.results import Row
 
@@ -75,7 +75,7 @@ def main() -> int:
             "verdict",
             "flags",
         ],
-        [_pair_line(v) for v in verdicts],
+        [_script.pair_line(v) for v in verdicts],
     )
     plots = plot_bars(
         groups,
@@ -87,25 +87,6 @@ def main() -> int:
     assert doc is not None
     _script.save(out, "compare-databases", {**doc, "results": results}, plots)
     return 0
-
-
-def _pair_line(v: PairVerdict) -> list[str]:
-    def rate(r: Row | None) -> str:
-        return "-" if r is None else f"{r['ops_per_s']:,.0f}"
-
-    interval = "-" if v.lo is None else f"{v.lo:.2f}-{v.hi:.2f} ({v.confidence:.2%})"
-    flags = [f"{side}: {', '.join(r['flags'])}" for side, r in (("A", v.a), ("B", v.b))
-             if r is not None and r["flags"]]  # fmt: skip
-    return [
-        v.pair.name,
-        v.where,
-        rate(v.a),
-        rate(v.b),
-        "-" if v.ratio is None else f"{v.ratio:.2f}x",
-        interval,
-        v.said,
-        "; ".join(flags) or "-",
-    ]
 
 
 if __name__ == "__main__":

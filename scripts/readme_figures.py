@@ -47,10 +47,12 @@ SCRIPTS = (
     "compare_interpreters", "gil_claims", "bench_stability", "bench_network", "bench_disk",
     "bench_servers", "bench_overhead", "bench_cluster", "compare_tls", "compare_databases",
     "compare_free_threaded", "compare_long_lived", "bench_long_lived_servers",
-    "compare_allocators",
+    "compare_allocators", "compare_servers",
 )  # fmt: skip
 SOURCES = ("sample", *SCRIPTS, "suite", "fast_loop")
 PICTURE = ROOT / "docs" / "report.png"
+# Sources whose page shows the script's own chart: copied beside the record after each run.
+CHARTS = {"compare_servers": "compare-servers.svg"}
 REGENERATING = "WORKBENCH_REGENERATING"
 
 
@@ -178,6 +180,9 @@ def measure(source: str, out: Path, quick: bool, record: Path) -> tuple[int, flo
     }
     if source == "sample" and record == RECORD:
         photograph(out / "sample.json", PICTURE)
+    chart = CHARTS.get(source)
+    if chart is not None and record == RECORD:  # the page shows the recorded run's own chart
+        write_atomic(RECORD / chart, (out / source / chart).read_bytes())
     return code, seconds, append(source, run, record)
 
 

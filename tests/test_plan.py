@@ -50,7 +50,7 @@ def test_every_workload_builds_from_its_registry_entry() -> None:
 def test_protocols_name_their_servers_and_cell_kinds_once() -> None:
     assert SERVER_KINDS == ("http", "echo", "websocket", "h2")
     assert {p.cells for p in PROTOCOLS.values()} == set(KINDS)
-    kinds = ("network", "disk", "db")
+    kinds = ("network", "disk", "db", "served")
     assert set().union(*(workloads_of(k) for k in kinds)) == set(WORKLOAD_NAMES)
     assert isinstance(kind_of("echo"), NetworkCells)
     assert isinstance(kind_of("file-write"), DiskCells)

@@ -63,6 +63,10 @@ def test_every_flag_is_explained() -> None:
         make_row(ops=10, cpu_s=5.0),
         make_row(metadata={"free_threaded_build": True, "gil_enabled": True}),
         make_row(minor_faults_per_op=2.0),
+        # Served rows: a saturated server under its bound; a loop that waited; a busy load.
+        make_row(served={}, server_cpu_util=0.99, bound_share=0.5),
+        make_row(served={}, server_cpu_util=0.2, client_cpu_util=0.99,
+                 loop_lag={"delay_ms": 5.0, "p50_ms": 50.0, "p99_ms": 90.0}),
     ]  # fmt: skip
     raised = {flag for row in rows for flag in flags_for(row, client_cpus=1)}
     assert raised == set(FLAG_HELP)

@@ -44,6 +44,10 @@ OPTIONAL = {
     "redis": "redis", "numpy": "numpy", "PIL": "pillow",
     "wsproto": "wsproto", "websockets": "websockets", "h2": "h2",
     "trio_websocket": "trio-websocket",
+    # The servers command's servers (and what they serve through), run under the interpreter.
+    "uvicorn": "uvicorn", "hypercorn": "hypercorn", "granian": "granian", "gunicorn": "gunicorn",
+    "waitress": "waitress", "uvicorn_worker": "uvicorn-worker", "httptools": "httptools",
+    "starlette": "starlette", "flask": "flask", "sniffio": "sniffio",
 }  # fmt: skip
 MODULES = {**CORE, **OPTIONAL}
 # Packages with no usable wheel, built from source only (liburing: see

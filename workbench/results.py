@@ -133,6 +133,19 @@ class Row(TypedDict):
     memory_per_connection_kib: NotRequired[float | None]
     cpu_us_per_connection_s: NotRequired[float | None]
     thread_stack: NotRequired[int | None]
+    # Served cells (`servers`): the row is the server's. `model` holds its configuration and
+    # `client` its app; `load` is the model and client that loaded it. `served` has the server,
+    # its family, interface, scenario, workers, threads, version and the interpreter it ran.
+    served: NotRequired[dict[str, Any]]
+    load: NotRequired[str]
+    server_cpu_us_per_req: NotRequired[float]
+    server_peak_rss_mb: NotRequired[float]  # the busiest worker's peak, over the rounds
+    server_threads: NotRequired[int]
+    downstream_cpu_util: NotRequired[float]  # the downstream mock server's, over a round
+    # The app's event-loop lag: how far past its 5 ms tick the loop was, sampled on the clock by
+    # a thread (delay_ms, p50_ms, p99_ms); None: a WSGI app.
+    loop_lag: NotRequired[dict[str, Any] | None]
+    bound_by: NotRequired[str]  # what sets bound_ops_per_s: "clients" or "threads x workers"
     # Disk cells.
     file_size: NotRequired[int]
     cache: NotRequired[str | None]

@@ -1,6 +1,6 @@
-"""Command line: `python -m workbench COMMAND`, with the commands io, net, disk, gil, sweep,
-compare, report, template, files, serve, list, pythons and cluster (`workbench --help` says what
-each does).
+"""Command line: `python -m workbench COMMAND`, with the commands io, net, disk, servers, gil,
+sweep, compare, report, template, files, serve, list, pythons and cluster (`workbench --help` says
+what each does).
 
 Bad input is one line on stderr and exit code 2, never a traceback; a run that cannot complete
 is exit code 1; Ctrl-C is exit code 130 and SIGTERM 143, each with every child process gone and
@@ -19,6 +19,7 @@ from workbench import __version__
 from workbench.children import sigterm_as_interrupt
 from workbench.cli import commands as c
 from workbench.cli import interpreter_commands as ic
+from workbench.cli import servers_command as sc
 from workbench.cli.options import (
     add_cluster_args,
     add_db_args,
@@ -27,6 +28,7 @@ from workbench.cli.options import (
     add_output_args,
     add_wide_arg,
 )
+from workbench.cli.servers_command import add_servers_args
 from workbench.errors import RunFailed, UsageError, interrupted
 from workbench.report.console import reader_gone
 from workbench.workloads import SERVER_KINDS
@@ -73,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     add_cluster_args(gil, spread=False)
     add_output_args(gil)
+    srv = sub.add_parser(
+        "servers", help="one service under uvicorn, hypercorn, granian, gunicorn and waitress"
+    )
+    add_servers_args(srv)
     sweep = sub.add_parser("sweep", help="the network cells at several client counts, plotted")
     add_io_args(sweep)
     sweep.add_argument("--out", default=None, help="directory for JSON, CSV and plots")
@@ -185,7 +191,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "io": c.cmd_io, "net": c.cmd_io, "disk": c.cmd_io, "files": c.cmd_files, "gil": ic.cmd_gil,
     "compare": c.cmd_compare, "sweep": c.cmd_sweep, "report": c.cmd_report,
     "template": c.cmd_template, "list": c.cmd_list, "pythons": ic.cmd_pythons,
-    "cluster": c.cmd_cluster,
+    "cluster": c.cmd_cluster, "servers": sc.cmd_servers,
 }  # fmt: skip
 
 

@@ -79,7 +79,7 @@ CLIENTS: dict[str, ClientEntry] = {
                 "trio": _RAW + "trio:TrioStreamClient",
                 "anyio": _RAW + "anyio:AnyioStreamClient",
             },
-            ("http", "https", "echo"),
+            ("http", "https", "echo", "served"),
             None,
             "each family's own socket API (and TLS) with one shared sans-I/O framing",
         ),

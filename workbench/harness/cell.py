@@ -36,10 +36,13 @@ class Cell:
     file_size: int | None = None  # disk cells
     cache: str | None = None  # disk read cells
     python: Interpreter | None = None  # set when a run measures more than one interpreter
+    server: str | None = None  # served cells: the server configuration under the load
 
     @property
     def label(self) -> str:
         text = f"{self.model} · {self.client} · {self.workload}"
+        if self.server is not None:
+            text = f"{self.server} · {self.workload.removeprefix('served-')}"
         if self.file_size is not None:
             text += f" · {size_label(self.file_size)}"
             text += f" {self.cache}" if self.cache else ""

@@ -9,7 +9,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.cell_spec import CellSpec
 from workbench.clients import CLIENTS, fits
@@ -18,6 +18,9 @@ from workbench.harness.settings import IoSettings
 from workbench.models import model_class, runs
 from workbench.results import Row
 from workbench.server_process import ServerHandle
+
+if TYPE_CHECKING:
+    from workbench.interpreters import Interpreter
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,14 @@ class CellKind(ABC):
     @abstractmethod
     def complete_row(self, row: Row, cell: Cell, run: CellRun, settings: IoSettings) -> None:
         """Add this kind's own fields to a row."""
+
+    def needs(self, cell: Cell) -> list[str] | None:
+        """The modules the cell's interpreter must import; None: its model's and client's."""
+        return None
+
+    def refusal(self, cell: Cell, variant: Interpreter) -> str | None:
+        """Why the cell cannot run under `variant` though everything imports (None: it can)."""
+        return None
 
 
 def models_and_libs(

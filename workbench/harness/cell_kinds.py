@@ -21,6 +21,7 @@ from workbench.errors import UsageError
 from workbench.harness.cell import Cell, CellRun
 from workbench.harness.cell_kind_base import CellKind, Pinning, Prepared, models_and_libs
 from workbench.harness.db_cells import DbCells
+from workbench.harness.served_cells import ServedCells
 from workbench.harness.servers import servers_for
 from workbench.harness.settings import IoSettings
 from workbench.harness.trust import littles_law_bound
@@ -279,7 +280,9 @@ class _FileSets(Prepared):
                 fileset.remove_scratch(scratch)
 
 
-KINDS: dict[str, CellKind] = {kind.name: kind for kind in (NetworkCells(), DiskCells(), DbCells())}
+KINDS: dict[str, CellKind] = {
+    kind.name: kind for kind in (NetworkCells(), DiskCells(), DbCells(), ServedCells())
+}
 
 
 def kind_of(workload: str) -> CellKind:

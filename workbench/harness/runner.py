@@ -264,18 +264,17 @@ def with_interpreters(
 ) -> tuple[list[Cell], list[dict[str, str]]]:
     """Every cell under every interpreter, interleaved (each cell's variants side by side, so
     drift hits them alike), and the ones an interpreter cannot run, each with the reason."""
-    if len(variants) == 1 and not variants[0].missing:
-        return cells, []
     out, skipped = [], []
     for cell in cells:
         for variant in variants:
             lacking = variant.lacks(needs(cell))
-            if lacking:
+            refused = kind_of(cell.workload).refusal(cell, variant)
+            if lacking or refused:
                 skipped.append(
                     {
                         "cell": cell.label,
                         "python": variant.name,
-                        "reason": f"needs {', '.join(lacking)}",
+                        "reason": refused or f"needs {', '.join(lacking)}",
                     }
                 )
             else:
@@ -290,6 +289,9 @@ def needs(cell: Cell) -> list[str]:
     """The modules a cell's worker imports beyond the standard library and the core ones."""
     from workbench.clients import FILE_PREFIX, client_entry
 
+    own = kind_of(cell.workload).needs(cell)
+    if own is not None:
+        return own
     modules = list(model_class(cell.model).requires)
     if not cell.client.startswith(FILE_PREFIX):
         package = client_entry(cell.client).package

@@ -69,6 +69,15 @@ class IoSettings:
     pool_size: int = 20  # connections per process for the *-pool clients
     db_keys: int = 10_000  # rows / keys seeded and read
     value_size: int = 64  # characters of each seeded value
+    # Served cells (workloads served-*): the server configurations (workbench.served.configs).
+    served: list[str] = field(default_factory=list)
+    served_app: str | None = None  # the user's module:callable in place of the workbench's app
+    served_work: str | None = None  # the work scenario's per-request work, python:DURATION
+    downstream_latency: float = 0.02  # the downstream mock server's wait before each answer
+    server_workers: int = 1
+    server_threads: int = 8  # per worker, for the threaded servers
+    server_port: int = 0  # 0: a free one each round
+    fail_every: int = 0  # the app raises on every Nth request (0: never)
 
 
 def validate_common(settings: IoSettings) -> None:

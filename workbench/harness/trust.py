@@ -70,7 +70,15 @@ FLAG_HELP = {
     "mimalloc on 3.13+, shows the model without it",
     "write-budget": "the cell wrote its whole --write-budget before the window ended: the rate "
     "is undercounted; raise the budget or shorten the window",
+    "load-bound": "servers: the load generator, or the downstream mock server beside it on the "
+    "same cores, used >= 90% of those cores: they, not the server, may have limited the row",
+    "server-cpu": "servers: the row stayed under 90% of its Little's-law bound while the server "
+    "used >= 90% of its core: its CPU per request, not the downstream wait, set its rate",
+    "loop-blocked": "servers: at the median, the app's event loop had gone over 10 ms past its "
+    "tick (see loop_lag) while the server's CPU was not saturated: a handler blocked the loop",
 }
+BOUND_REACHED = 0.90  # servers: the share of its Little's-law bound a row should reach
+LOOP_BLOCKED_MS = 10.0  # the lag probe's median lateness from which its loop counts as blocked
 
 # Raised by a cluster run (see workbench.cluster.dispatch), not by `flags_for`.
 CLUSTER_FLAG_HELP = {
@@ -121,15 +129,27 @@ def flags_for(row: Row, client_cpus: int) -> list[str]:
     network = not row["workload"].startswith("file")  # a file read faults in its pages
     if network and faults is not None and faults >= ALLOCATOR_FAULTS:
         flags.append("allocator")
+    served = row.get("served") is not None  # the server is what a served row measures
     server = row.get("server_cpu_util")
-    if server is not None and server >= SERVER_BOUND:
+    if server is not None and server >= SERVER_BOUND and not served:
         flags.append("server-bound")
+    lag = row.get("loop_lag")
+    idle_enough = server is None or server < SERVER_BOUND  # a saturated loop is late too
+    share = row.get("bound_share")
+    if served and share is not None and share < BOUND_REACHED and not idle_enough:
+        flags.append("server-cpu")
+    if served and lag and (lag.get("p50_ms") or 0) > LOOP_BLOCKED_MS and idle_enough:
+        flags.append("loop-blocked")
     if gil_reenabled(row["metadata"]):
         flags.append("gil-reenabled")
     gil = row["metadata"].get("gil_enabled") is not False
     capacity = client_capacity(row["processes"], client_cpus, gil)
     util = row.get("client_cpu_util", row["cpu_s"] / window if window else 0.0)
-    if util >= CLIENT_BOUND * capacity:
+    if served:
+        load = util + (row.get("downstream_cpu_util") or 0.0)
+        if load >= CLIENT_BOUND * client_cpus:
+            flags.append("load-bound")
+    elif util >= CLIENT_BOUND * capacity:
         flags.append("client-bound")
     if 0 < row["ops"] < FEW_SAMPLES:
         flags.append("few-samples")

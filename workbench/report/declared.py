@@ -26,6 +26,7 @@ ALPHA = 0.05
 NOT_THE_CLIENT = {
     "server-bound": "the server or its delay proxy was at the limit of its core",
     "timer-late": "the delay proxy's writes went out late",
+    "load-bound": "the load generator or the downstream beside it was at the limit of its cores",
 }
 BOUND = "bound"  # a pair's verdict when a flag above is on either row
 

@@ -36,6 +36,8 @@ PROTOCOLS: dict[str, ProtocolEntry] = {
     # Real servers, not mocks: the db cells start PostgreSQL and Redis themselves.
     "postgres": ProtocolEntry(server=None, scheme="postgresql", cells="db"),
     "redis": ProtocolEntry(server=None, scheme="redis", cells="db"),
+    # HTTP to a server under test (uvicorn, gunicorn, ...): the served cells start it.
+    "served": ProtocolEntry(server=None, scheme="http", cells="served"),
 }
 SERVER_KINDS = tuple(dict.fromkeys(p.server for p in PROTOCOLS.values() if p.server is not None))
 
@@ -63,6 +65,10 @@ WORKLOADS: dict[str, WorkloadEntry] = {
     "pg-insert": WorkloadEntry("workbench.workloads.db:PgInsert", "postgres"),
     "redis-get": WorkloadEntry("workbench.workloads.db:RedisGet", "redis"),
     "redis-set": WorkloadEntry("workbench.workloads.db:RedisSet", "redis"),
+    **{
+        f"served-{scenario}": WorkloadEntry("workbench.workloads.http:ServedGet", "served")
+        for scenario in ("hello", "downstream", "work", "blocking", "offloaded")
+    },
 }
 WORKLOAD_NAMES = tuple(WORKLOADS)
 WORKLOAD_PROTOCOLS = {name: entry.protocol for name, entry in WORKLOADS.items()}

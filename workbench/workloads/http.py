@@ -112,6 +112,17 @@ class HttpGet(HttpWorkload):
         return cls(settings.target, settings.body_size)
 
 
+class ServedGet(HttpGet):
+    """`http` against a server under test (`servers`): any 2xx passes, since each scenario's
+    body is its own, and anything else, a 500 from an app that raised among them, is an error."""
+
+    name = "served"
+
+    @classmethod
+    def from_settings(cls, settings: WorkloadSettings) -> HttpGet:
+        return cls(settings.target, None)
+
+
 class H2Get(HttpGet):
     """`http` over HTTP/2 (h2c): the same GET and checks, each request a stream, many streams
     sharing few connections (servers/h2.py answers)."""
