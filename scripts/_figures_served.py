@@ -22,8 +22,11 @@ def servers_figures(doc: Mapping[str, Any]) -> dict[str, Any]:
     for r in doc["results"]:
         groups.setdefault(str(r.get("scenario")), []).append(r)
     pairs = [pair_figures(v) for v in declared_verdicts(groups, PAIRS)]
-    served = doc["metadata"].get("served") or {}
-    return {**io_figures(doc), "pairs": pairs, "versions": served.get("servers", {})}
+    versions: dict[str, dict[str, str | None]] = {}
+    for r in doc["results"]:
+        by_server = versions.setdefault(str(r.get("python")), {})
+        by_server[r["served"]["server"]] = r["served"].get("version")
+    return {**io_figures(doc), "pairs": pairs, "versions": versions}
 
 
 REDUCERS[SOURCE] = servers_figures
@@ -48,7 +51,10 @@ def _lag(row: Mapping[str, Any]) -> str:
 def servers_section(f: Figures) -> str:
     s, t = source(f, SOURCE), rows(f, SOURCE)
     st = s["settings"]
-    versions = ", ".join(f"{k} {v}" for k, v in sorted(s["versions"].items()) if v)
+    versions = "; ".join(
+        f"under {python}: " + ", ".join(f"{k} {v}" for k, v in sorted(servers.items()) if v)
+        for python, servers in s["versions"].items()
+    )
     head = wrap(
         f"What `python -m scripts.compare_servers` measured here: {st['repeat']} rounds of "
         f"each cell, every server with one worker pinned to its own core, the load (uvloop · "

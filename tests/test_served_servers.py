@@ -157,3 +157,26 @@ def test_ctrl_c_leaves_no_server_or_worker_behind(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     doc = json.loads(out.read_text())
     assert doc["partial"] is True
+
+
+@pytest.mark.parametrize("template", ["asgi_service", "wsgi_service"])
+def test_the_service_templates_run_under_their_servers(template: str, tmp_path: Path) -> None:
+    copy = tmp_path / f"{template}.py"
+    assert run_cli("template", template, "--out", str(copy)).returncode == 0
+    servers = "uvicorn-asyncio,granian" if template == "asgi_service" else "waitress,granian"
+    out = tmp_path / "run.json"
+    proc = run_cli(
+        "servers", "--app", f"{template}:app", "--servers", servers, "--repeat", "1",
+        "--duration", "0.3", "--quiet", "--json", str(out), cwd=tmp_path, timeout=120,
+        env=_env_with(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text())["results"]
+    interface = "asgi" if template == "asgi_service" else "wsgi"
+    # Only the servers of its interface ran it: granian's other interface is left out.
+    assert {r["served"]["interface"] for r in rows} == {interface}
+    assert len(rows) == 2
+    for row in rows:
+        assert row["client"] == f"{template}:app"
+        assert row["errors"] == 0
+        assert row["ops"] > 0

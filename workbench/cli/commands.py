@@ -131,6 +131,10 @@ def cmd_report(a: argparse.Namespace) -> int:
         from workbench.report.gil_table import print_gil
 
         print_gil(doc, out)
+    elif any(r.get("served") for r in doc["results"]):  # a `servers` run: its own table
+        from workbench.report.servers_table import print_servers
+
+        print_servers(cast(ResultDoc, doc), stdout_console(160))
     elif doc["results"]:
         from workbench.report.table import print_io
 

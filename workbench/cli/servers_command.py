@@ -85,6 +85,8 @@ def servers_settings(a: argparse.Namespace) -> IoSettings:
     if not scenarios:
         raise UsageError("--scenario names no scenario")
     if a.app is not None:
+        if scenarios != ["hello"]:  # the scenarios are the workbench's app's; yours is its own
+            raise UsageError("--app runs your app as it is: --scenario takes only hello with it")
         interface = app_interface(a.app)
         chosen = [c for c in chosen if c.interface == interface and not c.app]
         if not chosen:

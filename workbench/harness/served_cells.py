@@ -197,7 +197,7 @@ class _Served(Prepared):
         port = free_port(host) if s.server_port == 0 else s.server_port
         app = s.served_app or configs.APPS[config.app_name]
         # The server runs under the cell's interpreter; the load always under this one.
-        python, env = common["python"], dict(common["env"])
+        python, env = common["python"], {**os.environ, **common["env"]}
         lag = os.path.join(self.lag_dir, f"{config.name}-{port}")
         env.update(
             WORKBENCH_SCENARIO=scenario_of(cell.workload),

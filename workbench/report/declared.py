@@ -56,7 +56,8 @@ class PairVerdict:
 
     @property
     def said(self) -> str:
-        return f"no verdict: {self.why}" if self.verdict == BOUND else SAID[self.verdict]
+        missing = self.a is None or self.b is None  # a side that did not run: nothing to say
+        return f"no verdict: {self.why}" if self.verdict == BOUND or missing else SAID[self.verdict]
 
 
 def _find(rows: Sequence[Row], side: tuple[str, str]) -> Row | None:
