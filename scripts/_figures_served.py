@@ -105,5 +105,7 @@ def servers_row(f: Figures) -> str:
     said = [p["decided"] for p in source(f, SOURCE)["pairs"]]
     return (
         f"{len(said)} declared pairs, Holm-corrected: {said.count('faster')} decided faster, "
-        f"{said.count('slower')} slower, {said.count('not told apart')} not told apart"
+        f"{said.count('slower')} slower, {said.count('not told apart')} not told apart, "
+        f"{sum(x.startswith('no verdict') for x in said)} given no verdict (a row missing, or "
+        "its load the limit)"
     )

@@ -83,3 +83,27 @@ def test_io_on_the_free_threaded_build_measures_with_the_gil_off(tmp_path: Path)
         assert "gil-reenabled" not in row["flags"]
         assert row["errors"] == 0
         assert row["ops"] > 0
+
+
+@pytest.mark.slow  # real servers under the free-threaded build, the load under this one
+@pytest.mark.free_threaded
+@WAITS_FOR_THE_BUILD
+def test_servers_on_the_free_threaded_build_serve_with_the_gil_off(tmp_path: Path) -> None:
+    python = free_threaded_313()
+    out = tmp_path / "run.json"
+    proc = run_cli("servers", "--python", python, "--servers",
+                   "granian-wsgi,gunicorn-gthread,waitress,uvicorn-uvloop", "--clients", "20",
+                   "--duration", "0.3", "--warmup", "0.1", "--repeat", "1", "--quiet",
+                   "--json", str(out), timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    rows = doc["results"]
+    assert {r["model"] for r in rows} == {"granian-wsgi", "gunicorn-gthread", "waitress"}
+    for row in rows:
+        assert row["python"].endswith("t GIL off"), row["python"]
+        assert row["errors"] == 0
+        assert row["ops"] > 0
+    # uvloop and httptools would switch the GIL back on: the row is left out, with the reason.
+    (skipped,) = doc["metadata"]["skipped"]
+    assert "uvicorn-uvloop" in skipped["cell"]
+    assert "switch a free-threaded interpreter's GIL back on" in skipped["reason"]
