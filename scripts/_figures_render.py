@@ -30,9 +30,10 @@ def sections(text: str) -> Iterator[re.Match[str]]:
     return SECTION.finditer(text)
 
 
-def provenance(record: Record, read: set[str]) -> str:
-    """Which runs a section was rendered from: one command with its commit and time, or the
-    sources grouped by the commit and time they ran at."""
+def provenance(record: Record, read: set[str], stale: bool = True) -> str:
+    """Which runs a section was rendered from: one command as it runs today, with its commit and
+    start time, or the sources grouped by the commit and time they ran at; then, if the measured
+    code changed after a run, which files (as of the render: see `stale_note`)."""
     if not read:
         return ""
     where = RECORD.relative_to(ROOT)
@@ -40,17 +41,58 @@ def provenance(record: Record, read: set[str]) -> str:
         (name,) = read
         runs = record[name]
         run = runs[-1]
-        return wrap(
-            f"<sub>Measured by `{run['command']}` at commit `{run['commit'][:12]}` on "
-            f"{run['date']} ({run['seconds']:.0f} s; run {len(runs)} of {len(runs)} kept in "
-            f"`{where}/{name}.json`).</sub>"
+        line = wrap(
+            f"<sub>Measured by `{command_today(run['command'])}` at commit "
+            f"`{run['commit'][:12]}`, started {run['date']} ({run['seconds']:.0f} s; run "
+            f"{len(runs)} of {len(runs)} kept in `{where}/{name}.json`).</sub>"
         )
-    groups: dict[tuple[str, str], list[str]] = {}
-    for name in sorted(read):
-        run = record[name][-1]
-        groups.setdefault((run["commit"][:12], run["date"]), []).append(f"`{name}`")
-    said = "; ".join(f"at commit `{c}` on {d} by {', '.join(n)}" for (c, d), n in groups.items())
-    return wrap(f"<sub>Measured {said} (every run kept in `{where}/`).</sub>")
+    else:
+        groups: dict[tuple[str, str], list[str]] = {}
+        for name in sorted(read):
+            run = record[name][-1]
+            groups.setdefault((run["commit"][:12], run["date"]), []).append(f"`{name}`")
+        said = "; ".join(
+            f"at commit `{c}`, started {d}, by {', '.join(n)}" for (c, d), n in groups.items()
+        )
+        line = wrap(f"<sub>Measured {said} (every run kept in `{where}/`).</sub>")
+    if not stale:  # comparing with the record alone: git is not asked
+        return line
+    note = stale_note(sorted({record[name][-1]["commit"] for name in read}))
+    return line + ("\n" + note if note else "")
+
+
+STALE_START = "<sub>Measured code changed since"
+# The staleness note is the render's reading of git, not of the record: pages are compared without
+# it, so a commit after a run never fails a test, and the next render says what changed.
+STALE = re.compile(re.escape(STALE_START) + r".*?</sub>\n?", re.S)
+_STALE_CACHE: dict[str, list[str]] = {}
+
+
+def stale_note(commits: list[str]) -> str:
+    """What changed in the measured code after these runs, as one line (empty: nothing)."""
+    changed: list[str] = []
+    for commit in commits:
+        if commit not in _STALE_CACHE:
+            _STALE_CACHE[commit] = measured_changes(commit)
+        changed += [c for c in _STALE_CACHE[commit] if c not in changed]
+    if not changed:
+        return ""
+    files = sorted({c.split(" changed since")[0] for c in changed})
+    shown = ", ".join(files[:3]) + (", …" if len(files) > 3 else "")
+    what = f"{len(files)} file{'s' if len(files) != 1 else ''} ({shown})"
+    if any(" changed since " not in c for c in changed):  # the commit itself is not here
+        what = "; ".join(c for c in changed if " changed since " not in c)
+    return wrap(f"{STALE_START} the run: {what}.</sub>")
+
+
+def comparable(text: str) -> str:
+    """A page or section without its staleness notes: what the record alone decides."""
+    return STALE.sub("", text)
+
+
+def command_today(command: str) -> str:
+    """A recorded command as it runs today: scripts are modules (`python -m scripts.NAME`)."""
+    return re.sub(r"python scripts/(\w+)\.py", r"python -m scripts.\1", command)
 
 
 def template_of(name: str, record: Record) -> tuple[str, set[str]]:
@@ -61,16 +103,19 @@ def template_of(name: str, record: Record) -> tuple[str, set[str]]:
     return TEMPLATES[name](view(record, seen)), seen
 
 
-def rendered(name: str, record: Record) -> str:
-    """One section's body: its template's text, then where it came from."""
+def rendered(name: str, record: Record, stale: bool = True) -> str:
+    """One section's body: its template's text, then where it came from (and, with `stale`,
+    what changed in the measured code since, as git says)."""
     text, seen = template_of(name, record)
-    return f"{text}\n{provenance(record, seen)}\n"
+    return f"{text}\n{provenance(record, seen, stale)}\n"
 
 
-def render(text: str, record: Record) -> str:
+def render(text: str, record: Record, stale: bool = True) -> str:
     """The page with every figure section's body replaced by its rendering."""
     return SECTION.sub(
-        lambda m: f"<!-- figures: {m.group(1)} -->{rendered(m.group(1), record)}<!-- /figures -->",
+        lambda m: (
+            f"<!-- figures: {m.group(1)} -->{rendered(m.group(1), record, stale)}<!-- /figures -->"
+        ),
         text,
     )
 
@@ -84,7 +129,7 @@ def differences(text: str, record: Record) -> list[str]:
         if name not in TEMPLATES:
             out.append(f"{name}: no such figure section")
             continue
-        body = rendered(name, record)
+        written, body = comparable(written), rendered(name, record, stale=False)
         if written != body:
             pairs = zip([*written.splitlines(), ""], [*body.splitlines(), ""], strict=False)
             a, b = next((a, b) for a, b in pairs if a != b)
@@ -116,7 +161,11 @@ def status(record: Record, root: Path = ROOT) -> list[str]:
 _NUMBER = r"\d[\d,]*(?:\.\d+)?"
 FIGURE = re.compile(
     rf"(?<![\w.-]){_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\s?"
-    r"(?:ops/s|req/s|requests/s|[KMG]B/s|ms\b|µs\b|us\b|s\b|seconds\b|minutes\b|%|×|x\b)"
+    r"(?:ops/s|req/s|requests/s|[KMG]B/s|[KMG]iB\b|ns\b|ms\b|µs\b|us\b|s\b|seconds\b|"
+    r"minutes\b|%|×|x\b|[a-z]*/s\b)"
+    # Comparisons written as words are measurements too.
+    r"|\b(?:several|many|a few|two|three|four|five|ten) times\b|\btwice as\b|\bhalf as\b"
+    r"|\ba (?:third|quarter|half) (?:more|less|fewer)\b|\bminute or two\b"
 )
 # What may hold such a figure outside a section: a code block or span (commands, options and the
 # settings they take), an HTML comment.

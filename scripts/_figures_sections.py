@@ -334,8 +334,11 @@ def tls(f: Figures) -> str:
                 f"; the reference, a plain loop of handshakes with the standard library's "
                 f"ssl ({openssl}), spent {fmt(ref['cpu_ms'], 'f2')} ms of CPU on each"
             )
-            if min(extra) >= 500 * ref["cpu_ms"]:
-                out.append(": the handshake, not the model, is the limit there. Reuse connections")
+            if min(extra) >= 500 * ref["cpu_ms"]:  # µs added against ms per handshake: >= half
+                out.append(
+                    ": every model added at least half of that per request, so most of what a "
+                    "new connection costs is the handshake. Reuse connections"
+                )
         out.append(".")
     return "\n" + wrap("".join(out)) + "\n"
 

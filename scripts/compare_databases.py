@@ -27,8 +27,9 @@ from workbench.results import Row
 
 SCENARIOS = {"loopback": 0.0, "1 ms each way": 0.001}
 WORKLOADS = ["pg-select", "pg-insert", "redis-get", "redis-set"]
-# Each an event loop against threads on the same server, one driver family or its nearest rival,
-# on the plain asyncio loop (uvloop is the loop's own question: compare_asyncio_uvloop).
+# Each an event loop against threads on the same server, one driver family or its nearest rival:
+# on the plain asyncio loop, but for the pools, where asyncpg's runs on uvloop as its users run it
+# (uvloop against asyncio is the loop's own question: compare_asyncio_uvloop).
 PAIRS = (
     Pair("asyncpg against psycopg on threads", ("asyncio", "asyncpg"), ("threads", "psycopg")),
     Pair("psycopg async against psycopg sync", ("asyncio", "psycopg"), ("threads", "psycopg")),

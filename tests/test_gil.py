@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -114,6 +115,33 @@ def _threads(t2: list[float], c2: list[float], cpus: int = 2) -> dict[str, Any]:
 )
 def test_claim_1_verdicts_follow_the_numbers(m: dict[str, Any], expected: str) -> None:
     assert judge(1, m).verdict == expected
+
+
+def test_claim_1_explains_a_shared_constant_only_from_its_own_evidence() -> None:
+    """The explanation quotes the shared-constant loop's ratio; it is given only where that loop
+    ran slower on two threads while the plain loop ran in parallel, and the ratio it quotes is
+    the one its evidence shows."""
+    parallel = _threads([0.5, 0.51, 0.52], [1.95, 1.97, 1.93])
+    n = ROUNDS
+    one = phases([1.0] * n, [1.0] * n)
+    slower = phases([1.9] * n, [1.95] * n)  # twice as long on two threads, both cores busy
+    judged = judge(1, {**parallel, "shared_constant": {"1": one, "2": slower}})
+    assert judged.verdict == FAILS
+    quoted = re.search(r"share ran ([\d.]+)x as fast on two", judged.explanation)
+    assert quoted is not None, judged.explanation
+    assert float(quoted[1]) == pytest.approx(1 / 1.9, abs=0.01)
+    assert "reference count" in judged.explanation
+    shown = re.search(r"large constant both threads share: 2 threads ([\d.]+)x", judged.evidence)
+    assert shown is not None, judged.evidence
+    assert abs(float(shown[1]) - float(quoted[1])) <= 0.01  # the evidence says what it quotes
+    # As fast on two as on one: nothing to explain, so no explanation.
+    same = phases([0.5] * n, [1.95] * n)
+    judged = judge(1, {**parallel, "shared_constant": {"1": one, "2": same}})
+    assert "reference count" not in judged.explanation
+    # Threads that kept one core: the shared loop explains nothing either.
+    serial = _threads([1.0, 1.02, 0.98], [1.0, 1.01, 1.0])
+    judged = judge(1, {**serial, "shared_constant": {"1": one, "2": slower}})
+    assert "reference count" not in judged.explanation
 
 
 def test_claim_5_verdicts_follow_the_numbers() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import sys
 from pathlib import Path
 
@@ -144,7 +145,7 @@ def test_pythons_lists_interpreters_from_path_pyenv_and_uv(
     this = next(ln for ln in lines if "this workbench" in ln)
     assert platform.python_version() in this
     assert "all" in this  # every dependency imports here
-    found = next(ln for ln in lines if "│ uv" in ln)
+    found = next(ln for ln in lines if re.search(r"│ uv\s+│", ln))  # the source column
     assert _other_version() in found
     assert "free-threaded" in proc.stdout
     with_pyenv = run_cli("pythons", env=cache, timeout=120)

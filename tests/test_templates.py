@@ -221,7 +221,9 @@ def test_client_file_of_the_wrong_shape_is_a_clear_error(
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-FILES = [n for n in template_names() if n not in NETWORK + DATABASE + WEBSOCKET]
+# The service templates are apps a server runs: tests/test_served_servers.py runs them.
+SERVICES = [n for n in template_names() if "def app(" in template_path(n).read_text()]
+FILES = [n for n in template_names() if n not in NETWORK + DATABASE + WEBSOCKET + SERVICES]
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -46,6 +46,11 @@ CALM = {"ops_per_s": [9900.0, 10000.0, 10100.0], "median": 10000.0, "spread": 0.
         ({"minor_faults_per_op": 2.0}, ["allocator"]),
         ({"minor_faults_per_op": 0.99}, []),
         ({"minor_faults_per_op": 2.0, "workload": "file-read"}, []),
+        # ws-push: what arrived against what was sent; idle: heartbeats kept on time or not.
+        ({"workload": "ws-push", "push_share": 0.61}, ["push-short"]),
+        ({"workload": "ws-push", "push_share": 0.99}, []),
+        ({"workload": "idle", "heartbeat_s": 1.0}, []),  # p50 1 ms on a 1 s heartbeat
+        ({"workload": "idle", "heartbeat_s": 0.001}, ["heartbeat-late"]),  # p50 1 ms on 1 ms
     ],
 )  # fmt: skip
 def test_trust_flags(fields: dict[str, Any], expected: list[str]) -> None:
@@ -63,6 +68,10 @@ def test_every_flag_is_explained() -> None:
         make_row(ops=10, cpu_s=5.0),
         make_row(metadata={"free_threaded_build": True, "gil_enabled": True}),
         make_row(minor_faults_per_op=2.0),
+        make_row(workload="ws-push", push_share=0.61),
+        make_row(workload="idle", heartbeat_s=1.0,
+                 latency_ms={"p50": 3600.0, "p90": 4e3, "p99": 5e3, "p999": 5e3, "max": 5e3,
+                             "mean": 3e3}),
         # Served rows: a saturated server under its bound; a loop that waited; a busy load.
         make_row(served={}, server_cpu_util=0.99, bound_share=0.5),
         make_row(served={}, server_cpu_util=0.2, client_cpu_util=0.99,

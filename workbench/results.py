@@ -129,10 +129,12 @@ class Row(TypedDict):
     delivered: NotRequired[int]
     slowest_listener_ms: NotRequired[float | None]
     listeners_measured: NotRequired[int]
+    push_share: NotRequired[float | None]  # pushes received over pushes sent (rate x listeners)
     # idle: what holding the connections cost, and the stack each thread got (threads model).
     memory_per_connection_kib: NotRequired[float | None]
     cpu_us_per_connection_s: NotRequired[float | None]
     thread_stack: NotRequired[int | None]
+    heartbeat_s: NotRequired[float]  # idle: how often each user's heartbeat fell due
     # Served cells (`servers`): the row is the server's. `model` holds its configuration and
     # `client` its app; `load` is the model and client that loaded it. `served` has the server,
     # its family, interface, scenario, workers, threads, version and the interpreter it ran.

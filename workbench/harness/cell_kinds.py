@@ -134,11 +134,14 @@ class NetworkCells(CellKind):
             from workbench.harness.long_lived import push_figures
 
             row.update(push_figures(run.recording.extras))  # type: ignore[typeddict-item]
+            sent = settings.push_rate * row["clients"]  # what the server pushed a second
+            row["push_share"] = round(row["ops_per_s"] / sent, 4) if sent else None
         if cell.workload == "idle":
             from workbench.harness.long_lived import idle_figures
 
             row.update(idle_figures(row["cpu_s"], run.recording, run.window_s, row["clients"]))  # type: ignore[typeddict-item]
             row["thread_stack"] = run.metadata.get("thread_stack")
+            row["heartbeat_s"] = settings.heartbeat
 
 
 class _Servers(Prepared):

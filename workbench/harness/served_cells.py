@@ -32,8 +32,12 @@ from workbench.workloads import Target, WorkloadSettings
 
 if TYPE_CHECKING:
     from workbench.interpreters import Interpreter
+    from workbench.served.process import ServedHandle
 
 LOAD_MODEL, LOAD_CLIENT = "uvloop", "raw"
+PORT_TRIES = 3
+# How the servers say the port was taken (gunicorn: "Can't connect to"; the rest: EADDRINUSE).
+PORT_TAKEN = ("address already in use", "can't connect to", "errno 98")
 FD_MARGIN = 64
 
 
@@ -189,29 +193,11 @@ class _Served(Prepared):
     def cell_spec(
         self, cell: Cell, common: dict[str, Any]
     ) -> Iterator[tuple[CellSpec, ServerHandle | None]]:
-        from workbench.served.process import free_port, run_served
-
-        config = configs.CONFIGS[cell.server or ""]
-        s = self.settings
-        host = "127.0.0.1"
-        port = free_port(host) if s.server_port == 0 else s.server_port
-        app = s.served_app or configs.APPS[config.app_name]
-        # The server runs under the cell's interpreter; the load always under this one.
-        python, env = common["python"], {**os.environ, **common["env"]}
-        lag = os.path.join(self.lag_dir, f"{config.name}-{port}")
-        env.update(
-            WORKBENCH_SCENARIO=scenario_of(cell.workload),
-            WORKBENCH_DOWNSTREAM="" if self.downstream is None else self.downstream.url,
-            WORKBENCH_WORK_US=str(_work_us(s.served_work)),
-            WORKBENCH_FAIL_EVERY=str(s.fail_every),
-            WORKBENCH_LAG_FILE=lag,
-        )
-        cmd = config.command(python, app, host, port, s.server_workers, s.server_threads)
-        load = {**common, "python": sys.executable, "env": {}}
-        with run_served(config.name, cmd, env, host, port, self.pinning.server_cpus) as server:
-            server.timer_stats, server.timer_delay_s = lag, 0.005
-            target = Target("http", host, port, "/")
+        with contextlib.ExitStack() as stack:
+            server = self._start(stack, cell, common)
+            target = Target("http", server.host, server.port, "/")
             workload = WorkloadSettings(cell.workload, target, body_size=None)
+            load = {**common, "python": sys.executable, "env": {}}  # the load: always this one
             before = self._downstream_cpu()
             yield CellSpec(workload=workload, **load), server
             sample: dict[str, Any] = {**server.sample(), "facts": server.facts}
@@ -220,6 +206,45 @@ class _Served(Prepared):
             if before is not None and after is not None and after[1] > before[1]:
                 sample["downstream_util"] = (after[0] - before[0]) / (after[1] - before[1])
             self.kind.samples.setdefault(cell, []).append(sample)
+
+    def _start(
+        self, stack: contextlib.ExitStack, cell: Cell, common: dict[str, Any]
+    ) -> ServedHandle:
+        """The cell's server, under the cell's interpreter, on a free port: a port found free
+        can be taken by another process before the server binds it, so a server that could not
+        bind is started again on another (with --port, never)."""
+        from workbench.served.process import ServedStartError, free_port, run_served
+
+        config = configs.CONFIGS[cell.server or ""]
+        s = self.settings
+        host = "127.0.0.1"
+        for attempt in range(PORT_TRIES):
+            port = free_port(host) if s.server_port == 0 else s.server_port
+            lag = os.path.join(self.lag_dir, f"{config.name}-{port}")
+            env = {**os.environ, **common["env"]}
+            env.update(
+                WORKBENCH_SCENARIO=scenario_of(cell.workload),
+                WORKBENCH_DOWNSTREAM="" if self.downstream is None else self.downstream.url,
+                WORKBENCH_WORK_US=str(_work_us(s.served_work)),
+                WORKBENCH_FAIL_EVERY=str(s.fail_every),
+                WORKBENCH_LAG_FILE=lag,
+            )
+            app = s.served_app or configs.APPS[config.app_name]
+            cmd = config.command(
+                common["python"], app, host, port, s.server_workers, s.server_threads
+            )
+            try:
+                server = stack.enter_context(
+                    run_served(config.name, cmd, env, host, port, self.pinning.server_cpus)
+                )
+            except ServedStartError as exc:
+                taken = any(w in str(exc).lower() for w in PORT_TAKEN)
+                if not taken or s.server_port or attempt == PORT_TRIES - 1:
+                    raise
+                continue
+            server.timer_stats, server.timer_delay_s = lag, 0.005
+            return server
+        raise AssertionError("unreachable")
 
     def _downstream_cpu(self) -> tuple[float, float] | None:
         import time

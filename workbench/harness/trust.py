@@ -27,6 +27,8 @@ MODE_RATIO = 3.0  # ... when it is also this many times the widest of the others
 MODE_ROUNDS = 4
 NOISY_CI = 0.10  # one run: half-width of the rate's 95% interval, as a share of the rate
 RATE_KEPT = 0.95  # open loop: share of --rate a row must achieve
+PUSH_KEPT = 0.95  # ws-push: share of the pushes sent that the listeners must receive
+HEARTBEAT_LATE = 0.10  # idle: a heartbeat's median lateness, as a share of --heartbeat
 TIMER_LATE = 0.10  # a delayed write's median lateness, as a share of the delay
 # Minor page faults per operation from which a network row measures the allocator: a read buffer
 # mapped and unmapped afresh costs two a read; a reused one, none.
@@ -70,6 +72,11 @@ FLAG_HELP = {
     "mimalloc on 3.13+, shows the model without it",
     "write-budget": "the cell wrote its whole --write-budget before the window ended: the rate "
     "is undercounted; raise the budget or shorten the window",
+    "push-short": "ws-push: the listeners received under 95% of the pushes the server sent (see "
+    "push_share): the model fell behind its listeners, and its latencies are of what arrived",
+    "heartbeat-late": "idle: the median heartbeat was answered more than a tenth of --heartbeat "
+    "after it fell due: the model did not keep its connections' schedule, so its memory and CPU "
+    "per connection are not those of idle connections kept on time",
     "load-bound": "servers: the load generator, or the downstream mock server beside it on the "
     "same cores, used >= 90% of those cores: they, not the server, may have limited the row",
     "server-cpu": "servers: the row stayed under 90% of its Little's-law bound while the server "
@@ -125,6 +132,13 @@ def flags_for(row: Row, client_cpus: int) -> list[str]:
         flags.append("in-memory")
     if row.get("write_budget_spent"):
         flags.append("write-budget")
+    push = row.get("push_share")
+    if push is not None and push < PUSH_KEPT:
+        flags.append("push-short")
+    beat = row.get("heartbeat_s")
+    p50 = row["latency_ms"].get("p50")
+    if row["workload"] == "idle" and beat and p50 is not None and p50 > HEARTBEAT_LATE * beat * 1e3:
+        flags.append("heartbeat-late")
     faults = row.get("minor_faults_per_op")
     network = not row["workload"].startswith("file")  # a file read faults in its pages
     if network and faults is not None and faults >= ALLOCATOR_FAULTS:

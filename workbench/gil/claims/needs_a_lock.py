@@ -171,8 +171,8 @@ def judge(m: dict[str, Any]) -> tuple[str, str, str]:
         note = ""
         if safe:
             note = (
-                f" ({'; '.join(safe)} lost none here: this interpreter happens not to switch "
-                "threads inside that statement, which no version promises)"
+                f" ({'; '.join(safe)} lost none in this run, which no version promises: "
+                "absence in one run is no proof)"
             )
         if readers is not None:
             note += "; " + _readers_note(readers)

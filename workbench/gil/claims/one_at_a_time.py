@@ -22,6 +22,7 @@ from workbench.burn import burn, burn_shared, calibrate
 from workbench.gil.judging import FAILS, HOLDS, UNSURE, Cores, Ratio, coverage_note
 from workbench.gil.thresholds import ONE_CORE as ONE_CORE
 from workbench.gil.thresholds import PARALLEL as PARALLEL
+from workbench.gil.thresholds import PARALLEL_SPEED as PARALLEL_SPEED
 from workbench.gil.timing import (
     ROUNDS,
     Phase,
@@ -72,7 +73,7 @@ def _shared(m: dict[str, Any], speed2: Ratio) -> tuple[str, str]:
     ratio = Ratio.of_pairs(walls(got["1"]), walls(got["2"]))
     busy = Cores.of(cores(got["2"]))
     said = f"; the loop with a large constant both threads share: 2 threads {ratio} with {busy}"
-    if busy.above(PARALLEL) and speed2.above(1.3) and ratio.below(1.0):
+    if busy.above(PARALLEL) and speed2.above(PARALLEL_SPEED) and ratio.below(1.0):
         why = (
             f"; the same loop with one large constant both threads share ran {ratio.median:.2f}x "
             "as fast on two: each use updates that object's reference count from both threads, "
@@ -94,7 +95,7 @@ def judge(m: dict[str, Any]) -> tuple[str, str, str]:
         f"4 threads {speed4} with {busy4}; 2 processes {pspeed} with {pbusy} ({m['cpus']} CPUs)"
         f"{shared}"
     )
-    if busy2.above(PARALLEL) and speed2.above(1.3):
+    if busy2.above(PARALLEL) and speed2.above(PARALLEL_SPEED):
         return FAILS, evidence, f"threads ran pure Python in parallel: no GIL serialised them{why}"
     # The cores are the decisive measure: threads that kept one core busy did one core's work,
     # so a wall-clock "speed-up" beside it is noise in the one-thread baseline (this VM's steal).

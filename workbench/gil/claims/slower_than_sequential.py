@@ -105,13 +105,15 @@ def judge(m: dict[str, Any]) -> tuple[str, str, str]:
     if at.below(1.0):
         where = f"; also slower at {', '.join(also)}" if also else ""
         unlike = f", not at {', '.join(not_at)}" if not_at else ""
+        # What the CPU shows, and only if it shows it: the same work cost more CPU on two.
+        more = ": the same work took more CPU on two threads" if cpu[JUDGED_AT].above(1.0) else ""
         return (
             HOLDS,
             evidence,
             (
                 f"at a {JUDGED_AT} switch interval two threads ran at {at.median:.2f}x the speed "
                 f"of one (at most {at.hi:.2f}x), spending {cpu[JUDGED_AT].median:.2f}x its CPU "
-                f"time: handing the GIL over costs time{where}{unlike}"
+                f"time{more}{where}{unlike}"
             ),
         )
     if at.above(1.0):
