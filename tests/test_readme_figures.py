@@ -55,6 +55,7 @@ def test_the_readme_is_a_front_door() -> None:
         assert (ROOT / link).exists(), link
 
 
+@regenerating  # mid-regeneration a source can be recorded before its pages are rendered
 def test_every_section_says_which_runs_it_was_rendered_from() -> None:
     for text in PAGES.values():
         for m in fr.sections(text):
