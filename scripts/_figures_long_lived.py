@@ -74,10 +74,18 @@ def long_lived(f: Figures) -> str:
         else f"Heartbeat latency at {top:,} connections (p50 / p99): {and_list(hb)}."
     )
     if ws:
+        short = [r for r in ws if "push-short" in r["flags"]]  # fewer received than were sent
         tail += (
-            "no row had an error, so no push was lost"
+            "no row had an error"
             if not failed
             else ("errors in " + and_list(f"{r['model']} · {r['client']}" for r in failed))
+        )
+        tail += (
+            "; the listeners of "
+            + and_list(f"{r['model']} · {r['client']}" for r in short)
+            + " received under 95% of the pushes sent (`push-short`)"
+            if short
+            else ", and every push row received at least 95% of what was sent"
         )
         tail += (
             f"; {and_list(collapsed)} never had every user started (`not-warm`)."
