@@ -34,7 +34,7 @@ import psutil
 
 from workbench.children import LineReader, owned_process, read_stderr
 from workbench.errors import MissingDependency, RunFailed, UsageError
-from workbench.server_process import ServerHandle, owned_server, timer_stats_file
+from workbench.server_process import ServerHandle, free_port, owned_server, timer_stats_file
 
 if TYPE_CHECKING:
     import psycopg
@@ -152,12 +152,6 @@ def _reachable_as_server_user(path: Path) -> bool:
     if _server_user() is None:
         return True
     return all(p.stat().st_mode & 0o001 for p in [path, *path.parents])
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 def _launcher(user: pwd.struct_passwd | None) -> list[str]:

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -130,6 +131,13 @@ def run_server(
         handle.timer_stats = options["timer_stats"]
         handle.timer_delay_s = float(options.get("latency", 0.0))
         yield handle
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (another process may take it before the caller binds it)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
 
 
 def timer_stats_file(stack: contextlib.ExitStack) -> str:

@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from servers.lifetime import raise_nofile_limit
 from workbench.cell_spec import CellSpec
 from workbench.clients import CLIENTS, fits
+from workbench.errors import UsageError
 from workbench.harness.cell import Cell, CellRun
 from workbench.harness.settings import IoSettings
 from workbench.models import model_class, runs
@@ -91,6 +93,19 @@ class CellKind(ABC):
     def refusal(self, cell: Cell, variant: Interpreter) -> str | None:
         """Why the cell cannot run under `variant` though everything imports (None: it can)."""
         return None
+
+
+FD_MARGIN = 64  # open files a cell's process needs beyond one socket per client
+
+
+def require_open_files(clients: int) -> None:
+    """Refuse, in one line, a client count this process cannot hold a socket open for each of."""
+    need = clients + FD_MARGIN
+    if need > raise_nofile_limit(need):
+        raise UsageError(
+            f"--clients {clients} needs about {need} open files; "
+            "raise the hard limit (ulimit -Hn) or use fewer clients"
+        )
 
 
 def models_and_libs(

@@ -19,7 +19,13 @@ from workbench.cell_spec import CellSpec
 from workbench.clients import FILE_PREFIX
 from workbench.errors import UsageError
 from workbench.harness.cell import Cell, CellRun
-from workbench.harness.cell_kind_base import CellKind, Pinning, Prepared, models_and_libs
+from workbench.harness.cell_kind_base import (
+    FD_MARGIN,
+    CellKind,
+    Pinning,
+    Prepared,
+    models_and_libs,
+)
 from workbench.harness.db_cells import DbCells
 from workbench.harness.served_cells import ServedCells
 from workbench.harness.servers import servers_for
@@ -30,8 +36,6 @@ from workbench.server_process import ServerHandle
 from workbench.units import size_label
 from workbench.workloads import WORKLOAD_PROTOCOLS, Target, WorkloadSettings, protocol_of
 from workbench.workloads.files import CACHE_STATES, FileOptions
-
-FD_MARGIN = 64
 
 # Library clients measured by default, each on the model it is most often used with; `--libs`
 # asks for every (model, library) pair that fits.

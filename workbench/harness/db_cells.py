@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from servers.lifetime import raise_nofile_limit
 from workbench.cell_spec import CellSpec
 from workbench.clients import CLIENTS, fits
 from workbench.errors import UsageError
 from workbench.harness.cell import Cell, CellRun
-from workbench.harness.cell_kind_base import CellKind, Pinning, Prepared
+from workbench.harness.cell_kind_base import CellKind, Pinning, Prepared, require_open_files
 from workbench.harness.settings import IoSettings
 from workbench.models import DEFAULT_MODELS, model_class, runs
 from workbench.results import Row
@@ -27,7 +26,6 @@ from workbench.server_process import ServerHandle
 from workbench.workloads import WORKLOAD_PROTOCOLS, Target, WorkloadSettings, protocol_of
 from workbench.workloads.db import DbOptions, PgInsert, PgSelect, RedisGet, RedisSet
 
-FD_MARGIN = 64
 ROUND_TRIPS = {w.name: w.round_trips for w in (PgSelect, PgInsert, RedisGet, RedisSet)}
 # Round trips a client adds to every operation of its own. asyncpg's pool resets each connection
 # it takes back (`SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`, one
@@ -72,12 +70,7 @@ class DbCells(CellKind):
             parse_db_url(settings.pg_url, "--pg-url")
         if settings.redis_url is not None:
             parse_db_url(settings.redis_url, "--redis-url")
-        need = settings.clients + FD_MARGIN
-        if need > raise_nofile_limit(need):
-            raise UsageError(
-                f"--clients {settings.clients} needs about {need} open files; "
-                "raise the hard limit (ulimit -Hn) or use fewer clients"
-            )
+        require_open_files(settings.clients)
 
     def plan(self, settings: IoSettings, workload: str) -> list[Cell]:
         default_models = settings.models == list(DEFAULT_MODELS)

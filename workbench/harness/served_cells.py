@@ -18,16 +18,15 @@ import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from servers.lifetime import raise_nofile_limit
 from workbench.cell_spec import CellSpec
 from workbench.errors import UsageError
 from workbench.harness.cell import Cell, CellRun
-from workbench.harness.cell_kind_base import CellKind, Pinning, Prepared
+from workbench.harness.cell_kind_base import CellKind, Pinning, Prepared, require_open_files
 from workbench.harness.settings import IoSettings
 from workbench.interpreters import python_label
 from workbench.results import Row
 from workbench.served import configs
-from workbench.server_process import ServerHandle, run_server
+from workbench.server_process import ServerHandle, free_port, run_server
 from workbench.workloads import Target, WorkloadSettings
 
 if TYPE_CHECKING:
@@ -38,7 +37,6 @@ LOAD_MODEL, LOAD_CLIENT = "uvloop", "raw"
 PORT_TRIES = 3
 # How the servers say the port was taken (gunicorn: "Can't connect to"; the rest: EADDRINUSE).
 PORT_TAKEN = ("address already in use", "can't connect to", "errno 98")
-FD_MARGIN = 64
 
 
 def scenario_of(workload: str) -> str:
@@ -61,12 +59,7 @@ class ServedCells(CellKind):
             raise UsageError("--downstream-latency must be greater than 0")
         if settings.server_workers < 1 or settings.server_threads < 1:
             raise UsageError("--workers and --threads must be at least 1")
-        need = settings.clients + FD_MARGIN
-        if need > raise_nofile_limit(need):
-            raise UsageError(
-                f"--clients {settings.clients} needs about {need} open files; "
-                "raise the hard limit (ulimit -Hn) or use fewer clients"
-            )
+        require_open_files(settings.clients)
 
     def plan(self, settings: IoSettings, workload: str) -> list[Cell]:
         from workbench.served.apps import ASYNC_ONLY
@@ -86,8 +79,7 @@ class ServedCells(CellKind):
 
     def needs(self, cell: Cell) -> list[str]:
         """What the server's interpreter must import (the load runs on this one)."""
-        config = configs.CONFIGS[cell.server or ""]
-        return [*config.modules, *configs.APP_MODULES[config.app_name]]
+        return configs.CONFIGS[cell.server or ""].imports
 
     def refusal(self, cell: Cell, variant: Interpreter) -> str | None:
         config = configs.CONFIGS[cell.server or ""]
@@ -114,6 +106,7 @@ class ServedCells(CellKind):
 
     def complete_row(self, row: Row, cell: Cell, run: CellRun, settings: IoSettings) -> None:
         config = configs.CONFIGS[cell.server or ""]
+        scenario = scenario_of(cell.workload)
         samples = self.samples.get(cell, [])
         fields: dict[str, Any] = row  # type: ignore[assignment]  # its keys are Row's own
         fields["load"] = f"{cell.model} · {cell.client} · {row.get('python', '?')}"
@@ -127,14 +120,14 @@ class ServedCells(CellKind):
             "server": config.server,
             "family": config.family,
             "interface": config.interface,
-            "scenario": scenario_of(cell.workload),
+            "scenario": scenario,
             "workers": settings.server_workers,
             "threads": settings.server_threads if config.family == "threads" else None,
             "version": samples[0]["version"] if samples else None,
             "python": samples[0]["facts"].get("python") if samples else None,
             "gil_enabled": samples[0]["facts"].get("gil_enabled") if samples else None,
         }
-        fields["work"] = settings.served_work if scenario_of(cell.workload) == "work" else None
+        fields["work"] = settings.served_work if scenario == "work" else None
         server_cpu = row.get("server_cpu_util")
         if server_cpu is not None and row["ops_per_s"]:
             fields["server_cpu_us_per_req"] = round(server_cpu / row["ops_per_s"] * 1e6, 2)
@@ -146,7 +139,6 @@ class ServedCells(CellKind):
                 fields["downstream_cpu_util"] = round(statistics.median(shares), 4)
         late = fields.pop("timer_late", None)
         fields["loop_lag"] = late  # the app's lag probe, not a delayed write of the mock server
-        scenario = scenario_of(cell.workload)
         if scenario != "hello":
             limit, by = concurrency_limit(config, scenario, settings)
             bound, by = littles_bound(row["clients"], limit, by, settings.downstream_latency)
@@ -213,7 +205,8 @@ class _Served(Prepared):
         """The cell's server, under the cell's interpreter, on a free port: a port found free
         can be taken by another process before the server binds it, so a server that could not
         bind is started again on another (with --port, never)."""
-        from workbench.served.process import ServedStartError, free_port, run_served
+        from workbench.served.apps import LAG_PERIOD_S
+        from workbench.served.process import ServedStartError, run_served
 
         config = configs.CONFIGS[cell.server or ""]
         s = self.settings
@@ -242,7 +235,7 @@ class _Served(Prepared):
                 if not taken or s.server_port or attempt == PORT_TRIES - 1:
                     raise
                 continue
-            server.timer_stats, server.timer_delay_s = lag, 0.005
+            server.timer_stats, server.timer_delay_s = lag, LAG_PERIOD_S
             return server
         raise AssertionError("unreachable")
 
@@ -283,8 +276,7 @@ def _check_installed(chosen: list[configs.ServerConfig]) -> None:
     import importlib.util
 
     for config in chosen:
-        modules = [*config.modules, *configs.APP_MODULES[config.app_name]]
-        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        missing = [m for m in config.imports if importlib.util.find_spec(m) is None]
         if missing:
             raise UsageError(
                 f"{config.name} needs {', '.join(missing)}, not installed: "

@@ -47,6 +47,11 @@ class ServerConfig:
     def app_name(self) -> str:
         return self.app or self.interface
 
+    @property
+    def imports(self) -> list[str]:
+        """What its interpreter must import to run it: the server's modules and its app's."""
+        return [*self.modules, *APP_MODULES[self.app_name]]
+
     def concurrency(self, threads: int, workers: int) -> int | None:
         """Requests it can have in progress at once: threads x workers for a threaded server
         (one for gunicorn's sync worker), None for an event loop (as many as connect)."""

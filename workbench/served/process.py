@@ -33,12 +33,6 @@ class ServedStartError(RunFailed):
     """The server under test exited or never answered."""
 
 
-def free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 def check_port_free(host: str, port: int) -> None:
     """A clear error for a port in use, before a server fails on it with its own words."""
     with socket.socket() as s:
