@@ -160,7 +160,12 @@ class _Served(Prepared):
     ) -> None:
         self.kind, self.settings, self.pinning = kind, settings, pinning
         self.downstream: ServerHandle | None = None
-        self.versions = {c.server: _version(configs.CONFIGS[c.server or ""].server) for c in cells}
+        from workbench.served.apps import version_of
+
+        # This interpreter's: each row carries what its server's own interpreter imported.
+        self.versions = {
+            c.server: version_of(configs.CONFIGS[c.server or ""].server) for c in cells
+        }
         if any(scenario_of(c.workload) != "hello" for c in cells):
             self.downstream = stack.enter_context(
                 run_server(
@@ -175,7 +180,7 @@ class _Served(Prepared):
             "downstream": None
             if self.downstream is None
             else {"url": self.downstream.url, "latency_ms": settings.downstream_latency * 1000},
-            "servers": {name: version for name, version in self.versions.items()},
+            "servers": dict(self.versions),
             "workers": settings.server_workers,
             "threads": settings.server_threads,
             "app": settings.served_app,
@@ -193,7 +198,10 @@ class _Served(Prepared):
             before = self._downstream_cpu()
             yield CellSpec(workload=workload, **load), server
             sample: dict[str, Any] = {**server.sample(), "facts": server.facts}
-            sample["version"] = self.versions.get(cell.server)
+            # The version the server's own interpreter imported, not this one's.
+            sample["version"] = server.facts.get("versions", {}).get(
+                configs.CONFIGS[cell.server or ""].server
+            )
             after = self._downstream_cpu()
             if before is not None and after is not None and after[1] > before[1]:
                 sample["downstream_util"] = (after[0] - before[0]) / (after[1] - before[1])
@@ -293,12 +301,3 @@ def _work_us(text: str | None) -> float:
     if kind != "python":
         raise UsageError("servers --work takes python:DURATION (pure-Python work per request)")
     return seconds * 1e6
-
-
-def _version(distribution: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return None

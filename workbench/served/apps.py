@@ -97,6 +97,21 @@ class Service:
         return self.body_for(n)
 
 
+# The servers whose versions a worker reports: its own interpreter's, which is not always the
+# workbench's (--python 3.13t runs the servers from another environment).
+DISTRIBUTIONS = ("uvicorn", "hypercorn", "granian", "gunicorn", "waitress")
+
+
+def version_of(distribution: str) -> str | None:
+    """An installed distribution's version here (None: not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
 def info() -> bytes:
     """This process's facts: which interpreter, and whether its GIL is on (None: a GIL build)."""
     is_gil = getattr(sys, "_is_gil_enabled", None)
@@ -108,6 +123,7 @@ def info() -> bytes:
             "gil_enabled": None if is_gil is None else is_gil(),
             "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
             "threads": threading.active_count(),
+            "versions": {d: version_of(d) for d in DISTRIBUTIONS},
         }
     ).encode()
 
